@@ -1,0 +1,133 @@
+"""The only way views reach school objects.
+
+Every getter scopes by the user's active memberships: an object of a school the user does not
+belong to is a 404 (its existence is not revealed); an object of the user's school that the
+user's role may not touch is a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Membership, Role, User
+from schools.models import ClassGroup, School, SchoolYear, Student, TeachingAssignment
+
+# Named capabilities: which staff roles may do what.
+SETUP_ROLES = frozenset({Role.ADMIN})
+"""Set up the year: classes, subjects, curriculum, teachers, assignments, students, imports."""
+OVERVIEW_ROLES = frozenset({Role.ADMIN, Role.PRINCIPAL, Role.VICE_PRINCIPAL})
+"""See the whole school: every class, every gradebook, every student."""
+SIGNING_ROLES = frozenset({Role.PRINCIPAL, Role.VICE_PRINCIPAL})
+"""Roles that sign transcripts (homeroom teachers sign too, through their class)."""
+
+
+def school_roles(user: User) -> dict[int, frozenset[str]]:
+    """school id → the user's active roles there. Cached on the user object per request."""
+    cached = getattr(user, "_school_roles", None)
+    if cached is None:
+        cached = {}
+        if user.is_authenticated:
+            rows = Membership.objects.active().filter(user=user).values_list("school_id", "role")
+            for school_id, role in rows:
+                cached.setdefault(school_id, set()).add(role)
+        cached = {k: frozenset(v) for k, v in cached.items()}
+        user._school_roles = cached
+    return cached
+
+
+def schools_of(user: User) -> QuerySet[School]:
+    return School.objects.filter(pk__in=school_roles(user).keys())
+
+
+@dataclass
+class SchoolAccess:
+    """What one user may do in one school; returned by `get_school`."""
+
+    user: User
+    school: School
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def can_setup(self) -> bool:
+        return self.has_any(SETUP_ROLES)
+
+    @property
+    def sees_whole_school(self) -> bool:
+        return self.has_any(OVERVIEW_ROLES)
+
+    @cached_property
+    def year(self) -> SchoolYear | None:
+        """The school's current year (None before the admin sets one up)."""
+        return self.school.current_year()
+
+    def require(self, roles: Iterable[str]) -> None:
+        if not self.has_any(roles):
+            raise PermissionDenied
+
+    def accessible_classes(self) -> QuerySet[ClassGroup]:
+        """Classes of any year this user may open: all for leadership/admin; otherwise those the
+        user is homeroom teacher of or teaches."""
+        classes = ClassGroup.objects.filter(year__school=self.school)
+        if self.sees_whole_school:
+            return classes
+        taught = TeachingAssignment.objects.filter(teacher=self.user).values("class_group_id")
+        return classes.filter(Q(homeroom_teacher=self.user) | Q(pk__in=taught))
+
+    def visible_classes(self, year: SchoolYear | None = None) -> QuerySet[ClassGroup]:
+        """`accessible_classes` of one year (the current one by default)."""
+        year = year or self.year
+        if year is None:
+            return ClassGroup.objects.none()
+        return self.accessible_classes().filter(year=year)
+
+
+def get_school(request: HttpRequest, code: str, *, roles: Iterable[str] | None = None) -> SchoolAccess:
+    """The school with this code if the user belongs to it (404 otherwise); 403 if `roles` is
+    given and the user holds none of them there."""
+    roles_by_school = school_roles(request.user)
+    school = get_object_or_404(School, code=code)
+    if school.pk not in roles_by_school:
+        raise Http404
+    access = SchoolAccess(user=request.user, school=school, roles=roles_by_school[school.pk])
+    if roles is not None:
+        access.require(roles)
+    return access
+
+
+def get_class_group(access: SchoolAccess, pk: int) -> ClassGroup:
+    """A class of this school (any year); 404 for another school's, 403 if the user neither
+    leads the school nor teaches or is homeroom teacher of the class."""
+    class_group = get_object_or_404(
+        ClassGroup.objects.select_related("year", "homeroom_teacher"),
+        pk=pk,
+        year__school=access.school,
+    )
+    if not access.accessible_classes().filter(pk=class_group.pk).exists():
+        raise PermissionDenied
+    return class_group
+
+
+def get_school_object(access: SchoolAccess, queryset: QuerySet, pk: int, *, school_path: str):
+    """Any object whose school is reached through `school_path` (e.g. "year__school");
+    404 outside the school. Role checks are the caller's `access.require(...)`."""
+    return get_object_or_404(queryset, pk=pk, **{school_path: access.school})
+
+
+def get_student(access: SchoolAccess, pk: int) -> Student:
+    """A student of this school: leadership/admin see all; a teacher sees students of the
+    classes they may open (current or past years)."""
+    student = get_object_or_404(Student, pk=pk, school=access.school)
+    if not access.accessible_classes().filter(enrollments__student=student).exists():
+        if not access.sees_whole_school:
+            raise PermissionDenied
+    return student

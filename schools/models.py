@@ -1,0 +1,335 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gradebook.rules.secondary import regular_mark_count
+from schools.validators import validate_personal_id, validate_school_code
+
+
+class SchoolLevel(models.TextChoices):
+    PRIMARY = "primary", _("Primary (grades 1–5)")
+    LOWER_SECONDARY = "lower_secondary", _("Lower secondary (grades 6–9)")
+    UPPER_SECONDARY = "upper_secondary", _("Upper secondary (grades 10–12)")
+    MULTI_LEVEL = "multi_level", _("Multi-level")
+    CONTINUING = "continuing", _("Continuing education (GDTX)")
+
+
+GRADES_BY_LEVEL: dict[str, range] = {
+    SchoolLevel.PRIMARY: range(1, 6),
+    SchoolLevel.LOWER_SECONDARY: range(6, 10),
+    SchoolLevel.UPPER_SECONDARY: range(10, 13),
+    SchoolLevel.MULTI_LEVEL: range(1, 13),
+    SchoolLevel.CONTINUING: range(6, 13),  # GDTX follows the secondary rules
+}
+
+
+class School(models.Model):
+    """The tenant: every row that belongs to a school reaches it in one or two hops."""
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.CharField(
+        _("school code (mã trường)"), max_length=20, unique=True, validators=[validate_school_code]
+    )
+    department_code = models.CharField(_("Department code (mã Sở)"), max_length=10)
+    level = models.CharField(_("level"), max_length=20, choices=SchoolLevel.choices)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    province = models.CharField(_("province"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def grades(self) -> range:
+        return GRADES_BY_LEVEL[self.level]
+
+    def current_year(self) -> SchoolYear | None:
+        return self.years.filter(is_current=True).first()
+
+
+class SchoolYear(models.Model):
+    """A school year such as 2025-2026, with its two terms (HK I, HK II)."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="years")
+    start_year = models.PositiveSmallIntegerField(
+        _("starting year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    is_current = models.BooleanField(_("current year"), default=False)
+
+    class Meta:
+        verbose_name = _("school year")
+        verbose_name_plural = _("school years")
+        ordering = ["-start_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "start_year"], name="year_unique_per_school"),
+            models.UniqueConstraint(
+                fields=["school"],
+                condition=models.Q(is_current=True),
+                name="one_current_year_per_school",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return f"{self.start_year}-{self.start_year + 1}"
+
+
+class Term(models.Model):
+    """Học kỳ: HK I (1) or HK II (2) of a school year."""
+
+    class Number(models.IntegerChoices):
+        FIRST = 1, _("Term I")
+        SECOND = 2, _("Term II")
+
+    year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="terms")
+    number = models.PositiveSmallIntegerField(_("term"), choices=Number.choices)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    class Meta:
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        ordering = ["year", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="term_unique_per_year"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gt=models.F("starts_on")), name="term_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_number_display()} {self.year.name}"
+
+
+class ClassGroup(models.Model):
+    """A class (lớp) such as 6A1 in one school year."""
+
+    year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="classes")
+    name = models.CharField(_("class name"), max_length=20)
+    grade = models.PositiveSmallIntegerField(
+        _("grade"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    homeroom_teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("homeroom teacher"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="homeroom_classes",
+    )
+
+    class Meta:
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        ordering = ["grade", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "name"], name="class_name_unique_per_year"),
+            models.CheckConstraint(
+                condition=models.Q(grade__gte=1, grade__lte=12), name="class_grade_1_12"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def school(self) -> School:
+        return self.year.school
+
+
+class Subject(models.Model):
+    """A subject or educational activity, identified by the programme's code (TOAN, NV, …)."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="subjects")
+    code = models.CharField(_("code"), max_length=10)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+        ordering = ["order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "code"], name="subject_code_unique_per_school")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Assessment(models.TextChoices):
+    """How a subject is assessed in a grade."""
+
+    SCORE = "score", _("Score and comment (Circular 22)")
+    COMMENT = "comment", _("Comment: Đ / CĐ (Circular 22)")
+    PRIMARY = "primary", _("Levels HTT / HT / CHT (Circular 27)")
+
+
+class CurriculumEntry(models.Model):
+    """What a grade studies in one school year: periods, how it is assessed, how many marks."""
+
+    year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="curriculum")
+    grade = models.PositiveSmallIntegerField(
+        _("grade"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="curriculum")
+    periods_per_year = models.PositiveSmallIntegerField(_("periods per year"))
+    assessment = models.CharField(_("assessed by"), max_length=10, choices=Assessment.choices)
+    regular_marks_override = models.PositiveSmallIntegerField(
+        _("regular marks (override)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+        help_text=_("Leave empty to derive from periods per year (Circular 22)."),
+    )
+    periodic_test = models.BooleanField(_("end-of-term tests (primary)"), default=False)
+    midterm_test = models.BooleanField(_("mid-term tests (primary grades 4–5)"), default=False)
+
+    class Meta:
+        verbose_name = _("curriculum entry")
+        verbose_name_plural = _("curriculum entries")
+        ordering = ["grade", "subject__order", "subject__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "grade", "subject"], name="curriculum_unique_subject_per_grade"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject.code} · {self.grade}"
+
+    @property
+    def regular_mark_count(self) -> int:
+        """Number of regular marks (ĐĐGtx) per term, Circular 22 Art. 7 (spec §1.3)."""
+        if self.assessment == Assessment.PRIMARY:
+            return 0
+        if self.regular_marks_override:
+            return self.regular_marks_override
+        return regular_mark_count(self.periods_per_year, assessed_by=self.assessment)
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Student(models.Model):
+    """A pupil of one school, identified nationally by the 12-digit personal ID (số định danh
+    cá nhân) and in the sector by the student code (mã học sinh). Never store ID card scans."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="students")
+    full_name = models.CharField(_("full name"), max_length=150)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    date_of_birth = models.DateField(_("date of birth"))
+    place_of_birth = models.CharField(_("place of birth"), max_length=200, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=50, default="Kinh")
+    nationality = models.CharField(_("nationality"), max_length=50, default="Việt Nam")
+    personal_id = models.CharField(
+        _("personal ID number"), max_length=12, validators=[validate_personal_id]
+    )
+    student_code = models.CharField(_("student code (mã học sinh)"), max_length=20)
+    residence = models.CharField(_("residence"), max_length=300, blank=True)
+    father_name = models.CharField(_("father's name"), max_length=150, blank=True)
+    mother_name = models.CharField(_("mother's name"), max_length=150, blank=True)
+    guardian_name = models.CharField(_("guardian's name"), max_length=150, blank=True)
+    guardian_phone = models.CharField(_("guardian's phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "student_code"], name="student_code_unique_per_school"
+            ),
+            models.UniqueConstraint(
+                fields=["school", "personal_id"], name="personal_id_unique_per_school"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def clean(self) -> None:
+        from schools.validators import validate_personal_id_matches
+
+        validate_personal_id_matches(self.personal_id, sex=self.sex, date_of_birth=self.date_of_birth)
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def on(self, day: datetime.date) -> EnrollmentQuerySet:
+        """Enrollments in force on a given day (joined on or before it, not yet left)."""
+        return self.filter(
+            models.Q(joined_on__isnull=True) | models.Q(joined_on__lte=day),
+            models.Q(left_on__isnull=True) | models.Q(left_on__gt=day),
+        )
+
+    def current(self) -> EnrollmentQuerySet:
+        return self.filter(left_on__isnull=True)
+
+
+class Enrollment(models.Model):
+    """A student in a class for the class's year, with transfer in/out dates."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
+    class_group = models.ForeignKey(ClassGroup, on_delete=models.CASCADE, related_name="enrollments")
+    roll_number = models.PositiveSmallIntegerField(_("no."), default=0)
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        ordering = ["class_group", "roll_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "class_group"], name="enrollment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.class_group}"
+
+
+class TeachingAssignment(models.Model):
+    """Phân công giảng dạy: a teacher teaches a subject to a class for the class's year.
+    Co-teaching is two assignments for the same class and subject."""
+
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("teacher"),
+        on_delete=models.CASCADE,
+        related_name="teaching_assignments",
+    )
+    class_group = models.ForeignKey(
+        ClassGroup, verbose_name=_("class"), on_delete=models.CASCADE, related_name="assignments"
+    )
+    subject = models.ForeignKey(
+        Subject, verbose_name=_("subject"), on_delete=models.CASCADE, related_name="assignments"
+    )
+
+    class Meta:
+        verbose_name = _("teaching assignment")
+        verbose_name_plural = _("teaching assignments")
+        ordering = ["class_group", "subject__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["teacher", "class_group", "subject"], name="assignment_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.teacher} · {self.class_group} · {self.subject.code}"

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.access import SETUP_ROLES, get_class_group, get_school, schools_of
+from schools.models import ClassGroup, Enrollment, TeachingAssignment
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """One school: straight to its dashboard. Several: pick one. None: say so."""
+    schools = list(schools_of(request.user))
+    if len(schools) == 1:
+        return redirect("schools:dashboard", code=schools[0].code)
+    return render(request, "schools/home.html", {"schools": schools})
+
+
+def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    """The school's home page, with a section for each of the user's roles."""
+    access = get_school(request, code)
+    year = access.year
+    context: dict = {"access": access, "year": year}
+    if year is not None:
+        context["assignments"] = (
+            TeachingAssignment.objects.filter(teacher=request.user, class_group__year=year)
+            .select_related("class_group", "subject")
+            .order_by("class_group__grade", "class_group__name", "subject__order")
+        )
+        context["homeroom_classes"] = ClassGroup.objects.filter(
+            year=year, homeroom_teacher=request.user
+        ).annotate(student_count=Count("enrollments", filter=Q(enrollments__left_on__isnull=True)))
+        if access.sees_whole_school:
+            context["classes"] = (
+                ClassGroup.objects.filter(year=year)
+                .select_related("homeroom_teacher")
+                .annotate(
+                    student_count=Count(
+                        "enrollments", filter=Q(enrollments__left_on__isnull=True), distinct=True
+                    ),
+                    subject_count=Count("assignments__subject", distinct=True),
+                )
+            )
+            context["student_total"] = Enrollment.objects.filter(
+                class_group__year=year, left_on__isnull=True
+            ).count()
+            context["teacher_total"] = access.school.memberships.active().filter(role="teacher").count()
+    return render(request, "schools/dashboard.html", context)
+
+
+def class_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """A class list: the students in roll order, with the class's subjects and teachers."""
+    access = get_school(request, code)
+    class_group = get_class_group(access, pk)
+    enrollments = class_group.enrollments.select_related("student").order_by("roll_number")
+    assignments = class_group.assignments.select_related("subject", "teacher").order_by(
+        "subject__order", "subject__code"
+    )
+    return render(
+        request,
+        "schools/class_detail.html",
+        {
+            "access": access,
+            "class_group": class_group,
+            "enrollments": enrollments,
+            "assignments": assignments,
+        },
+    )
+
+
+def setup_home(request: HttpRequest, code: str) -> HttpResponse:
+    """The school admin's set-up page: links to every list the admin maintains."""
+    access = get_school(request, code, roles=SETUP_ROLES)
+    return render(request, "schools/setup/home.html", {"access": access, "year": access.year})
