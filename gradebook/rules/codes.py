@@ -1,0 +1,212 @@
+"""The regulation's codes as string enums, and the parsers that validate typed codes.
+
+Every enum is a ``StrEnum`` whose values are the spec's codes, so ``Level.FAIR == "K"`` and a
+result can be stored or compared as the plain string. Vietnamese users may type the letter
+``Đ`` for ``D`` (Đạt): the parsers accept ``Đ``/``CĐ`` as aliases wherever the code ``D``/``CD``
+means Đạt/Chưa đạt, case-insensitive and trimmed. No other abbreviations are accepted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+from typing import TypeVar
+
+from .errors import EMPTY_LEVEL, UNKNOWN_LEVEL, InvalidMark, quote_input
+
+__all__ = [
+    "AssessedBy",
+    "CommentResult",
+    "Level",
+    "NextStep",
+    "PrimaryAward",
+    "PrimaryResult",
+    "PromotionReason",
+    "QualityLevel",
+    "SecondaryAward",
+    "SubjectLevel",
+    "parse_comment_result",
+    "parse_level",
+    "parse_primary_result",
+    "parse_quality_level",
+    "parse_subject_level",
+]
+
+
+class AssessedBy(StrEnum):
+    """How a secondary subject is assessed (assessment-rules.md §1.1)."""
+
+    #: Đánh giá bằng nhận xét: result D/CD only.
+    COMMENT = "comment"
+    #: Đánh giá bằng nhận xét kết hợp với điểm số: comment plus a 0-10 score.
+    SCORE = "score"
+
+
+class Level(StrEnum):
+    """Kết quả học tập / kết quả rèn luyện levels, best first (assessment-rules.md §1.6, §1.7)."""
+
+    #: Tốt (Good)
+    GOOD = "T"
+    #: Khá (Fair)
+    FAIR = "K"
+    #: Đạt (Pass). Named "achieved" (the literal sense of Đạt) rather than "pass", a word
+    #: security linters mistake for a password.
+    ACHIEVED = "D"
+    #: Chưa đạt (Not yet pass)
+    NOT_YET_ACHIEVED = "CD"
+
+    @property
+    def rank(self) -> int:
+        """0 for the best level (T) to 3 for the lowest (CD)."""
+        return _LEVEL_ORDER.index(self)
+
+    def raised(self) -> Level:
+        """The level one step better (T stays T)."""
+        return _LEVEL_ORDER[max(self.rank - 1, 0)]
+
+
+_LEVEL_ORDER: tuple[Level, ...] = (Level.GOOD, Level.FAIR, Level.ACHIEVED, Level.NOT_YET_ACHIEVED)
+
+
+class CommentResult(StrEnum):
+    """Result of a comment-assessed subject (assessment-rules.md §1.1, §1.5)."""
+
+    #: Đạt (Pass)
+    ACHIEVED = "D"
+    #: Chưa đạt (Not yet pass)
+    NOT_YET_ACHIEVED = "CD"
+
+
+class SubjectLevel(StrEnum):
+    """Primary subject or activity level (assessment-rules.md §2.1), best first."""
+
+    #: Hoàn thành tốt (Completed well)
+    COMPLETED_WELL = "HTT"
+    #: Hoàn thành (Completed)
+    COMPLETED = "HT"
+    #: Chưa hoàn thành (Not completed)
+    NOT_COMPLETED = "CHT"
+
+
+class QualityLevel(StrEnum):
+    """Primary level of a quality or competency (assessment-rules.md §2.1), best first."""
+
+    #: Tốt (Good)
+    GOOD = "T"
+    #: Đạt (Pass)
+    ACHIEVED = "D"
+    #: Cần cố gắng (Needs effort)
+    NEEDS_EFFORT = "CCG"
+
+
+class PrimaryResult(StrEnum):
+    """Primary end-of-year overall result (assessment-rules.md §2.3), best first."""
+
+    #: Hoàn thành xuất sắc (Completed with excellence)
+    EXCELLENT = "HTXS"
+    #: Hoàn thành tốt (Completed well)
+    COMPLETED_WELL = "HTT"
+    #: Hoàn thành (Completed)
+    COMPLETED = "HT"
+    #: Chưa hoàn thành (Not completed)
+    NOT_COMPLETED = "CHT"
+
+
+class SecondaryAward(StrEnum):
+    """End-of-year secondary award (assessment-rules.md §1.8)."""
+
+    #: Học sinh Xuất sắc
+    EXCELLENT = "excellent"
+    #: Học sinh Giỏi
+    GOOD = "good"
+
+
+class PrimaryAward(StrEnum):
+    """End-of-year primary award (assessment-rules.md §2.4)."""
+
+    #: Học sinh Xuất sắc
+    EXCELLENT = "excellent"
+    #: Học sinh Tiêu biểu hoàn thành tốt trong học tập và rèn luyện
+    EXEMPLARY = "exemplary"
+
+
+class PromotionReason(StrEnum):
+    """A promotion condition that failed (assessment-rules.md §1.9)."""
+
+    #: Year conduct (kết quả rèn luyện cả năm) is CD.
+    CONDUCT = "conduct"
+    #: Year learning result (kết quả học tập cả năm) is CD.
+    LEARNING = "learning"
+    #: More than 45 sessions (buổi) absent in the year.
+    ABSENCES = "absences"
+
+
+class NextStep(StrEnum):
+    """What happens to a student who is not (yet) promoted (assessment-rules.md §1.9)."""
+
+    #: Rèn luyện trong kỳ nghỉ hè: summer conduct training, then conduct is re-assessed.
+    SUMMER_TRAINING = "summer_training"
+    #: Kiểm tra, đánh giá lại: summer re-assessment of the failing subjects.
+    REASSESSMENT = "reassessment"
+    #: Ở lại lớp: repeats the grade.
+    RETAINED = "retained"
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+# Letters a level code may be typed with: ASCII letters and the Vietnamese đ/Đ. Checked before
+# upper-casing, so that exotic letters whose upper case is ASCII (U+017F long s -> "S") are refused.
+_CODE_SHAPE = re.compile(r"[A-Za-zĐđ]+")
+_D_ALIASES = {"Đ": "D", "CĐ": "CD"}
+
+
+def _parse_code(text: object, enum: type[_E]) -> _E:
+    """Parse a typed code into ``enum``; ``Đ``/``CĐ`` alias ``D``/``CD`` when ``enum`` has them."""
+    if isinstance(text, enum):
+        return text
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise InvalidMark(EMPTY_LEVEL, code="empty")
+    allowed = ", ".join(member.value for member in enum)
+    if isinstance(text, str):
+        candidate = unicodedata.normalize("NFC", text.strip())
+        if _CODE_SHAPE.fullmatch(candidate):
+            candidate = candidate.upper()
+            candidate = _D_ALIASES.get(candidate, candidate)
+            for member in enum:
+                if member.value == candidate:
+                    return member
+    raise InvalidMark(
+        UNKNOWN_LEVEL,
+        code="unknown_level",
+        params={"value": quote_input(text), "allowed": allowed},
+    )
+
+
+def parse_level(text: str) -> Level:
+    """Parse a learning or conduct level ``T``/``K``/``D``/``CD`` (§1.6, §1.7).
+
+    Accepts ``Đ``/``CĐ`` for ``D``/``CD``, any letter case, surrounding spaces.
+    Raises :class:`InvalidMark` for anything else.
+    """
+    return _parse_code(text, Level)
+
+
+def parse_comment_result(text: str) -> CommentResult:
+    """Parse a comment-assessed subject result ``D``/``CD`` (§1.5); ``Đ``/``CĐ`` accepted."""
+    return _parse_code(text, CommentResult)
+
+
+def parse_subject_level(text: str) -> SubjectLevel:
+    """Parse a primary subject level ``HTT``/``HT``/``CHT`` (§2.1)."""
+    return _parse_code(text, SubjectLevel)
+
+
+def parse_quality_level(text: str) -> QualityLevel:
+    """Parse a primary quality/competency level ``T``/``D``/``CCG`` (§2.1); ``Đ`` accepted."""
+    return _parse_code(text, QualityLevel)
+
+
+def parse_primary_result(text: str) -> PrimaryResult:
+    """Parse a primary overall result ``HTXS``/``HTT``/``HT``/``CHT`` (§2.3)."""
+    return _parse_code(text, PrimaryResult)

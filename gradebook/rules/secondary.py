@@ -1,0 +1,80 @@
+"""Lower and upper secondary (grades 6-12): Circular 22/2021/TT-BGDĐT, assessment-rules.md §1.
+
+The public face of the secondary rules; the implementations live in named parts:
+:mod:`.averages` (marks, averages, comment-assessed subjects, §1.2-1.5), :mod:`.learning`
+(learning level and the Article 9 clause 3 adjustment, §1.6) and :mod:`.year_end` (conduct,
+awards, promotion, §1.7-1.9).
+"""
+
+from __future__ import annotations
+
+from .averages import (
+    comment_term_result,
+    comment_year_result,
+    explain_comment_term_result,
+    explain_term_average,
+    explain_year_average,
+    parse_score,
+    regular_mark_count,
+    term_average,
+    year_average,
+)
+from .codes import (
+    AssessedBy,
+    CommentResult,
+    Level,
+    NextStep,
+    PromotionReason,
+    SecondaryAward,
+    parse_comment_result,
+    parse_level,
+)
+from .learning import LearningLevel, learning_level, table_level
+from .options import DEFAULT, AdjustmentPolicy, FewSubjectsPolicy, RulesOptions
+from .year_end import (
+    MAX_ABSENCES,
+    Promotion,
+    award,
+    conduct_year,
+    explain_award,
+    explain_conduct_year,
+    promotion,
+    reassessed_learning_level,
+    summer_reassessment_subjects,
+)
+
+__all__ = [
+    "DEFAULT",
+    "MAX_ABSENCES",
+    "AdjustmentPolicy",
+    "AssessedBy",
+    "CommentResult",
+    "FewSubjectsPolicy",
+    "LearningLevel",
+    "Level",
+    "NextStep",
+    "Promotion",
+    "PromotionReason",
+    "RulesOptions",
+    "SecondaryAward",
+    "award",
+    "comment_term_result",
+    "comment_year_result",
+    "conduct_year",
+    "explain_award",
+    "explain_comment_term_result",
+    "explain_conduct_year",
+    "explain_term_average",
+    "explain_year_average",
+    "learning_level",
+    "parse_comment_result",
+    "parse_level",
+    "parse_score",
+    "promotion",
+    "reassessed_learning_level",
+    "regular_mark_count",
+    "summer_reassessment_subjects",
+    "table_level",
+    "term_average",
+    "year_average",
+]
