@@ -1,0 +1,53 @@
+"""Django admin is for platform operators (superusers) only; school staff use the product's own
+set-up pages, which go through the access getters."""
+
+from django.contrib import admin
+
+from schools.models import (
+    ClassGroup,
+    CurriculumEntry,
+    Enrollment,
+    School,
+    SchoolYear,
+    Student,
+    Subject,
+    TeachingAssignment,
+    Term,
+)
+
+
+@admin.register(School)
+class SchoolAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "department_code", "level")
+    search_fields = ("name", "code")
+
+
+class TermInline(admin.TabularInline):
+    model = Term
+    extra = 0
+
+
+@admin.register(SchoolYear)
+class SchoolYearAdmin(admin.ModelAdmin):
+    list_display = ("school", "name", "is_current")
+    list_filter = ("is_current",)
+    inlines = [TermInline]
+
+
+@admin.register(ClassGroup)
+class ClassGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "grade", "year", "homeroom_teacher")
+    list_filter = ("grade",)
+    search_fields = ("name",)
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin):
+    list_display = ("full_name", "student_code", "date_of_birth", "school")
+    search_fields = ("full_name", "student_code", "personal_id")
+
+
+admin.site.register(Subject)
+admin.site.register(CurriculumEntry)
+admin.site.register(Enrollment)
+admin.site.register(TeachingAssignment)

@@ -1,0 +1,59 @@
+import datetime
+
+from accounts.models import Membership, User
+from schools.demo import PRIMARY_CODE, SECONDARY_CODE, seed_demo
+from schools.models import ClassGroup, Enrollment, School, Student, TeachingAssignment
+from schools.validators import validate_personal_id, validate_personal_id_matches
+
+TODAY = datetime.date(2026, 11, 23)
+
+
+def test_demo_builds_a_realistic_lower_secondary_and_primary_school(db):
+    result = seed_demo(today=TODAY, password="demo-pass-123")
+    assert result.password == "demo-pass-123"
+    secondary = School.objects.get(code=SECONDARY_CODE)
+    year = secondary.current_year()
+    assert year.name == "2026-2027"
+    classes = ClassGroup.objects.filter(year=year)
+    assert classes.count() >= 8
+    assert {c.grade for c in classes} == {6, 7, 8, 9}
+    for class_group in classes:
+        assert 35 <= class_group.enrollments.count() <= 45
+        assert class_group.homeroom_teacher is not None
+    assert year.curriculum.filter(grade=6).count() == 12
+    primary = School.objects.get(code=PRIMARY_CODE)
+    assert {c.grade for c in ClassGroup.objects.filter(year__school=primary)} == {1, 2, 3, 4, 5}
+    assert Membership.objects.filter(school=secondary, role="principal").exists()
+
+
+def test_demo_students_have_valid_identifiers_and_vietnamese_names(db):
+    seed_demo(today=TODAY, password="demo-pass-123")
+    for student in Student.objects.all()[:200]:
+        validate_personal_id(student.personal_id)
+        validate_personal_id_matches(student.personal_id, sex=student.sex, date_of_birth=student.date_of_birth)
+        assert len(student.full_name.split()) == 3
+    assert Student.objects.filter(full_name__contains="Nguyễn").exists()
+
+
+def test_demo_is_idempotent(db):
+    seed_demo(today=TODAY, password="demo-pass-123")
+    counts = [m.objects.count() for m in (User, Student, Enrollment, ClassGroup, TeachingAssignment)]
+    again = seed_demo(today=TODAY)
+    assert again.password is None
+    assert [m.objects.count() for m in (User, Student, Enrollment, ClassGroup, TeachingAssignment)] == counts
+
+
+def test_demo_large_school_has_exactly_the_requested_students(db):
+    seed_demo(today=TODAY, password="demo-pass-123", large_students=500)
+    large = School.objects.get(code="01009999")
+    assert Student.objects.filter(school=large).count() == 500
+    assert max(c.enrollments.count() for c in ClassGroup.objects.filter(year__school=large)) <= 45
+
+
+def test_demo_teacher_sees_their_assignments(client, db):
+    seed_demo(today=TODAY, password="demo-pass-123")
+    assert client.login(username="gv.toan1", password="demo-pass-123")
+    response = client.get(f"/s/{SECONDARY_CODE}/")
+    assert response.status_code == 200
+    assert b"my-assignments" in response.content
+    assert "Toán".encode() in response.content
