@@ -134,7 +134,9 @@ MFA_REQUIRED_FOR_SIGNERS = env_bool("MFA_REQUIRED_FOR_SIGNERS", True)
 # Internationalisation: Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own catalogue first (makemessages writes it); then our Vietnamese for third-party apps
+# (allauth, django-tables2 ship none), which makemessages never rewrites.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_thirdparty"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
