@@ -1,12 +1,15 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from schools import views as school_views
 
 urlpatterns = [
     path("", school_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Public: the language switch must work on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("s/<str:code>/", include("schools.urls")),
     path("django-admin/", admin.site.urls),
 ]
