@@ -91,7 +91,9 @@ class SchoolAccess:
         return self.accessible_classes().filter(year=year)
 
 
-def get_school(request: HttpRequest, code: str, *, roles: Iterable[str] | None = None) -> SchoolAccess:
+def get_school(
+    request: HttpRequest, code: str, *, roles: Iterable[str] | None = None
+) -> SchoolAccess:
     """The school with this code if the user belongs to it (404 otherwise); 403 if `roles` is
     given and the user holds none of them there."""
     roles_by_school = school_roles(request.user)
@@ -127,7 +129,8 @@ def get_student(access: SchoolAccess, pk: int) -> Student:
     """A student of this school: leadership/admin see all; a teacher sees students of the
     classes they may open (current or past years)."""
     student = get_object_or_404(Student, pk=pk, school=access.school)
+    if access.sees_whole_school:
+        return student
     if not access.accessible_classes().filter(enrollments__student=student).exists():
-        if not access.sees_whole_school:
-            raise PermissionDenied
+        raise PermissionDenied
     return student

@@ -45,7 +45,9 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="memberships")
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,7 +58,9 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "school", "role"], name="membership_unique_role")
+            models.UniqueConstraint(
+                fields=["user", "school", "role"], name="membership_unique_role"
+            )
         ]
 
     def __str__(self) -> str:

@@ -16,4 +16,6 @@ def current_totp_code(user: User, *, at: float | None = None) -> str:
     authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
     secret = decrypt(authenticator.data["secret"])
     period = getattr(settings, "MFA_TOTP_PERIOD", 30)
-    return format_hotp_value(hotp_value(secret, int(at if at is not None else time.time()) // period))
+    return format_hotp_value(
+        hotp_value(secret, int(at if at is not None else time.time()) // period)
+    )

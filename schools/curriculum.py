@@ -29,22 +29,49 @@ def _all(grades: range, periods: int) -> dict[int, int]:
 P, L, U = range(1, 6), range(6, 10), range(10, 13)
 
 PRIMARY_SUBJECTS = (
-    DefaultSubject("TV", "Tiếng Việt", "Vietnamese", PRIMARY,
-                   {1: 420, 2: 350, 3: 245, 4: 245, 5: 245}, True, (4, 5)),
-    DefaultSubject("TOAN", "Toán", "Mathematics", PRIMARY,
-                   {1: 105, 2: 175, 3: 175, 4: 175, 5: 175}, True, (4, 5)),
-    DefaultSubject("NN1", "Ngoại ngữ 1", "Foreign language 1", PRIMARY, _all(range(3, 6), 140), True),
+    DefaultSubject(
+        "TV",
+        "Tiếng Việt",
+        "Vietnamese",
+        PRIMARY,
+        {1: 420, 2: 350, 3: 245, 4: 245, 5: 245},
+        True,
+        (4, 5),
+    ),
+    DefaultSubject(
+        "TOAN",
+        "Toán",
+        "Mathematics",
+        PRIMARY,
+        {1: 105, 2: 175, 3: 175, 4: 175, 5: 175},
+        True,
+        (4, 5),
+    ),
+    DefaultSubject(
+        "NN1", "Ngoại ngữ 1", "Foreign language 1", PRIMARY, _all(range(3, 6), 140), True
+    ),
     DefaultSubject("DD", "Đạo đức", "Ethics", PRIMARY, _all(P, 35)),
-    DefaultSubject("TNXH", "Tự nhiên và Xã hội", "Nature and society", PRIMARY, _all(range(1, 4), 70)),
-    DefaultSubject("LSDL", "Lịch sử và Địa lí", "History and geography", PRIMARY,
-                   _all(range(4, 6), 70), True),
+    DefaultSubject(
+        "TNXH", "Tự nhiên và Xã hội", "Nature and society", PRIMARY, _all(range(1, 4), 70)
+    ),
+    DefaultSubject(
+        "LSDL", "Lịch sử và Địa lí", "History and geography", PRIMARY, _all(range(4, 6), 70), True
+    ),
     DefaultSubject("KH", "Khoa học", "Science", PRIMARY, _all(range(4, 6), 70), True),
-    DefaultSubject("THCN", "Tin học và Công nghệ", "Informatics and technology", PRIMARY,
-                   _all(range(3, 6), 70), True),
+    DefaultSubject(
+        "THCN",
+        "Tin học và Công nghệ",
+        "Informatics and technology",
+        PRIMARY,
+        _all(range(3, 6), 70),
+        True,
+    ),
     DefaultSubject("GDTC", "Giáo dục thể chất", "Physical education", PRIMARY, _all(P, 70)),
     DefaultSubject("AN", "Âm nhạc", "Music", PRIMARY, _all(P, 35)),
     DefaultSubject("MT", "Mĩ thuật", "Fine arts", PRIMARY, _all(P, 35)),
-    DefaultSubject("HDTN", "Hoạt động trải nghiệm", "Experiential activities", PRIMARY, _all(P, 105)),
+    DefaultSubject(
+        "HDTN", "Hoạt động trải nghiệm", "Experiential activities", PRIMARY, _all(P, 105)
+    ),
 )
 
 LOWER_SECONDARY_SUBJECTS = (
@@ -58,10 +85,16 @@ LOWER_SECONDARY_SUBJECTS = (
     DefaultSubject("TIN", "Tin học", "Informatics", SCORE, _all(L, 35)),
     DefaultSubject("GDTC", "Giáo dục thể chất", "Physical education", COMMENT, _all(L, 70)),
     DefaultSubject("NT", "Nghệ thuật (Âm nhạc, Mĩ thuật)", "Arts", COMMENT, _all(L, 70)),
-    DefaultSubject("HDTN", "Hoạt động trải nghiệm, hướng nghiệp", "Experiential & career guidance",
-                   COMMENT, _all(L, 105)),
-    DefaultSubject("GDDP", "Nội dung giáo dục của địa phương", "Local education content", COMMENT,
-                   _all(L, 35)),
+    DefaultSubject(
+        "HDTN",
+        "Hoạt động trải nghiệm, hướng nghiệp",
+        "Experiential & career guidance",
+        COMMENT,
+        _all(L, 105),
+    ),
+    DefaultSubject(
+        "GDDP", "Nội dung giáo dục của địa phương", "Local education content", COMMENT, _all(L, 35)
+    ),
 )
 
 UPPER_SECONDARY_SUBJECTS = (
@@ -69,10 +102,17 @@ UPPER_SECONDARY_SUBJECTS = (
     DefaultSubject("TOAN", "Toán", "Mathematics", SCORE, _all(U, 105)),
     DefaultSubject("NN1", "Ngoại ngữ 1", "Foreign language 1", SCORE, _all(U, 105)),
     DefaultSubject("LS", "Lịch sử", "History", SCORE, _all(U, 52)),
-    DefaultSubject("GDQPAN", "Giáo dục quốc phòng và an ninh", "National defence and security",
-                   SCORE, _all(U, 35)),
+    DefaultSubject(
+        "GDQPAN",
+        "Giáo dục quốc phòng và an ninh",
+        "National defence and security",
+        SCORE,
+        _all(U, 35),
+    ),
     DefaultSubject("DL", "Địa lí", "Geography", SCORE, _all(U, 70)),
-    DefaultSubject("GDKTPL", "Giáo dục kinh tế và pháp luật", "Economics and law", SCORE, _all(U, 70)),
+    DefaultSubject(
+        "GDKTPL", "Giáo dục kinh tế và pháp luật", "Economics and law", SCORE, _all(U, 70)
+    ),
     DefaultSubject("VL", "Vật lí", "Physics", SCORE, _all(U, 70)),
     DefaultSubject("HH", "Hóa học", "Chemistry", SCORE, _all(U, 70)),
     DefaultSubject("SH", "Sinh học", "Biology", SCORE, _all(U, 70)),
@@ -81,10 +121,16 @@ UPPER_SECONDARY_SUBJECTS = (
     DefaultSubject("AN", "Âm nhạc", "Music", COMMENT, _all(U, 70)),
     DefaultSubject("MT", "Mĩ thuật", "Fine arts", COMMENT, _all(U, 70)),
     DefaultSubject("GDTC", "Giáo dục thể chất", "Physical education", COMMENT, _all(U, 70)),
-    DefaultSubject("HDTN", "Hoạt động trải nghiệm, hướng nghiệp", "Experiential & career guidance",
-                   COMMENT, _all(U, 105)),
-    DefaultSubject("GDDP", "Nội dung giáo dục của địa phương", "Local education content", COMMENT,
-                   _all(U, 35)),
+    DefaultSubject(
+        "HDTN",
+        "Hoạt động trải nghiệm, hướng nghiệp",
+        "Experiential & career guidance",
+        COMMENT,
+        _all(U, 105),
+    ),
+    DefaultSubject(
+        "GDDP", "Nội dung giáo dục của địa phương", "Local education content", COMMENT, _all(U, 35)
+    ),
 )
 
 

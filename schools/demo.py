@@ -77,7 +77,8 @@ class _Seeder:
 
     def user(self, username: str, full_name: str, *, school: School, role: str) -> User:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"full_name": full_name, "email": f"{username}@demo.invalid"}
+            username=username,
+            defaults={"full_name": full_name, "email": f"{username}@demo.invalid"},
         )
         if created:
             user.password = self.password_hash
@@ -107,7 +108,13 @@ class _Seeder:
         )
 
     def students(
-        self, *, school: School, class_group: ClassGroup, count: int, rng: random.Random, serial: int
+        self,
+        *,
+        school: School,
+        class_group: ClassGroup,
+        count: int,
+        rng: random.Random,
+        serial: int,
     ) -> int:
         if class_group.enrollments.exists():
             return serial
@@ -115,7 +122,9 @@ class _Seeder:
         enrollments = []
         for _ in range(count):
             sex = rng.choice("MF")
-            dob = datetime.date(self.start_year - age, 1, 1) + datetime.timedelta(rng.randrange(365))
+            dob = datetime.date(self.start_year - age, 1, 1) + datetime.timedelta(
+                rng.randrange(365)
+            )
             serial += 1
             pid = (
                 "001"
@@ -166,20 +175,26 @@ def _secondary_school(
     )
     year = seeder.year(school)
     seeder.user(f"{prefix}admin", "Phạm Thu Hằng", school=school, role=Role.ADMIN)
-    principal = seeder.user(f"{prefix}hieutruong", "Nguyễn Văn Bình", school=school, role=Role.PRINCIPAL)
+    principal = seeder.user(
+        f"{prefix}hieutruong", "Nguyễn Văn Bình", school=school, role=Role.PRINCIPAL
+    )
     seeder.enrol_totp(principal, school, "principal")
-    vice = seeder.user(f"{prefix}phohieutruong", "Lê Thị Hoa", school=school, role=Role.VICE_PRINCIPAL)
+    vice = seeder.user(
+        f"{prefix}phohieutruong", "Lê Thị Hoa", school=school, role=Role.VICE_PRINCIPAL
+    )
     seeder.enrol_totp(vice, school, "vice_principal")
 
     curriculum = list(year.curriculum.select_related("subject").filter(grade=6))
     subjects = [entry.subject for entry in curriculum]
     # Two teachers per subject; teacher i of a subject teaches half the classes.
     teachers = {}
-    for s_index, subject in enumerate(subjects):
+    for subject in subjects:
         for k in (1, 2):
             username = f"{prefix}gv.{subject.code.lower()}{k}"
             full = _person_name(random.Random(username), rng.choice("MF"))
-            teachers[(subject.code, k)] = seeder.user(username, full, school=school, role=Role.TEACHER)
+            teachers[(subject.code, k)] = seeder.user(
+                username, full, school=school, role=Role.TEACHER
+            )
     serial = 0
     grades = list(school.grades)
     per_grade = classes_per_grade
@@ -187,7 +202,9 @@ def _secondary_school(
     if total_students:
         per_grade = -(-total_students // (45 * len(grades)))  # classes of at most 45
         n_classes = per_grade * len(grades)
-        sizes = [total_students // n_classes + (i < total_students % n_classes) for i in range(n_classes)]
+        sizes = [
+            total_students // n_classes + (i < total_students % n_classes) for i in range(n_classes)
+        ]
     class_index = 0
     for grade in grades:
         for number in range(1, per_grade + 1):
@@ -209,7 +226,9 @@ def _secondary_school(
             serial = seeder.students(
                 school=school, class_group=class_group, count=count, rng=rng, serial=serial
             )
-    for class_group in year.classes.exclude(homeroom_teacher=None).select_related("homeroom_teacher"):
+    for class_group in year.classes.exclude(homeroom_teacher=None).select_related(
+        "homeroom_teacher"
+    ):
         featured = class_group.name == f"{grades[0]}A1"
         seeder.enrol_totp(
             class_group.homeroom_teacher, school, f"homeroom {class_group.name}", show=featured
@@ -243,10 +262,15 @@ def _primary_school(seeder: _Seeder, *, code: str, name: str, prefix: str) -> No
         for number in (1, 2):
             username = f"{prefix}gvcn.{grade}a{number}"
             homeroom = seeder.user(
-                username, _person_name(random.Random(username), "F"), school=school, role=Role.TEACHER
+                username,
+                _person_name(random.Random(username), "F"),
+                school=school,
+                role=Role.TEACHER,
             )
             class_group, _ = ClassGroup.objects.get_or_create(
-                year=year, name=f"{grade}A{number}", defaults={"grade": grade, "homeroom_teacher": homeroom}
+                year=year,
+                name=f"{grade}A{number}",
+                defaults={"grade": grade, "homeroom_teacher": homeroom},
             )
             for entry in year.curriculum.filter(grade=grade).select_related("subject"):
                 teacher = specialists.get(entry.subject.code, homeroom)
@@ -254,7 +278,11 @@ def _primary_school(seeder: _Seeder, *, code: str, name: str, prefix: str) -> No
                     teacher=teacher, class_group=class_group, subject=entry.subject
                 )
             serial = seeder.students(
-                school=school, class_group=class_group, count=rng.randint(30, 35), rng=rng, serial=serial
+                school=school,
+                class_group=class_group,
+                count=rng.randint(30, 35),
+                rng=rng,
+                serial=serial,
             )
             featured = grade == 1 and number == 1
             seeder.enrol_totp(homeroom, school, f"homeroom {class_group.name}", show=featured)

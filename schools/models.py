@@ -163,7 +163,9 @@ class Subject(models.Model):
         verbose_name_plural = _("subjects")
         ordering = ["order", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["school", "code"], name="subject_code_unique_per_school")
+            models.UniqueConstraint(
+                fields=["school", "code"], name="subject_code_unique_per_school"
+            )
         ]
 
     def __str__(self) -> str:
@@ -266,7 +268,9 @@ class Student(models.Model):
     def clean(self) -> None:
         from schools.validators import validate_personal_id_matches
 
-        validate_personal_id_matches(self.personal_id, sex=self.sex, date_of_birth=self.date_of_birth)
+        validate_personal_id_matches(
+            self.personal_id, sex=self.sex, date_of_birth=self.date_of_birth
+        )
 
 
 class EnrollmentQuerySet(models.QuerySet):
@@ -285,7 +289,9 @@ class Enrollment(models.Model):
     """A student in a class for the class's year, with transfer in/out dates."""
 
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
-    class_group = models.ForeignKey(ClassGroup, on_delete=models.CASCADE, related_name="enrollments")
+    class_group = models.ForeignKey(
+        ClassGroup, on_delete=models.CASCADE, related_name="enrollments"
+    )
     roll_number = models.PositiveSmallIntegerField(_("no."), default=0)
     joined_on = models.DateField(_("joined on"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)

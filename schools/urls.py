@@ -1,6 +1,8 @@
 from django.urls import path
 
 from schools import views
+from schools.import_urls import urlpatterns as import_urlpatterns
+from schools.setup_urls import urlpatterns as setup_urlpatterns
 
 app_name = "schools"
 urlpatterns = [
@@ -8,3 +10,5 @@ urlpatterns = [
     path("setup/", views.setup_home, name="setup"),
     path("classes/<int:pk>/", views.class_detail, name="class_detail"),
 ]
+urlpatterns += import_urlpatterns
+urlpatterns += setup_urlpatterns

@@ -44,7 +44,9 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             context["student_total"] = Enrollment.objects.filter(
                 class_group__year=year, left_on__isnull=True
             ).count()
-            context["teacher_total"] = access.school.memberships.active().filter(role="teacher").count()
+            context["teacher_total"] = (
+                access.school.memberships.active().filter(role="teacher").count()
+            )
     return render(request, "schools/dashboard.html", context)
 
 

@@ -12,6 +12,7 @@ from accounts.models import Membership, Role, User
 from schools.models import ClassGroup, Enrollment, School, Student, TeachingAssignment
 from schools.services import create_school_year, renumber_class
 
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 is deliberately slow; tests do not need that protection."""
@@ -22,7 +23,9 @@ PERSONAS = ("anonymous", "teacher", "homeroom", "principal", "admin", "outsider"
 
 
 def make_user(username: str, school: School, *roles: str, totp: bool = False) -> User:
-    user = User.objects.create_user(username=username, password="pw-" + username, full_name=username)
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, full_name=username
+    )
     for role in roles:
         Membership.objects.create(user=user, school=school, role=role)
     if totp:
@@ -31,7 +34,9 @@ def make_user(username: str, school: School, *roles: str, totp: bool = False) ->
 
 
 def make_school(code: str, name: str) -> School:
-    school = School.objects.create(code=code, name=name, department_code="01", level="lower_secondary")
+    school = School.objects.create(
+        code=code, name=name, department_code="01", level="lower_secondary"
+    )
     create_school_year(
         school=school,
         start_year=2025,
@@ -41,7 +46,9 @@ def make_school(code: str, name: str) -> School:
     return school
 
 
-def add_students(class_group: ClassGroup, names: list[tuple[str, str]], start: int) -> list[Student]:
+def add_students(
+    class_group: ClassGroup, names: list[tuple[str, str]], start: int
+) -> list[Student]:
     students = []
     for offset, (name, sex) in enumerate(names):
         n = start + offset
@@ -94,14 +101,22 @@ def admin(school_a) -> User:
 @pytest.fixture
 def outsider(school_b) -> User:
     return make_user(
-        "outsider", school_b, Role.ADMIN, Role.PRINCIPAL, Role.VICE_PRINCIPAL, Role.TEACHER, totp=True
+        "outsider",
+        school_b,
+        Role.ADMIN,
+        Role.PRINCIPAL,
+        Role.VICE_PRINCIPAL,
+        Role.TEACHER,
+        totp=True,
     )
 
 
 @pytest.fixture
 def class_a(school_a, teacher, homeroom) -> ClassGroup:
     year = school_a.current_year()
-    class_group = ClassGroup.objects.create(year=year, name="6A1", grade=6, homeroom_teacher=homeroom)
+    class_group = ClassGroup.objects.create(
+        year=year, name="6A1", grade=6, homeroom_teacher=homeroom
+    )
     maths = school_a.subjects.get(code="TOAN")
     literature = school_a.subjects.get(code="NV")
     TeachingAssignment.objects.create(teacher=teacher, class_group=class_group, subject=maths)
@@ -126,13 +141,17 @@ def class_a2(school_a) -> ClassGroup:
 @pytest.fixture
 def class_b(school_b, outsider) -> ClassGroup:
     year = school_b.current_year()
-    class_group = ClassGroup.objects.create(year=year, name="6B1", grade=6, homeroom_teacher=outsider)
+    class_group = ClassGroup.objects.create(
+        year=year, name="6B1", grade=6, homeroom_teacher=outsider
+    )
     add_students(class_group, [("Đỗ Thu Hà", "F")], start=100)
     return class_group
 
 
 @pytest.fixture
-def world(school_a, school_b, teacher, homeroom, principal, admin, outsider, class_a, class_a2, class_b):
+def world(
+    school_a, school_b, teacher, homeroom, principal, admin, outsider, class_a, class_a2, class_b
+):
     """Everything the permission matrix needs, by name."""
     return {
         "school_a": school_a,

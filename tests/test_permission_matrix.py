@@ -44,7 +44,9 @@ def test_every_url_is_in_the_matrix():
 
 
 @pytest.mark.parametrize("row", all_rows(), ids=lambda r: r.id)
-@pytest.mark.parametrize("persona", ["anonymous", "teacher", "homeroom", "principal", "admin", "outsider"])
+@pytest.mark.parametrize(
+    "persona", ["anonymous", "teacher", "homeroom", "principal", "admin", "outsider"]
+)
 def test_permission_matrix(client, world, row: Row, persona: str):
     if persona != "anonymous":
         client.force_login(world["users"][persona])

@@ -2,13 +2,13 @@
 
 import django.core.validators
 import django.db.models.deletion
-import schools.validators
 from django.conf import settings
 from django.db import migrations, models
 
+import schools.validators
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,202 +17,503 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('code', models.CharField(max_length=20, unique=True, validators=[schools.validators.validate_school_code], verbose_name='school code (mã trường)')),
-                ('department_code', models.CharField(max_length=10, verbose_name='Department code (mã Sở)')),
-                ('level', models.CharField(choices=[('primary', 'Primary (grades 1–5)'), ('lower_secondary', 'Lower secondary (grades 6–9)'), ('upper_secondary', 'Upper secondary (grades 10–12)'), ('multi_level', 'Multi-level'), ('continuing', 'Continuing education (GDTX)')], max_length=20, verbose_name='level')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('province', models.CharField(blank=True, max_length=100, verbose_name='province')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        unique=True,
+                        validators=[schools.validators.validate_school_code],
+                        verbose_name="school code (mã trường)",
+                    ),
+                ),
+                (
+                    "department_code",
+                    models.CharField(max_length=10, verbose_name="Department code (mã Sở)"),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("primary", "Primary (grades 1–5)"),
+                            ("lower_secondary", "Lower secondary (grades 6–9)"),
+                            ("upper_secondary", "Upper secondary (grades 10–12)"),
+                            ("multi_level", "Multi-level"),
+                            ("continuing", "Continuing education (GDTX)"),
+                        ],
+                        max_length=20,
+                        verbose_name="level",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
+                ("province", models.CharField(blank=True, max_length=100, verbose_name="province")),
             ],
             options={
-                'verbose_name': 'school',
-                'verbose_name_plural': 'schools',
-                'ordering': ['name'],
+                "verbose_name": "school",
+                "verbose_name_plural": "schools",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='SchoolYear',
+            name="SchoolYear",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start_year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(2000), django.core.validators.MaxValueValidator(2100)], verbose_name='starting year')),
-                ('is_current', models.BooleanField(default=False, verbose_name='current year')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='years', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "start_year",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(2000),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                        verbose_name="starting year",
+                    ),
+                ),
+                ("is_current", models.BooleanField(default=False, verbose_name="current year")),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="years",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'school year',
-                'verbose_name_plural': 'school years',
-                'ordering': ['-start_year'],
+                "verbose_name": "school year",
+                "verbose_name_plural": "school years",
+                "ordering": ["-start_year"],
             },
         ),
         migrations.CreateModel(
-            name='ClassGroup',
+            name="ClassGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=20, verbose_name='class name')),
-                ('grade', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='grade')),
-                ('homeroom_teacher', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='homeroom_classes', to=settings.AUTH_USER_MODEL, verbose_name='homeroom teacher')),
-                ('year', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='classes', to='schools.schoolyear')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=20, verbose_name="class name")),
+                (
+                    "grade",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="grade",
+                    ),
+                ),
+                (
+                    "homeroom_teacher",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="homeroom_classes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="homeroom teacher",
+                    ),
+                ),
+                (
+                    "year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="classes",
+                        to="schools.schoolyear",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'class',
-                'verbose_name_plural': 'classes',
-                'ordering': ['grade', 'name'],
+                "verbose_name": "class",
+                "verbose_name_plural": "classes",
+                "ordering": ["grade", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Student',
+            name="Student",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=150, verbose_name='full name')),
-                ('sex', models.CharField(choices=[('M', 'Male'), ('F', 'Female')], max_length=1, verbose_name='sex')),
-                ('date_of_birth', models.DateField(verbose_name='date of birth')),
-                ('place_of_birth', models.CharField(blank=True, max_length=200, verbose_name='place of birth')),
-                ('ethnicity', models.CharField(default='Kinh', max_length=50, verbose_name='ethnicity')),
-                ('nationality', models.CharField(default='Việt Nam', max_length=50, verbose_name='nationality')),
-                ('personal_id', models.CharField(max_length=12, validators=[schools.validators.validate_personal_id], verbose_name='personal ID number')),
-                ('student_code', models.CharField(max_length=20, verbose_name='student code (mã học sinh)')),
-                ('residence', models.CharField(blank=True, max_length=300, verbose_name='residence')),
-                ('father_name', models.CharField(blank=True, max_length=150, verbose_name="father's name")),
-                ('mother_name', models.CharField(blank=True, max_length=150, verbose_name="mother's name")),
-                ('guardian_name', models.CharField(blank=True, max_length=150, verbose_name="guardian's name")),
-                ('guardian_phone', models.CharField(blank=True, max_length=20, verbose_name="guardian's phone")),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='students', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=150, verbose_name="full name")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("M", "Male"), ("F", "Female")], max_length=1, verbose_name="sex"
+                    ),
+                ),
+                ("date_of_birth", models.DateField(verbose_name="date of birth")),
+                (
+                    "place_of_birth",
+                    models.CharField(blank=True, max_length=200, verbose_name="place of birth"),
+                ),
+                (
+                    "ethnicity",
+                    models.CharField(default="Kinh", max_length=50, verbose_name="ethnicity"),
+                ),
+                (
+                    "nationality",
+                    models.CharField(default="Việt Nam", max_length=50, verbose_name="nationality"),
+                ),
+                (
+                    "personal_id",
+                    models.CharField(
+                        max_length=12,
+                        validators=[schools.validators.validate_personal_id],
+                        verbose_name="personal ID number",
+                    ),
+                ),
+                (
+                    "student_code",
+                    models.CharField(max_length=20, verbose_name="student code (mã học sinh)"),
+                ),
+                (
+                    "residence",
+                    models.CharField(blank=True, max_length=300, verbose_name="residence"),
+                ),
+                (
+                    "father_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="father's name"),
+                ),
+                (
+                    "mother_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="mother's name"),
+                ),
+                (
+                    "guardian_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="guardian's name"),
+                ),
+                (
+                    "guardian_phone",
+                    models.CharField(blank=True, max_length=20, verbose_name="guardian's phone"),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="students",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'student',
-                'verbose_name_plural': 'students',
-                'ordering': ['full_name'],
+                "verbose_name": "student",
+                "verbose_name_plural": "students",
+                "ordering": ["full_name"],
             },
         ),
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('roll_number', models.PositiveSmallIntegerField(default=0, verbose_name='no.')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='joined on')),
-                ('left_on', models.DateField(blank=True, null=True, verbose_name='left on')),
-                ('class_group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='schools.classgroup')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='schools.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("roll_number", models.PositiveSmallIntegerField(default=0, verbose_name="no.")),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="joined on")),
+                ("left_on", models.DateField(blank=True, null=True, verbose_name="left on")),
+                (
+                    "class_group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="schools.classgroup",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="schools.student",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'enrollment',
-                'verbose_name_plural': 'enrollments',
-                'ordering': ['class_group', 'roll_number'],
+                "verbose_name": "enrollment",
+                "verbose_name_plural": "enrollments",
+                "ordering": ["class_group", "roll_number"],
             },
         ),
         migrations.CreateModel(
-            name='Subject',
+            name="Subject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=10, verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=120, verbose_name='English name')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subjects', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=10, verbose_name="code")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=120, verbose_name="English name"),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subjects",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'subject',
-                'verbose_name_plural': 'subjects',
-                'ordering': ['order', 'code'],
+                "verbose_name": "subject",
+                "verbose_name_plural": "subjects",
+                "ordering": ["order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='CurriculumEntry',
+            name="CurriculumEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grade', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='grade')),
-                ('periods_per_year', models.PositiveSmallIntegerField(verbose_name='periods per year')),
-                ('assessment', models.CharField(choices=[('score', 'Score and comment (Circular 22)'), ('comment', 'Comment: Đ / CĐ (Circular 22)'), ('primary', 'Levels HTT / HT / CHT (Circular 27)')], max_length=10, verbose_name='assessed by')),
-                ('regular_marks_override', models.PositiveSmallIntegerField(blank=True, help_text='Leave empty to derive from periods per year (Circular 22).', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(6)], verbose_name='regular marks (override)')),
-                ('periodic_test', models.BooleanField(default=False, verbose_name='end-of-term tests (primary)')),
-                ('midterm_test', models.BooleanField(default=False, verbose_name='mid-term tests (primary grades 4–5)')),
-                ('year', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='curriculum', to='schools.schoolyear')),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='curriculum', to='schools.subject')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "grade",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="grade",
+                    ),
+                ),
+                (
+                    "periods_per_year",
+                    models.PositiveSmallIntegerField(verbose_name="periods per year"),
+                ),
+                (
+                    "assessment",
+                    models.CharField(
+                        choices=[
+                            ("score", "Score and comment (Circular 22)"),
+                            ("comment", "Comment: Đ / CĐ (Circular 22)"),
+                            ("primary", "Levels HTT / HT / CHT (Circular 27)"),
+                        ],
+                        max_length=10,
+                        verbose_name="assessed by",
+                    ),
+                ),
+                (
+                    "regular_marks_override",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Leave empty to derive from periods per year (Circular 22).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(6),
+                        ],
+                        verbose_name="regular marks (override)",
+                    ),
+                ),
+                (
+                    "periodic_test",
+                    models.BooleanField(default=False, verbose_name="end-of-term tests (primary)"),
+                ),
+                (
+                    "midterm_test",
+                    models.BooleanField(
+                        default=False, verbose_name="mid-term tests (primary grades 4–5)"
+                    ),
+                ),
+                (
+                    "year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="curriculum",
+                        to="schools.schoolyear",
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="curriculum",
+                        to="schools.subject",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'curriculum entry',
-                'verbose_name_plural': 'curriculum entries',
-                'ordering': ['grade', 'subject__order', 'subject__code'],
+                "verbose_name": "curriculum entry",
+                "verbose_name_plural": "curriculum entries",
+                "ordering": ["grade", "subject__order", "subject__code"],
             },
         ),
         migrations.CreateModel(
-            name='TeachingAssignment',
+            name="TeachingAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('class_group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='schools.classgroup', verbose_name='class')),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='schools.subject', verbose_name='subject')),
-                ('teacher', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='teaching_assignments', to=settings.AUTH_USER_MODEL, verbose_name='teacher')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "class_group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="schools.classgroup",
+                        verbose_name="class",
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="schools.subject",
+                        verbose_name="subject",
+                    ),
+                ),
+                (
+                    "teacher",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="teaching_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="teacher",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'teaching assignment',
-                'verbose_name_plural': 'teaching assignments',
-                'ordering': ['class_group', 'subject__order'],
+                "verbose_name": "teaching assignment",
+                "verbose_name_plural": "teaching assignments",
+                "ordering": ["class_group", "subject__order"],
             },
         ),
         migrations.CreateModel(
-            name='Term',
+            name="Term",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(choices=[(1, 'Term I'), (2, 'Term II')], verbose_name='term')),
-                ('starts_on', models.DateField(verbose_name='starts on')),
-                ('ends_on', models.DateField(verbose_name='ends on')),
-                ('year', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms', to='schools.schoolyear')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Term I"), (2, "Term II")], verbose_name="term"
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="starts on")),
+                ("ends_on", models.DateField(verbose_name="ends on")),
+                (
+                    "year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="terms",
+                        to="schools.schoolyear",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'term',
-                'verbose_name_plural': 'terms',
-                'ordering': ['year', 'number'],
+                "verbose_name": "term",
+                "verbose_name_plural": "terms",
+                "ordering": ["year", "number"],
             },
         ),
         migrations.AddConstraint(
-            model_name='schoolyear',
-            constraint=models.UniqueConstraint(fields=('school', 'start_year'), name='year_unique_per_school'),
+            model_name="schoolyear",
+            constraint=models.UniqueConstraint(
+                fields=("school", "start_year"), name="year_unique_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schoolyear',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('school',), name='one_current_year_per_school'),
+            model_name="schoolyear",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("school",),
+                name="one_current_year_per_school",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='classgroup',
-            constraint=models.UniqueConstraint(fields=('year', 'name'), name='class_name_unique_per_year'),
+            model_name="classgroup",
+            constraint=models.UniqueConstraint(
+                fields=("year", "name"), name="class_name_unique_per_year"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='classgroup',
-            constraint=models.CheckConstraint(condition=models.Q(('grade__gte', 1), ('grade__lte', 12)), name='class_grade_1_12'),
+            model_name="classgroup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("grade__gte", 1), ("grade__lte", 12)), name="class_grade_1_12"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='student',
-            constraint=models.UniqueConstraint(fields=('school', 'student_code'), name='student_code_unique_per_school'),
+            model_name="student",
+            constraint=models.UniqueConstraint(
+                fields=("school", "student_code"), name="student_code_unique_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='student',
-            constraint=models.UniqueConstraint(fields=('school', 'personal_id'), name='personal_id_unique_per_school'),
+            model_name="student",
+            constraint=models.UniqueConstraint(
+                fields=("school", "personal_id"), name="personal_id_unique_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.UniqueConstraint(fields=('student', 'class_group'), name='enrollment_unique'),
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                fields=("student", "class_group"), name="enrollment_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subject',
-            constraint=models.UniqueConstraint(fields=('school', 'code'), name='subject_code_unique_per_school'),
+            model_name="subject",
+            constraint=models.UniqueConstraint(
+                fields=("school", "code"), name="subject_code_unique_per_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='curriculumentry',
-            constraint=models.UniqueConstraint(fields=('year', 'grade', 'subject'), name='curriculum_unique_subject_per_grade'),
+            model_name="curriculumentry",
+            constraint=models.UniqueConstraint(
+                fields=("year", "grade", "subject"), name="curriculum_unique_subject_per_grade"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teachingassignment',
-            constraint=models.UniqueConstraint(fields=('teacher', 'class_group', 'subject'), name='assignment_unique'),
+            model_name="teachingassignment",
+            constraint=models.UniqueConstraint(
+                fields=("teacher", "class_group", "subject"), name="assignment_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='term',
-            constraint=models.UniqueConstraint(fields=('year', 'number'), name='term_unique_per_year'),
+            model_name="term",
+            constraint=models.UniqueConstraint(
+                fields=("year", "number"), name="term_unique_per_year"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='term',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gt', models.F('starts_on'))), name='term_ends_after_start'),
+            model_name="term",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_on__gt", models.F("starts_on"))),
+                name="term_ends_after_start",
+            ),
         ),
     ]

@@ -19,7 +19,9 @@ def test_other_schools_are_not_found(world):
 
 def test_wrong_role_is_forbidden(world):
     with pytest.raises(PermissionDenied):
-        get_school(request_for(world["users"]["principal"]), world["school_a"].code, roles=SETUP_ROLES)
+        get_school(
+            request_for(world["users"]["principal"]), world["school_a"].code, roles=SETUP_ROLES
+        )
 
 
 def test_class_of_another_school_is_not_found_even_for_its_admin(world):

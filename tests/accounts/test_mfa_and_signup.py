@@ -27,7 +27,9 @@ def test_subject_teacher_needs_no_mfa(client, class_a, teacher):
 def test_mfa_requirement_can_be_switched_off(client, settings, school_a):
     settings.MFA_REQUIRED_FOR_SIGNERS = False
     client.force_login(make_user("p2", school_a, Role.PRINCIPAL))
-    assert client.get(reverse("schools:dashboard", kwargs={"code": school_a.code})).status_code == 200
+    assert (
+        client.get(reverse("schools:dashboard", kwargs={"code": school_a.code})).status_code == 200
+    )
 
 
 def test_nobody_can_sign_up(client, db):

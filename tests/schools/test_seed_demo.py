@@ -30,17 +30,23 @@ def test_demo_students_have_valid_identifiers_and_vietnamese_names(db):
     seed_demo(today=TODAY, password="demo-pass-123")
     for student in Student.objects.all()[:200]:
         validate_personal_id(student.personal_id)
-        validate_personal_id_matches(student.personal_id, sex=student.sex, date_of_birth=student.date_of_birth)
+        validate_personal_id_matches(
+            student.personal_id, sex=student.sex, date_of_birth=student.date_of_birth
+        )
         assert len(student.full_name.split()) == 3
     assert Student.objects.filter(full_name__contains="Nguyễn").exists()
 
 
 def test_demo_is_idempotent(db):
     seed_demo(today=TODAY, password="demo-pass-123")
-    counts = [m.objects.count() for m in (User, Student, Enrollment, ClassGroup, TeachingAssignment)]
+    counts = [
+        m.objects.count() for m in (User, Student, Enrollment, ClassGroup, TeachingAssignment)
+    ]
     again = seed_demo(today=TODAY)
     assert again.password is None
-    assert [m.objects.count() for m in (User, Student, Enrollment, ClassGroup, TeachingAssignment)] == counts
+    assert [
+        m.objects.count() for m in (User, Student, Enrollment, ClassGroup, TeachingAssignment)
+    ] == counts
 
 
 def test_demo_large_school_has_exactly_the_requested_students(db):

@@ -15,7 +15,15 @@ def test_valid_personal_ids(value):
 
 
 @pytest.mark.parametrize(
-    "value", ["", "00121400012", "0012140001234", "00121400012a", "００１２１４０００１２３", "003214000123"]
+    "value",
+    [
+        "",
+        "00121400012",
+        "0012140001234",
+        "00121400012a",
+        "００１２１４０００１２３",
+        "003214000123",
+    ],
 )
 def test_invalid_personal_ids(value):
     with pytest.raises(ValidationError):
@@ -36,11 +44,28 @@ def test_personal_id_must_match_year_of_birth():
 
 
 def test_class_list_orders_by_given_name_in_vietnamese_alphabet():
-    names = ["Trần Văn Đức", "Nguyễn Thị Dung", "Lê Văn An", "Phạm Thị Ánh", "Hoàng Văn Ân", "Vũ Thị Yến"]
+    names = [
+        "Trần Văn Đức",
+        "Nguyễn Thị Dung",
+        "Lê Văn An",
+        "Phạm Thị Ánh",
+        "Hoàng Văn Ân",
+        "Vũ Thị Yến",
+    ]
     ordered = sorted(names, key=vietnamese_name_key)
     # a < á (tone) < â (letter); d < đ; then y
-    assert ordered == ["Lê Văn An", "Phạm Thị Ánh", "Hoàng Văn Ân", "Nguyễn Thị Dung", "Trần Văn Đức", "Vũ Thị Yến"]
+    assert ordered == [
+        "Lê Văn An",
+        "Phạm Thị Ánh",
+        "Hoàng Văn Ân",
+        "Nguyễn Thị Dung",
+        "Trần Văn Đức",
+        "Vũ Thị Yến",
+    ]
 
 
 def test_same_given_name_orders_by_family_name():
-    assert sorted(["Trần Minh An", "Bùi Văn An"], key=vietnamese_name_key) == ["Bùi Văn An", "Trần Minh An"]
+    assert sorted(["Trần Minh An", "Bùi Văn An"], key=vietnamese_name_key) == [
+        "Bùi Văn An",
+        "Trần Minh An",
+    ]

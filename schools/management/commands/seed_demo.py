@@ -25,7 +25,9 @@ class Command(BaseCommand):
             help="password for new demo accounts (default: $DEMO_PASSWORD or a generated one)",
         )
 
-    def handle(self, *args: object, students: int | None, password: str | None, **options: object) -> None:
+    def handle(
+        self, *args: object, students: int | None, password: str | None, **options: object
+    ) -> None:
         result = seed_demo(today=timezone.localdate(), large_students=students, password=password)
         if result.password is None:
             self.stdout.write("Demo data already present; nothing changed.")
@@ -43,7 +45,9 @@ class Command(BaseCommand):
         ]
         for login in result.logins:
             if login.totp_secret:
-                lines.append(f"  {login.username:<18} {login.role:<16} TOTP secret {login.totp_secret}")
+                lines.append(
+                    f"  {login.username:<18} {login.role:<16} TOTP secret {login.totp_secret}"
+                )
         text = "\n".join(lines) + "\n"
         self.stdout.write(text)
         if settings.DEBUG:

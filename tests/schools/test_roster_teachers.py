@@ -1,0 +1,112 @@
+"""Importing teacher accounts: new accounts without a password, memberships of this school only."""
+
+import io
+
+import openpyxl
+import pytest
+from django.utils import translation
+
+from accounts.models import Membership, Role, User
+from schools.roster_import.service import import_roster
+
+HEADER = ["Tên đăng nhập", "Họ và tên", "Email", "Điện thoại"]
+LAN = ["nguyenthilan", "Nguyễn Thị Lan", "Lan.Nguyen@School-A.edu.vn", "0912345678"]
+HUNG = ["tranvanhung", "Trần Văn Hùng", "hung@school-a.edu.vn", ""]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def xlsx(rows: list[list]) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in [HEADER, *rows]:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def run(world, data: bytes):
+    school = world["school_a"]
+    return import_roster(
+        school=school, year=None, kind="teachers", data=data, filename="giao-vien.xlsx"
+    )
+
+
+def counts(outcome) -> list[tuple[int, int, int]]:
+    return [(c.created, c.updated, c.unchanged) for c in outcome.counts]
+
+
+def accounts() -> list[tuple]:
+    users = list(User.objects.order_by("pk").values_list())
+    memberships = list(Membership.objects.order_by("pk").values_list())
+    return users + memberships
+
+
+def test_new_teachers_get_an_account_without_password_and_a_membership(world):
+    outcome = run(world, xlsx([LAN, HUNG]))
+    assert outcome.ok, outcome.errors
+    assert counts(outcome) == [(2, 0, 0), (2, 0, 0)]
+    lan = User.objects.get(username="nguyenthilan")
+    assert (lan.full_name, lan.email, lan.phone) == (
+        "Nguyễn Thị Lan",
+        "lan.nguyen@school-a.edu.vn",
+        "0912345678",
+    )
+    assert not lan.has_usable_password()
+    assert list(lan.memberships.values_list("school", "role", "is_active")) == [
+        (world["school_a"].pk, Role.TEACHER, True)
+    ]
+
+
+def test_reimporting_teachers_changes_nothing(world):
+    run(world, xlsx([LAN, HUNG]))
+    before = accounts()
+    outcome = run(world, xlsx([LAN, HUNG]))
+    assert counts(outcome) == [(0, 0, 2), (0, 0, 2)]
+    assert accounts() == before
+
+
+def test_existing_username_only_gets_a_membership(world):
+    outsider = world["users"]["outsider"]
+    user_before = User.objects.filter(pk=outsider.pk).values_list().get()
+    school_b_before = list(outsider.memberships.filter(school=world["school_b"]).values_list())
+    outcome = run(world, xlsx([["outsider", "Tên Khác", "khac@example.edu.vn", "0900000000"]]))
+    assert counts(outcome) == [(0, 0, 1), (1, 0, 0)]
+    assert User.objects.filter(pk=outsider.pk).values_list().get() == user_before
+    assert list(outsider.memberships.filter(school=world["school_b"]).values_list()) == (
+        school_b_before
+    )
+    assert outsider.memberships.filter(school=world["school_a"], role=Role.TEACHER).exists()
+
+
+def test_existing_teacher_of_this_school_is_unchanged(world):
+    outcome = run(world, xlsx([["teacher", "teacher", "teacher@example.edu.vn", ""]]))
+    assert counts(outcome) == [(0, 0, 1), (0, 0, 1)]
+
+
+def test_email_of_another_account_is_an_error_and_nothing_is_written(world):
+    world["users"]["outsider"].email = "taken@school-b.edu.vn"
+    world["users"]["outsider"].save()
+    before = accounts()
+    outcome = run(world, xlsx([LAN, ["newbie", "Lê Văn Mới", "TAKEN@school-b.edu.vn", ""]]))
+    assert [(e.row, e.column) for e in outcome.errors] == [(3, "Email")]
+    assert accounts() == before
+
+
+def test_bad_and_duplicate_rows_are_all_reported(world):
+    outcome = run(
+        world,
+        xlsx([LAN, ["bad name!", "", "not-an-email", "12"], [LAN[0].upper(), "X", "x@y.vn", ""]]),
+    )
+    assert [(e.row, e.column) for e in outcome.errors] == [
+        (3, "Tên đăng nhập"),
+        (3, "Họ và tên"),
+        (3, "Email"),
+        (3, "Điện thoại"),
+        (4, "Tên đăng nhập"),
+    ]
+    assert not User.objects.filter(username="nguyenthilan").exists()
