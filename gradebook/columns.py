@@ -1,0 +1,184 @@
+"""Which cells a gradebook grid has, and how a typed value becomes a cell's canonical text.
+
+The columns of a subject grid follow the curriculum entry (Circular 22: regular marks by
+periods, one mid-term, one end-of-term, a comment; Circular 27: a level and, where the subject
+has them, a test at mid-term and end of term, and a comment). The homeroom grid holds conduct,
+absences and the homeroom comment (secondary) or qualities and competencies (primary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from gradebook.models import Kind
+from gradebook.rules import InvalidMark, gettext_noop
+from gradebook.rules.primary import parse_quality_level, parse_subject_level, parse_test_score
+from gradebook.rules.secondary import parse_comment_result, parse_level, parse_score
+from schools.models import Assessment, CurriculumEntry
+
+MAX_ABSENCE_SESSIONS = 400
+
+# The qualities and competencies of Circular 27 (assessment-rules.md §2.1).
+QUALITIES = (
+    ("yeu_nuoc", _("Patriotism")),
+    ("nhan_ai", _("Kindness")),
+    ("cham_chi", _("Diligence")),
+    ("trung_thuc", _("Honesty")),
+    ("trach_nhiem", _("Responsibility")),
+)
+COMPETENCIES = (
+    ("tu_chu", _("Autonomy and self-study")),
+    ("giao_tiep", _("Communication and collaboration")),
+    ("gqvd", _("Problem solving and creativity")),
+    ("ngon_ngu", _("Language")),
+    ("tinh_toan", _("Mathematics")),
+    ("khoa_hoc", _("Science")),
+    ("cong_nghe", _("Technology")),
+    ("tin_hoc", _("Informatics")),
+    ("tham_mi", _("Aesthetics")),
+    ("the_chat", _("Physical")),
+)
+
+
+def _score(text: str) -> str:
+    return format_score(parse_score(text))
+
+
+def format_score(value: Decimal) -> str:
+    """Canonical text of a score: "7", "7.5", "10" (one decimal place only when needed)."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _count(text: str) -> str:
+    stripped = text.strip()
+    if not (stripped.isascii() and stripped.isdigit()) or int(stripped) > MAX_ABSENCE_SESSIONS:
+        raise InvalidMark(
+            gettext_noop("“%(value)s” is not a number of sessions from 0 to %(max)s."),
+            code="not_a_count",
+            params={"value": text, "max": str(MAX_ABSENCE_SESSIONS)},
+        )
+    return str(int(stripped))
+
+
+def _flag(text: str) -> str:
+    stripped = text.strip().lower()
+    if stripped in {"1", "x", "yes", "có", "co"}:
+        return "1"
+    raise InvalidMark(
+        gettext_noop("Type 1 or x to mark it, or leave it empty."), code="not_a_flag", params={}
+    )
+
+
+# value type → parser returning canonical text (all raise InvalidMark)
+PARSERS = {
+    "score": _score,
+    "pass": lambda t: str(parse_comment_result(t)),
+    "level": lambda t: str(parse_level(t)),
+    "primary_level": lambda t: str(parse_subject_level(t)),
+    "test": lambda t: str(parse_test_score(t)),
+    "quality": lambda t: str(parse_quality_level(t)),
+    "count": _count,
+    "flag": _flag,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a grid: which cell it edits and what may be typed in it."""
+
+    kind: str
+    slot: str
+    label: str
+    value_type: str  # a PARSERS key, or "text"
+    term: int
+    subject_id: int | None = None
+    title: str = ""
+
+    @property
+    def key(self) -> str:
+        """The column's id in the page and in saves: "<term>:<kind>:<slot>"."""
+        return f"{self.term}:{self.kind}:{self.slot}"
+
+    @property
+    def numeric(self) -> bool:
+        return self.value_type in {"score", "test", "count"}
+
+
+def canonical_value(text: str, *, value_type: str, max_length: int = 300) -> str:
+    """Typed text → the canonical cell value ("" clears the cell). Raises InvalidMark."""
+    if text is None or not text.strip():
+        return ""
+    if value_type == "text":
+        cleaned = " ".join(text.split())
+        if len(cleaned) > max_length:
+            raise InvalidMark(
+                gettext_noop("The comment has %(length)s characters; the limit is %(max)s."),
+                code="too_long",
+                params={"length": str(len(cleaned)), "max": str(max_length)},
+            )
+        return cleaned
+    return PARSERS[value_type](text)
+
+
+def subject_columns(entry: CurriculumEntry, term: int) -> list[Column]:
+    """The cells of one subject in one term, in the order the grid shows them."""
+    subject_id = entry.subject_id
+    if entry.assessment == Assessment.PRIMARY:
+        columns = [
+            Column(Kind.LEVEL, "mid", _("Mid-term level"), "primary_level", term, subject_id),
+            Column(Kind.LEVEL, "end", _("End-of-term level"), "primary_level", term, subject_id),
+        ]
+        if entry.midterm_test:
+            columns.insert(
+                1, Column(Kind.TEST, "mid", _("Mid-term test"), "test", term, subject_id)
+            )
+        if entry.periodic_test:
+            columns.append(
+                Column(Kind.TEST, "end", _("End-of-term test"), "test", term, subject_id)
+            )
+        columns.append(Column(Kind.COMMENT, "", _("Comment"), "text", term, subject_id))
+        return columns
+    value_type = "score" if entry.assessment == Assessment.SCORE else "pass"
+    columns = [
+        Column(
+            Kind.REGULAR, str(i), f"TX{i}", value_type, term, subject_id, _("Regular assessment")
+        )
+        for i in range(1, entry.regular_mark_count + 1)
+    ]
+    columns += [
+        Column(Kind.MIDTERM, "", "GK", value_type, term, subject_id, _("Mid-term assessment")),
+        Column(Kind.FINAL, "", "CK", value_type, term, subject_id, _("End-of-term assessment")),
+        Column(Kind.COMMENT, "", _("Comment"), "text", term, subject_id),
+    ]
+    return columns
+
+
+def homeroom_columns(*, primary: bool, term: int) -> list[Column]:
+    """The homeroom teacher's cells for one term."""
+    if primary:
+        columns = [
+            Column(Kind.QUALITY, code, str(name), "quality", term) for code, name in QUALITIES
+        ]
+        columns += [
+            Column(Kind.COMPETENCY, code, str(name), "quality", term) for code, name in COMPETENCIES
+        ]
+        columns.append(Column(Kind.HOMEROOM_COMMENT, "", _("Homeroom comment"), "text", term))
+        return columns
+    return [
+        Column(Kind.CONDUCT, "", _("Conduct"), "level", term),
+        Column(Kind.ABSENT_EXCUSED, "", _("Absent, excused"), "count", term),
+        Column(Kind.ABSENT_UNEXCUSED, "", _("Absent, unexcused"), "count", term),
+        Column(Kind.HOMEROOM_COMMENT, "", _("Homeroom comment"), "text", term),
+    ]
+
+
+def parse_column_key(key: str) -> tuple[int, str, str]:
+    """ "<term>:<kind>:<slot>" → (term, kind, slot); ValueError if malformed."""
+    term_text, kind, slot = key.split(":", 2)
+    term = int(term_text)
+    if term not in (0, 1, 2) or kind not in Kind.values:
+        raise ValueError(key)
+    return term, kind, slot

@@ -1,0 +1,346 @@
+"""Marks (one gradebook cell each), the append-only ledger, locks and corrections."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy, RulesOptions
+
+
+class Kind(models.TextChoices):
+    """What a cell holds. Secondary marks follow Circular 22; primary ones Circular 27."""
+
+    REGULAR = "tx", _("Regular assessment (ĐĐGtx)")
+    MIDTERM = "gk", _("Mid-term assessment (ĐĐGgk)")
+    FINAL = "ck", _("End-of-term assessment (ĐĐGck)")
+    COMMENT = "comment", _("Subject teacher's comment")
+    REASSESSMENT = "reassess", _("Summer re-assessment")
+    LEVEL = "level", _("Primary level (HTT/HT/CHT)")
+    TEST = "test", _("Primary periodic test")
+    CONDUCT = "conduct", _("Conduct (rèn luyện)")
+    CONDUCT_REASSESSED = "conduct_re", _("Conduct after summer training")
+    ABSENT_EXCUSED = "abs_ok", _("Absences, excused (sessions)")
+    ABSENT_UNEXCUSED = "abs_no", _("Absences, unexcused (sessions)")
+    HOMEROOM_COMMENT = "hr_comment", _("Homeroom teacher's comment")
+    QUALITY = "quality", _("Quality (phẩm chất)")
+    COMPETENCY = "competency", _("Competency (năng lực)")
+    RECOGNISED = "recognised", _("Recognised by the class (primary award)")
+
+
+HOMEROOM_KINDS = frozenset(
+    {
+        Kind.CONDUCT,
+        Kind.CONDUCT_REASSESSED,
+        Kind.ABSENT_EXCUSED,
+        Kind.ABSENT_UNEXCUSED,
+        Kind.HOMEROOM_COMMENT,
+        Kind.QUALITY,
+        Kind.COMPETENCY,
+        Kind.RECOGNISED,
+    }
+)
+YEAR_TERM = 0  # term number of year-level cells (re-assessment, conduct after training, …)
+
+
+class MarkQuerySet(models.QuerySet):
+    def for_class_subject(self, *, class_group, subject, term: int | None = None) -> MarkQuerySet:
+        students = class_group.enrollments.values("student_id")
+        qs = self.filter(year=class_group.year_id, subject=subject, student__in=students)
+        return qs if term is None else qs.filter(term=term)
+
+    def for_class_homeroom(self, *, class_group, term: int | None = None) -> MarkQuerySet:
+        students = class_group.enrollments.values("student_id")
+        qs = self.filter(year=class_group.year_id, subject=None, student__in=students)
+        return qs if term is None else qs.filter(term=term)
+
+
+class Mark(models.Model):
+    """One cell: student × year × term × subject (none for homeroom items) × kind × slot.
+
+    `value` is the canonical text of the cell ("7.5", "D", "HTT", a comment; "" = empty).
+    `version` increases with every change: a save based on an older version is a conflict.
+    """
+
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey("schools.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    term = models.PositiveSmallIntegerField()
+    student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="marks")
+    subject = models.ForeignKey(
+        "schools.Subject", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    slot = models.CharField(max_length=40, blank=True, default="")
+    value = models.TextField(blank=True, default="")
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = MarkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mark")
+        verbose_name_plural = _("marks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "year", "term", "subject", "kind", "slot"],
+                condition=models.Q(subject__isnull=False),
+                name="mark_unique_subject_cell",
+            ),
+            models.UniqueConstraint(
+                fields=["student", "year", "term", "kind", "slot"],
+                condition=models.Q(subject__isnull=True),
+                name="mark_unique_homeroom_cell",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "subject", "term"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.student_id}/{self.subject_id}/{self.term}/{self.kind}{self.slot}={self.value}"
+        )
+
+
+class EventSource(models.TextChoices):
+    GRID = "grid", _("Gradebook grid")
+    ROW_FORM = "row_form", _("Row form")
+    IMPORT = "import", _("Excel import")
+    CORRECTION = "correction", _("Approved correction")
+    SEED = "seed", _("Demo data")
+    SYSTEM = "system", _("System")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The ledger is append-only: events are never updated.")
+
+    def delete(self):
+        raise TypeError("The ledger is append-only: events are never deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise TypeError("The ledger is append-only: events are never updated.")
+
+
+class MarkEvent(models.Model):
+    """One change to one cell, chained by SHA-256 to the previous event of the same school.
+
+    Never updated or deleted: the model, its manager and (in the database) a trigger refuse it.
+    """
+
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    mark = models.ForeignKey(Mark, on_delete=models.PROTECT, related_name="events")
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    version = models.PositiveIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=12, choices=EventSource.choices)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ledger event")
+        verbose_name_plural = _("ledger events")
+        ordering = ["school", "seq"]
+        constraints = [models.UniqueConstraint(fields=["school", "seq"], name="event_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.old_value!r}→{self.new_value!r}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError("The ledger is append-only: events are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The ledger is append-only: events are never deleted.")
+
+
+class LedgerHead(models.Model):
+    """The last event of a school's chain. Locked (SELECT … FOR UPDATE) by every append, so
+    that events of one school are numbered and chained one after the other."""
+
+    school = models.OneToOneField(
+        "schools.School", on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.school_id}#{self.seq}"
+
+
+class LockKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted by the teacher")
+    LOCKED = "locked", _("Locked by the school leadership")
+
+
+class LockQuerySet(models.QuerySet):
+    def active(self, *, at=None) -> LockQuerySet:
+        return self.filter(released_at__isnull=True, starts_at__lte=at or timezone.now())
+
+    def covering(
+        self, *, year_id: int, term: int, class_group_id: int | None, subject_id: int | None
+    ):
+        """Active locks that cover a cell of this class, subject and term. A lock without class,
+        subject or term covers all of them."""
+        subject_q = models.Q(subject__isnull=True)
+        if subject_id is not None:
+            subject_q |= models.Q(subject_id=subject_id)
+        return self.active().filter(
+            subject_q,
+            models.Q(term__isnull=True) | models.Q(term=term),
+            models.Q(class_group__isnull=True) | models.Q(class_group_id=class_group_id),
+            year_id=year_id,
+        )
+
+
+class Lock(models.Model):
+    """A gradebook lock: a teacher's submission of a class × subject × term, or a lock set by
+    the principal on a class, a subject, a term, or the whole school from a date."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    year = models.ForeignKey("schools.SchoolYear", on_delete=models.CASCADE, related_name="+")
+    term = models.PositiveSmallIntegerField(null=True, blank=True)
+    class_group = models.ForeignKey(
+        "schools.ClassGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    subject = models.ForeignKey(
+        "schools.Subject", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=LockKind.choices)
+    reason = models.TextField(blank=True)
+    starts_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    release_reason = models.TextField(blank=True)
+
+    objects = LockQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lock")
+        verbose_name_plural = _("locks")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.class_group_id}/{self.subject_id}/{self.term}"
+
+
+class CorrectionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CorrectionRequest(models.Model):
+    """A teacher's request to change a locked cell; the principal approves or rejects it."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    mark = models.ForeignKey(Mark, on_delete=models.PROTECT, related_name="corrections")
+    class_group = models.ForeignKey(
+        "schools.ClassGroup", on_delete=models.CASCADE, related_name="+"
+    )
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=10, choices=CorrectionStatus.choices, default=CorrectionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    event = models.ForeignKey(
+        MarkEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.mark_id}: {self.old_value!r}→{self.new_value!r} ({self.status})"
+
+
+class GradebookSettings(models.Model):
+    """A school's gradebook settings, including the regulation's named interpretations."""
+
+    school = models.OneToOneField(
+        "schools.School",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="gradebook_settings",
+    )
+    comment_max_length = models.PositiveIntegerField(_("comment length limit"), default=300)
+    adjustment = models.CharField(
+        _("learning level adjustment (Art. 9 cl. 3)"),
+        max_length=30,
+        choices=[(p.value, p.name.replace("_", " ").lower()) for p in AdjustmentPolicy],
+        default=RulesOptions().adjustment.value,
+    )
+    few_scored_subjects = models.CharField(
+        _("fewer than 6 scored subjects"),
+        max_length=30,
+        choices=[(p.value, p.name.replace("_", " ").lower()) for p in FewSubjectsPolicy],
+        default=RulesOptions().few_scored_subjects.value,
+    )
+
+    class Meta:
+        verbose_name = _("gradebook settings")
+        verbose_name_plural = _("gradebook settings")
+
+    def __str__(self) -> str:
+        return str(self.school)
+
+    @property
+    def rules_options(self) -> RulesOptions:
+        return RulesOptions(
+            adjustment=AdjustmentPolicy(self.adjustment),
+            few_scored_subjects=FewSubjectsPolicy(self.few_scored_subjects),
+        )
+
+    def clean(self) -> None:
+        if self.comment_max_length < 20:
+            raise ValidationError({"comment_max_length": _("At least 20 characters.")})
+
+
+class CommentPhrase(models.Model):
+    """A comment-bank phrase, by subject (none = any) and level, with a {name} placeholder."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(
+        "schools.Subject", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    level = models.CharField(_("level"), max_length=10, blank=True)
+    text = models.CharField(_("phrase"), max_length=300)
+
+    class Meta:
+        verbose_name = _("comment phrase")
+        verbose_name_plural = _("comment bank")
+        ordering = ["subject", "level", "text"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,179 @@
+"""Every write to the gradebook. Each function validates, writes and appends to the ledger in
+one transaction; views, imports and corrections all come through here."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from gradebook.columns import Column, canonical_value
+from gradebook.ledger import append_event
+from gradebook.messages import invalid_mark_message
+from gradebook.models import EventSource, GradebookSettings, Lock, Mark, MarkEvent
+from gradebook.rules import InvalidMark
+from schools.models import ClassGroup, Enrollment, Student
+
+
+class GradebookError(Exception):
+    """A write the gradebook refuses; `message` is translated for the user."""
+
+    code = "refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidValue(GradebookError):
+    code = "invalid"
+
+
+class Locked(GradebookError):
+    code = "locked"
+
+
+class Conflict(GradebookError):
+    """The cell changed since the client read it; carries the current value and version."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, *, mark: Mark) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    mark: Mark
+    event: MarkEvent | None  # None when the value did not change
+
+    @property
+    def changed(self) -> bool:
+        return self.event is not None
+
+
+def settings_for(school_id: int) -> GradebookSettings:
+    found = GradebookSettings.objects.filter(school_id=school_id).first()
+    return found or GradebookSettings(school_id=school_id)
+
+
+def normalise_ip(address: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
+
+
+def cell_lock(*, class_group: ClassGroup, column: Column) -> Lock | None:
+    """The lock that covers this cell now, if any."""
+    return (
+        Lock.objects.covering(
+            year_id=class_group.year_id,
+            term=column.term,
+            class_group_id=class_group.pk,
+            subject_id=column.subject_id,
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def _enrolled(student: Student, class_group: ClassGroup) -> bool:
+    return Enrollment.objects.filter(student=student, class_group=class_group).exists()
+
+
+@transaction.atomic
+def save_mark(
+    *,
+    actor: User,
+    class_group: ClassGroup,
+    student: Student,
+    column: Column,
+    text: str,
+    base_version: int | None,
+    source: str = EventSource.GRID,
+    reason: str = "",
+    client_ip: str | None = None,
+    bypass_locks: bool = False,
+    max_length: int | None = None,
+) -> SaveResult:
+    """Set one cell from typed text.
+
+    Refuses (raising a GradebookError) an invalid value, a cell under a lock (unless an approved
+    correction applies it: `bypass_locks`), and a save based on an old version (`base_version`
+    not the current one; None skips the check, for imports that show a diff first). An unchanged
+    value writes nothing. Permission to write is checked by the caller's access getter.
+    """
+    if max_length is None:
+        max_length = settings_for(class_group.year.school_id).comment_max_length
+    try:
+        value = canonical_value(text, value_type=column.value_type, max_length=max_length)
+    except InvalidMark as error:
+        raise InvalidValue(invalid_mark_message(error)) from error
+    if not _enrolled(student, class_group):
+        raise InvalidValue(_("This student is not in class %(name)s.") % {"name": class_group.name})
+    if not bypass_locks and (lock := cell_lock(class_group=class_group, column=column)):
+        raise Locked(lock_message(lock))
+
+    mark = _locked_mark(class_group=class_group, student=student, column=column)
+    if base_version is not None and base_version != mark.version:
+        if mark.value == value:  # someone saved the same value: no conflict to resolve
+            return SaveResult(mark=mark, event=None)
+        raise Conflict(_("Someone else changed this cell meanwhile."), mark=mark)
+    if mark.value == value:
+        return SaveResult(mark=mark, event=None)
+
+    now = timezone.now()
+    old_value = mark.value
+    mark.value, mark.version = value, mark.version + 1
+    mark.updated_at, mark.updated_by = now, actor
+    mark.save(update_fields=["value", "version", "updated_at", "updated_by"])
+    event = append_event(
+        MarkEvent(
+            school_id=class_group.year.school_id,
+            mark=mark,
+            old_value=old_value,
+            new_value=value,
+            version=mark.version,
+            actor=actor,
+            at=now,
+            reason=reason,
+            source=source,
+            client_ip=normalise_ip(client_ip),
+        )
+    )
+    return SaveResult(mark=mark, event=event)
+
+
+def _locked_mark(*, class_group: ClassGroup, student: Student, column: Column) -> Mark:
+    """The cell's row, created empty if new, locked for the rest of the transaction."""
+    key = {
+        "student": student,
+        "year_id": class_group.year_id,
+        "term": column.term,
+        "subject_id": column.subject_id,
+        "kind": column.kind,
+        "slot": column.slot,
+    }
+    mark = Mark.objects.select_for_update().filter(**key).first()
+    if mark is None:
+        try:
+            with transaction.atomic():
+                Mark.objects.create(school_id=class_group.year.school_id, **key)
+        except IntegrityError:
+            pass  # created concurrently by another save; lock the winner's row
+        mark = Mark.objects.select_for_update().get(**key)
+    return mark
+
+
+def lock_message(lock: Lock) -> str:
+    if lock.kind == "submitted":
+        return _("This gradebook was submitted and is locked. Ask for a correction instead.")
+    return _("Locked by the school: %(reason)s. Ask for a correction instead.") % {
+        "reason": lock.reason or _("no reason given")
+    }
