@@ -17,7 +17,14 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Membership, Role, User
-from schools.models import ClassGroup, School, SchoolYear, Student, TeachingAssignment
+from schools.models import (
+    ClassGroup,
+    CurriculumEntry,
+    School,
+    SchoolYear,
+    Student,
+    TeachingAssignment,
+)
 
 # Named capabilities: which staff roles may do what.
 SETUP_ROLES = frozenset({Role.ADMIN})
@@ -134,3 +141,50 @@ def get_student(access: SchoolAccess, pk: int) -> Student:
     if not access.accessible_classes().filter(enrollments__student=student).exists():
         raise PermissionDenied
     return student
+
+
+# --- Gradebooks -------------------------------------------------------------------------------
+
+
+def get_subject_gradebook(
+    access: SchoolAccess, class_pk: int, subject_pk: int, *, write: bool = False
+) -> tuple[ClassGroup, CurriculumEntry]:
+    """A class × subject gradebook. Reading: leadership/admin, the homeroom teacher and the
+    subject's teachers of that class. Writing: only a teacher assigned to that class × subject.
+    404 outside the school or when the subject is not in the class's curriculum."""
+    class_group = get_object_or_404(
+        ClassGroup.objects.select_related("year", "year__school", "homeroom_teacher"),
+        pk=class_pk,
+        year__school=access.school,
+    )
+    entry = get_object_or_404(
+        CurriculumEntry.objects.select_related("subject"),
+        year_id=class_group.year_id,
+        grade=class_group.grade,
+        subject_id=subject_pk,
+    )
+    teaches = TeachingAssignment.objects.filter(
+        teacher=access.user, class_group=class_group, subject_id=subject_pk
+    ).exists()
+    if write:
+        if not teaches:
+            raise PermissionDenied
+    elif not (
+        teaches or access.sees_whole_school or class_group.homeroom_teacher_id == access.user.pk
+    ):
+        raise PermissionDenied
+    return class_group, entry
+
+
+def get_homeroom_book(access: SchoolAccess, class_pk: int, *, write: bool = False) -> ClassGroup:
+    """A class's homeroom book (conduct, absences, homeroom comments, qualities). Reading:
+    leadership/admin and the homeroom teacher. Writing: only the homeroom teacher."""
+    class_group = get_object_or_404(
+        ClassGroup.objects.select_related("year", "year__school", "homeroom_teacher"),
+        pk=class_pk,
+        year__school=access.school,
+    )
+    is_homeroom = class_group.homeroom_teacher_id == access.user.pk
+    if not is_homeroom and (write or not access.sees_whole_school):
+        raise PermissionDenied
+    return class_group

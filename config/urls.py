@@ -11,5 +11,6 @@ urlpatterns = [
     # Public: the language switch must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("s/<str:code>/", include("schools.urls")),
+    path("s/<str:code>/gradebook/", include("gradebook.urls")),
     path("django-admin/", admin.site.urls),
 ]
