@@ -136,6 +136,7 @@ LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 # Our own catalogue first (makemessages writes it); then our Vietnamese for third-party apps
 # (allauth, django-tables2 ship none), which makemessages never rewrites.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_thirdparty"]
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

@@ -7,11 +7,13 @@ comment is optional. A student who has left the class is not required.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gradebook.columns import Column, subject_columns
 from gradebook.models import Kind, Lock, LockKind, Mark
-from schools.models import ClassGroup, CurriculumEntry, Student
+from schools.models import ClassGroup, CurriculumEntry, Enrollment, SchoolYear, Student
 
 OPTIONAL_KINDS = frozenset({Kind.COMMENT})
 
@@ -41,7 +43,10 @@ class BookStatus:
         return not self.missing
 
 
-def _lock_state(locks: list[Lock], *, class_group: ClassGroup, subject_id: int, term: int):
+def lock_state(
+    locks: list[Lock], *, class_group: ClassGroup, subject_id: int, term: int
+) -> tuple[str, Lock | None]:
+    """("locked" | "submitted" | "open", the lock) for one book, from the year's active locks."""
     covering = [
         lock
         for lock in locks
@@ -49,67 +54,93 @@ def _lock_state(locks: list[Lock], *, class_group: ClassGroup, subject_id: int, 
         and lock.class_group_id in (None, class_group.pk)
         and lock.subject_id in (None, subject_id)
     ]
-    submitted = next((lock for lock in covering if lock.kind == LockKind.SUBMITTED), None)
     locked = next((lock for lock in covering if lock.kind == LockKind.LOCKED), None)
     if locked:
         return "locked", locked
+    submitted = next((lock for lock in covering if lock.kind == LockKind.SUBMITTED), None)
     if submitted:
         return "submitted", submitted
     return "open", None
 
 
-def class_book_statuses(
-    class_group: ClassGroup, term: int, *, entries: list[CurriculumEntry] | None = None
-) -> list[BookStatus]:
-    """The status of every subject gradebook of a class in a term, in a constant number of
-    queries whatever the class size."""
-    if entries is None:
-        entries = list(
-            CurriculumEntry.objects.filter(year_id=class_group.year_id, grade=class_group.grade)
+def _status(
+    class_group: ClassGroup,
+    entry: CurriculumEntry,
+    term: int,
+    students: list[Student],
+    filled: set[tuple[int, int, str, str]],
+    locks: list[Lock],
+) -> BookStatus:
+    columns = required_columns(entry, term)
+    missing = [
+        (student, column)
+        for student in students
+        for column in columns
+        if (student.pk, entry.subject_id, column.kind, column.slot) not in filled
+    ]
+    state, lock = lock_state(locks, class_group=class_group, subject_id=entry.subject_id, term=term)
+    return BookStatus(
+        class_group=class_group,
+        entry=entry,
+        term=term,
+        state=state,
+        required=len(students) * len(columns),
+        missing=missing,
+        lock=lock,
+    )
+
+
+def school_book_statuses(
+    year: SchoolYear,
+    classes: Iterable[ClassGroup],
+    term: int,
+    *,
+    entries_by_grade: dict[int, list[CurriculumEntry]] | None = None,
+) -> dict[int, list[BookStatus]]:
+    """class id → the status of each of its subject gradebooks, in five queries for any number
+    of classes and students."""
+    classes = list(classes)
+    if entries_by_grade is None:
+        entries_by_grade = defaultdict(list)
+        for entry in (
+            CurriculumEntry.objects.filter(year=year)
             .select_related("subject")
             .order_by("subject__order", "subject__code")
-        )
-    students = [
-        e.student
-        for e in class_group.enrollments.filter(left_on__isnull=True)
-        .select_related("student")
-        .order_by("roll_number")
-    ]
+        ):
+            entries_by_grade[entry.grade].append(entry)
+    current = Enrollment.objects.filter(class_group__in=classes, left_on__isnull=True)
+    students: dict[int, list[Student]] = defaultdict(list)
+    for enrollment in current.select_related("student").order_by("roll_number"):
+        students[enrollment.class_group_id].append(enrollment.student)
     filled = set(
         Mark.objects.filter(
-            year_id=class_group.year_id,
+            year=year,
             term=term,
-            student__in=[s.pk for s in students],
             subject__isnull=False,
+            student__in=current.values("student_id"),
         )
         .exclude(value="")
         .values_list("student_id", "subject_id", "kind", "slot")
     )
-    locks = list(Lock.objects.active().filter(year_id=class_group.year_id))
-    statuses = []
-    for entry in entries:
-        columns = required_columns(entry, term)
-        missing = [
-            (student, column)
-            for student in students
-            for column in columns
-            if (student.pk, entry.subject_id, column.kind, column.slot) not in filled
+    locks = list(Lock.objects.active().filter(year=year))
+    return {
+        c.pk: [
+            _status(c, entry, term, students[c.pk], filled, locks)
+            for entry in entries_by_grade.get(c.grade, [])
         ]
-        state, lock = _lock_state(
-            locks, class_group=class_group, subject_id=entry.subject_id, term=term
-        )
-        statuses.append(
-            BookStatus(
-                class_group=class_group,
-                entry=entry,
-                term=term,
-                state=state,
-                required=len(students) * len(columns),
-                missing=missing,
-                lock=lock,
-            )
-        )
-    return statuses
+        for c in classes
+    }
+
+
+def class_book_statuses(
+    class_group: ClassGroup, term: int, *, entries: list[CurriculumEntry] | None = None
+) -> list[BookStatus]:
+    """The status of every subject gradebook of one class in a term (or of `entries` only)."""
+    by_grade = {class_group.grade: entries} if entries is not None else None
+    statuses = school_book_statuses(
+        class_group.year, [class_group], term, entries_by_grade=by_grade
+    )
+    return statuses[class_group.pk]
 
 
 def book_status(class_group: ClassGroup, entry: CurriculumEntry, term: int) -> BookStatus:

@@ -298,13 +298,19 @@ class GradebookSettings(models.Model):
     adjustment = models.CharField(
         _("learning level adjustment (Art. 9 cl. 3)"),
         max_length=30,
-        choices=[(p.value, p.name.replace("_", " ").lower()) for p in AdjustmentPolicy],
+        choices=[
+            (AdjustmentPolicy.ANY_SUBJECT.value, _("any one subject, scored or comment-assessed")),
+            (AdjustmentPolicy.SCORED_SUBJECTS_ONLY.value, _("only a score-assessed subject")),
+        ],
         default=RulesOptions().adjustment.value,
     )
     few_scored_subjects = models.CharField(
         _("fewer than 6 scored subjects"),
         max_length=30,
-        choices=[(p.value, p.name.replace("_", " ").lower()) for p in FewSubjectsPolicy],
+        choices=[
+            (FewSubjectsPolicy.ALL_MUST_MEET.value, _("all of them must meet the condition")),
+            (FewSubjectsPolicy.LITERAL_SIX.value, _("six are always required")),
+        ],
         default=RulesOptions().few_scored_subjects.value,
     )
 

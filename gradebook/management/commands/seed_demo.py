@@ -1,19 +1,24 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from gradebook.demo import seed_demo_marks
 from schools.demo import seed_demo
 
 LOGINS_FILE = Path(settings.BASE_DIR) / ".demo-logins.txt"
 
 
 class Command(BaseCommand):
-    help = "Create the demo schools (idempotent). Prints the demo logins the first time."
+    help = (
+        "Create the demo schools and a full year of their marks (idempotent). Prints the demo "
+        "logins the first time."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -28,9 +33,19 @@ class Command(BaseCommand):
     def handle(
         self, *args: object, students: int | None, password: str | None, **options: object
     ) -> None:
+        started = time.perf_counter()
         result = seed_demo(today=timezone.localdate(), large_students=students, password=password)
+        marks = seed_demo_marks()
+        for code, written in marks.items():
+            if written:
+                self.stdout.write(f"School {code}: {written} marks written, each with its event.")
+        elapsed = time.perf_counter() - started
+        self.stdout.write(f"seed_demo took {elapsed:.1f} s.")
         if result.password is None:
-            self.stdout.write("Demo data already present; nothing changed.")
+            if not any(marks.values()):
+                self.stdout.write("Demo data already present; nothing changed.")
+            else:
+                self.stdout.write("Demo accounts already present; their passwords are unchanged.")
             if LOGINS_FILE.exists():
                 self.stdout.write(LOGINS_FILE.read_text(encoding="utf-8"))
             return

@@ -1,0 +1,78 @@
+"""Time loading one term of a subject gradebook grid (`gradebook:grid`) for a class.
+
+    DEBUG=1 .venv/bin/python bench/grid_load.py --students 45 --repeat 50
+
+Prints the median and p95 latency and the SQL queries per request through Django's test client,
+and, with --url, the latency over HTTP against a running server (same database).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import arguments, bench_class, environment, setup_django, summary
+
+
+def main() -> int:
+    args = arguments(__doc__.splitlines()[0]).parse_args()
+    setup_django(args.database_url)
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import NoReverseMatch, reverse
+
+    bench = bench_class(args.students, args.class_pk)
+    try:
+        url = reverse("gradebook:grid", kwargs={**bench.kwargs, "term": bench.term})
+    except NoReverseMatch:
+        print("gradebook:grid does not exist yet: nothing to time.")
+        return 2
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(bench.teacher)
+    students = bench.class_group.enrollments.count()
+    print(environment())
+    print(f"GET {url} — class {bench.class_group.name} ({students} students), {bench.subject}")
+    for _ in range(args.warmup):
+        client.get(url)
+    seconds, queries, size = [], [], 0
+    for _ in range(args.repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            seconds.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            print(f"Unexpected status {response.status_code}")
+            return 1
+        queries.append(len(captured.captured_queries))
+        size = len(response.content)
+    print(summary("test client", seconds, queries) + f" page={size / 1024:.0f} KB")
+    if args.url:
+        cookie = (
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
+        print(summary("http", _over_http(args.url.rstrip("/") + url, cookie, args)))
+    return 0
+
+
+def _over_http(url: str, cookie: str, args: object) -> list[float]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310
+    seconds = []
+    for index in range(args.warmup + args.repeat):
+        started = time.perf_counter()
+        with urllib.request.urlopen(request) as response:  # noqa: S310 — the URL is the user's
+            response.read()
+            if response.geturl() != url:
+                raise SystemExit(f"Redirected to {response.geturl()}: same database as the server?")
+        if index >= args.warmup:
+            seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Forms of the gradebook pages. They parse input and offer choices scoped to one school; the
+rules are enforced by the services (gradebook.services, gradebook.locking)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from schools.models import SchoolYear
+
+# Locks and corrections --------------------------------------------------------------------------
+
+TERM_CHOICES = [("1", _("Term I")), ("2", _("Term II"))]
+
+
+def _reason_field(label: str = "", *, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Reason"),
+        required=required,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class LockForm(forms.Form):
+    """Lock a class, a subject, a term, or any combination of them (empty = all)."""
+
+    term = forms.TypedChoiceField(
+        label=_("Term"),
+        choices=[("", _("The whole year")), *TERM_CHOICES],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    class_group = forms.ModelChoiceField(
+        label=_("Class"), queryset=None, required=False, empty_label=_("All classes")
+    )
+    subject = forms.ModelChoiceField(
+        label=_("Subject"),
+        queryset=None,
+        required=False,
+        empty_label=_("All subjects and the homeroom books"),
+    )
+    reason = _reason_field()
+
+    def __init__(self, *args: object, year: SchoolYear, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "lock")
+        super().__init__(*args, **kwargs)
+        self.fields["class_group"].queryset = year.classes.order_by("grade", "name")
+        self.fields["subject"].queryset = year.school.subjects.filter(
+            curriculum__year=year
+        ).distinct()
+
+
+class LockDateForm(forms.Form):
+    """The school-wide lock date of a term: every gradebook locks at midnight of that day."""
+
+    term = forms.TypedChoiceField(label=_("Term"), choices=TERM_CHOICES, coerce=int)
+    date = forms.DateField(
+        label=_("Lock date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Every gradebook of the term locks at 00:00 on this day."),
+    )
+    reason = _reason_field()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "date")
+        super().__init__(*args, **kwargs)
+
+
+class UnlockForm(forms.Form):
+    reason = _reason_field(_("Reason for unlocking"))
+
+
+class CorrectionRequestForm(forms.Form):
+    new_value = forms.CharField(
+        label=_("New value"),
+        required=False,
+        max_length=2000,
+        help_text=_("Type it as in the gradebook; leave empty to clear the cell."),
+    )
+    reason = _reason_field(_("Reason for the correction"))
+
+    def __init__(self, *args: object, multiline: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if multiline:  # a comment cell
+            self.fields["new_value"].widget = forms.Textarea(attrs={"rows": 3})
+
+
+class CorrectionDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = _reason_field(_("Note"), required=False)

@@ -1,0 +1,248 @@
+"""Forms of the gradebook's settings, comment bank and Excel import, and the small writes behind
+the settings pages (one transaction each)."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from gradebook.models import CommentPhrase, GradebookSettings
+from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy
+from schools.models import School, SchoolLevel, Subject
+from schools.roster_import.reading import too_large_message
+
+PLACEHOLDER = "{name}"
+MAX_COMMENT_LIMIT = 2000
+
+ADJUSTMENT_CHOICES = [
+    (
+        AdjustmentPolicy.ANY_SUBJECT.value,
+        _("Any one subject, score-assessed or comment-assessed (default)"),
+    ),
+    (
+        AdjustmentPolicy.SCORED_SUBJECTS_ONLY.value,
+        _("Only a score-assessed subject; a single CĐ in a comment-assessed subject never does"),
+    ),
+]
+FEW_SUBJECTS_CHOICES = [
+    (
+        FewSubjectsPolicy.ALL_MUST_MEET.value,
+        _("All of the student's score-assessed subjects must meet the condition (default)"),
+    ),
+    (
+        FewSubjectsPolicy.LITERAL_SIX.value,
+        _("Six subjects are required whatever the student takes (literal reading)"),
+    ),
+]
+SECONDARY_LEVELS = [
+    ("T", _("T · Good")),
+    ("K", _("K · Fair")),
+    ("D", _("Đ · Pass")),
+    ("CD", _("CĐ · Not yet pass")),
+]
+PRIMARY_LEVELS = [
+    ("HTT", _("HTT · Completed well")),
+    ("HT", _("HT · Completed")),
+    ("CHT", _("CHT · Not completed")),
+]
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+class GradebookSettingsForm(forms.ModelForm):
+    adjustment = forms.ChoiceField(
+        label=_("Learning level adjustment (Circular 22, Article 9, clause 3)"),
+        choices=ADJUSTMENT_CHOICES,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "A learning level two or more steps below T or K only because of one single subject "
+            "is raised one step. Which subject may be “the one subject”? Decision of the "
+            "assessment rules (assessment-rules.md §1.6): both score-assessed and "
+            "comment-assessed subjects count."
+        ),
+    )
+    few_scored_subjects = forms.ChoiceField(
+        label=_("Students with fewer than 6 score-assessed subjects"),
+        choices=FEW_SUBJECTS_CHOICES,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "How “at least 6 subjects” reads for a student exempted from some subjects, in the "
+            "learning level table (§1.6) and the Excellent award (§1.8). Decision of the "
+            "assessment rules (assessment-rules.md §1.6), documented as an interpretation: all "
+            "of the student's score-assessed subjects must meet the condition."
+        ),
+    )
+
+    class Meta:
+        model = GradebookSettings
+        fields = ["comment_max_length", "adjustment", "few_scored_subjects"]
+        help_texts = {
+            "comment_max_length": _(
+                "Longest teacher's or homeroom comment, in characters (20 to 2000). Comments "
+                "already saved are kept; the limit applies to new edits and imports."
+            ),
+        }
+
+    def clean_comment_max_length(self) -> int:
+        value = self.cleaned_data["comment_max_length"]
+        if value > MAX_COMMENT_LIMIT:
+            raise ValidationError(
+                _("At most %(max)s characters."), params={"max": MAX_COMMENT_LIMIT}
+            )
+        return value
+
+
+@transaction.atomic
+def save_gradebook_settings(
+    *, school: School, comment_max_length: int, adjustment: str, few_scored_subjects: str
+) -> GradebookSettings:
+    """Create or update the school's gradebook settings."""
+    found, _created = GradebookSettings.objects.select_for_update().get_or_create(school=school)
+    found.comment_max_length = comment_max_length
+    found.adjustment = AdjustmentPolicy(adjustment).value
+    found.few_scored_subjects = FewSubjectsPolicy(few_scored_subjects).value
+    found.full_clean()
+    found.save()
+    return found
+
+
+# --- Comment bank -----------------------------------------------------------------------------
+
+
+def check_placeholders(text: str) -> None:
+    """Only {name} may appear between braces; raises ValidationError naming what is wrong."""
+    rest = text.replace(PLACEHOLDER, "")
+    if "{" not in rest and "}" not in rest:
+        return
+    wrong = re.findall(r"\{[^{}]*\}", rest)
+    if wrong:
+        raise ValidationError(
+            _("Only the {name} placeholder is allowed. Correct or remove: %(wrong)s."),
+            code="placeholder",
+            params={"wrong": ", ".join(dict.fromkeys(wrong))},
+        )
+    raise ValidationError(
+        _("A brace { or } is not part of a placeholder. Write the placeholder exactly as {name}."),
+        code="brace",
+    )
+
+
+def level_choices(school: School) -> list:
+    """The levels a phrase can be filed under, for this school's kind of assessment."""
+    choices: list = [("", _("Any level"))]
+    if school.level in (SchoolLevel.PRIMARY, SchoolLevel.MULTI_LEVEL):
+        choices.append((_("Primary (Circular 27)"), PRIMARY_LEVELS))
+    if school.level != SchoolLevel.PRIMARY:
+        choices.append((_("Secondary (Circular 22)"), SECONDARY_LEVELS))
+    return choices
+
+
+def level_names(school: School) -> dict[str, str]:
+    """Level code → its label, for this school's levels (a code elsewhere shows as itself)."""
+    return {code: str(label) for group in level_choices(school)[1:] for code, label in group[1]}
+
+
+class CommentPhraseForm(forms.ModelForm):
+    subject = forms.ModelChoiceField(
+        label=_("Subject"), queryset=Subject.objects.none(), required=False
+    )
+    level = forms.ChoiceField(label=_("Level"), required=False)
+
+    class Meta:
+        model = CommentPhrase
+        fields = ["subject", "level", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "text": _(
+                "Write {name} where the student's name should go: “{name} tiếp thu bài nhanh.” "
+                "becomes “An tiếp thu bài nhanh.” for a student called Nguyễn Văn An. {name} is "
+                "the only placeholder."
+            )
+        }
+
+    def __init__(self, *args: object, school: School, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.school = school
+        self.fields["subject"].queryset = school.subjects.all()
+        self.fields["subject"].empty_label = _("Any subject")
+        self.fields["level"].choices = level_choices(school)
+
+    def clean_text(self) -> str:
+        text = " ".join(self.cleaned_data["text"].split())
+        check_placeholders(text)
+        limit = _comment_limit(self.school)
+        if len(text.replace(PLACEHOLDER, "")) > limit:
+            raise ValidationError(
+                _("Longer than the school's comment limit of %(limit)s characters."),
+                params={"limit": limit},
+            )
+        return text
+
+
+def _comment_limit(school: School) -> int:
+    found = GradebookSettings.objects.filter(school=school).first()
+    return (found or GradebookSettings(school=school)).comment_max_length
+
+
+@transaction.atomic
+def save_comment_phrase(
+    *,
+    school: School,
+    phrase: CommentPhrase | None = None,
+    subject: Subject | None,
+    level: str,
+    text: str,
+) -> CommentPhrase:
+    """Add a phrase to the school's comment bank, or change one of its phrases."""
+    if subject is not None and subject.school_id != school.pk:
+        raise ValidationError({"subject": _("This subject is not taught in this school.")})
+    check_placeholders(text)
+    phrase = phrase or CommentPhrase(school=school)
+    if phrase.school_id != school.pk:
+        raise ValidationError(_("This phrase belongs to another school."))
+    phrase.subject, phrase.level, phrase.text = subject, level, text
+    phrase.full_clean()
+    phrase.save()
+    return phrase
+
+
+@transaction.atomic
+def delete_comment_phrase(*, school: School, phrase: CommentPhrase) -> None:
+    if phrase.school_id != school.pk:
+        raise ValidationError(_("This phrase belongs to another school."))
+    phrase.delete()
+
+
+class PhraseFilterForm(forms.Form):
+    subject = forms.ModelChoiceField(
+        label=_("Subject"), queryset=Subject.objects.none(), required=False
+    )
+
+    def __init__(self, *args: object, school: School, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = school.subjects.all()
+        self.fields["subject"].empty_label = _("All subjects")
+
+
+# --- Excel import -----------------------------------------------------------------------------
+
+
+class GradebookUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Gradebook file (.xlsx)"),
+        widget=forms.FileInput(attrs={"accept": ".xlsx"}),
+    )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.ROSTER_IMPORT_MAX_BYTES:
+            raise ValidationError(too_large_message(upload.size))
+        if not upload.name.lower().endswith(".xlsx"):
+            raise ValidationError(_("Upload the .xlsx file exported from this gradebook."))
+        return upload

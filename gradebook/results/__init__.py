@@ -1,0 +1,150 @@
+"""Results computed from marks: the one narrow interface other apps (transcripts) read.
+
+Every result is computed on demand from Mark rows through :mod:`gradebook.rules`; nothing is
+stored or hand-maintained. A class costs a constant number of queries whatever its size: the
+curriculum, the enrolments, the school's rule options and one query for all the marks.
+
+- :func:`class_results`: every enrolled student of a class, for the class summary and charts.
+- :func:`student_year_results`: one student's year, for the transcript snapshot.
+
+``None`` always means incomplete (a required mark is empty): there is no partial average.
+Each computed value has ``.explain()`` returning the rules' step-by-step
+:class:`~gradebook.rules.Explanation` ("show the calculation").
+"""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, Value, When
+
+from gradebook.results import primary, secondary
+from gradebook.results.sheet import MarkSheet, subject_infos
+from gradebook.results.types import (
+    Absences,
+    AwardResult,
+    ClassResults,
+    Conduct,
+    PrimaryStudentResults,
+    PrimarySubjectResult,
+    SecondaryStudentResults,
+    StudentResults,
+    StudentYearResults,
+    SubjectInfo,
+    TermSubjectResult,
+    YearSubjectResult,
+)
+from gradebook.rules import RulesOptions
+from gradebook.services import settings_for
+from schools.models import ClassGroup, Enrollment, SchoolYear, Student
+
+__all__ = [
+    "Absences",
+    "AwardResult",
+    "ClassResults",
+    "Conduct",
+    "NotEnrolled",
+    "PrimaryStudentResults",
+    "PrimarySubjectResult",
+    "SecondaryStudentResults",
+    "StudentResults",
+    "StudentYearResults",
+    "SubjectInfo",
+    "TermSubjectResult",
+    "YearSubjectResult",
+    "class_results",
+    "is_primary",
+    "student_year_results",
+]
+
+
+class NotEnrolled(LookupError):
+    """The student has no class in that school year."""
+
+
+def is_primary(class_group: ClassGroup) -> bool:
+    """Grades 1-5 follow Circular 27; grades 6-12 Circular 22."""
+    return class_group.grade <= 5
+
+
+def _compute(
+    class_group: ClassGroup,
+    enrollments: list[Enrollment],
+    options: RulesOptions | None,
+) -> tuple[tuple[SubjectInfo, ...], tuple[StudentResults, ...]]:
+    subjects = subject_infos(class_group.year_id, class_group.grade)
+    student_ids = [e.student_id for e in enrollments]
+    sheet = MarkSheet.load(year=class_group.year_id, student_ids=student_ids)
+    if is_primary(class_group):
+        results = tuple(
+            primary.student_results(
+                sheet=sheet,
+                student=e.student,
+                roll_number=e.roll_number,
+                subjects=subjects,
+                grade=class_group.grade,
+            )
+            for e in enrollments
+        )
+        return subjects, results
+    if options is None:
+        options = settings_for(class_group.year.school_id).rules_options
+    results = tuple(
+        secondary.student_results(
+            sheet=sheet,
+            student=e.student,
+            roll_number=e.roll_number,
+            subjects=subjects,
+            grade=class_group.grade,
+            options=options,
+        )
+        for e in enrollments
+    )
+    return subjects, results
+
+
+def class_results(
+    class_group: ClassGroup, *, options: RulesOptions | None = None, include_left: bool = False
+) -> ClassResults:
+    """The results of every student enrolled in the class (those who left only with
+    ``include_left``), in roll order, for the class's year. ``options`` defaults to the school's
+    GradebookSettings. Constant number of queries whatever the class size."""
+    enrollments = class_group.enrollments.select_related("student").order_by("roll_number")
+    if not include_left:
+        enrollments = enrollments.filter(left_on__isnull=True)
+    subjects, results = _compute(class_group, list(enrollments), options)
+    return ClassResults(
+        class_group=class_group,
+        primary=is_primary(class_group),
+        subjects=subjects,
+        students=results,
+    )
+
+
+def student_year_results(
+    student: Student, year: SchoolYear, *, options: RulesOptions | None = None
+) -> StudentYearResults:
+    """One student's results for one school year (the transcript's page for that year).
+
+    The class is the one the student is enrolled in now, else the one they joined last that
+    year. Raises NotEnrolled (a LookupError) when the student has no class that year.
+    """
+    current_first = Case(
+        When(left_on__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    enrollment = (
+        Enrollment.objects.filter(student=student, class_group__year=year)
+        .select_related("class_group", "class_group__year", "student")
+        .order_by(current_first, "-joined_on", "-pk")
+        .first()
+    )
+    if enrollment is None:
+        raise NotEnrolled(f"student {student.pk} has no class in year {year.pk}")
+    class_group = enrollment.class_group
+    subjects, (results,) = _compute(class_group, [enrollment], options)
+    return StudentYearResults(
+        student=student,
+        year=year,
+        class_group=class_group,
+        primary=is_primary(class_group),
+        subjects=subjects,
+        results=results,
+    )

@@ -1,0 +1,203 @@
+"""Secondary results (Circular 22, assessment-rules.md §1) for one student, from a MarkSheet."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from gradebook.models import YEAR_TERM, Kind
+from gradebook.results.sheet import MarkSheet
+from gradebook.results.types import (
+    Absences,
+    AwardResult,
+    Conduct,
+    SecondaryStudentResults,
+    SubjectInfo,
+    SubjectValue,
+    TermSubjectResult,
+    YearSubjectResult,
+)
+from gradebook.rules import RulesOptions
+from gradebook.rules.codes import CommentResult, NextStep
+from gradebook.rules.secondary import (
+    LearningLevel,
+    Promotion,
+    award,
+    comment_term_result,
+    comment_year_result,
+    conduct_year,
+    explain_award,
+    explain_conduct_year,
+    learning_level,
+    promotion,
+    reassessed_learning_level,
+    summer_reassessment_subjects,
+    term_average,
+    year_average,
+)
+from schools.models import Student
+
+FINAL_GRADES = frozenset({9, 12})
+
+
+def _term_subject(
+    sheet: MarkSheet, student_id: int, subject: SubjectInfo, term: int
+) -> TermSubjectResult:
+    """The term result of one subject, or None with the labels of the missing marks."""
+    read = sheet.score if subject.scored else sheet.comment
+    slots = [(Kind.REGULAR, str(i), f"TX{i}") for i in range(1, subject.regular_marks + 1)]
+    slots += [(Kind.MIDTERM, "", "GK"), (Kind.FINAL, "", "CK")]
+    marks = [read((student_id, term, subject.pk, kind, slot)) for kind, slot, _ in slots]
+    missing = tuple(label for (_, _, label), mark in zip(slots, marks, strict=True) if mark is None)
+    if missing:
+        return TermSubjectResult(subject, term, None, missing)
+    if subject.scored:
+        *regular, midterm, final = marks
+        value: SubjectValue = term_average(regular, midterm, final)
+    else:
+        value = comment_term_result([str(m) for m in marks], required=len(marks))
+    return TermSubjectResult(subject, term, value, (), tuple(marks))
+
+
+def _year_subject(sheet: MarkSheet, student_id: int, subject: SubjectInfo) -> YearSubjectResult:
+    term1 = _term_subject(sheet, student_id, subject, 1)
+    term2 = _term_subject(sheet, student_id, subject, 2)
+    value: SubjectValue | None = None
+    if term1.complete and term2.complete:
+        if subject.scored:
+            value = year_average(term1.value, term2.value)
+        else:
+            value = comment_year_result(str(term1.value), str(term2.value))
+    key = (student_id, YEAR_TERM, subject.pk, Kind.REASSESSMENT, "")
+    reassessment = sheet.score(key) if subject.scored else sheet.comment(key)
+    return YearSubjectResult(subject, term1, term2, value, reassessment)
+
+
+def _split(values: dict[str, SubjectValue]) -> tuple[dict[str, Decimal], dict[str, str]]:
+    scores = {code: v for code, v in values.items() if isinstance(v, Decimal)}
+    comments = {code: str(v) for code, v in values.items() if isinstance(v, CommentResult)}
+    return scores, comments
+
+
+def _learning(
+    values: dict[str, SubjectValue | None], options: RulesOptions
+) -> LearningLevel | None:
+    """The learning level once every subject has its result; None while any is missing."""
+    if not values or any(v is None for v in values.values()):
+        return None
+    scores, comments = _split(values)
+    return learning_level(scores, comments, options=options)
+
+
+def _conduct(sheet: MarkSheet, student_id: int) -> Conduct:
+    term1 = sheet.level((student_id, 1, None, Kind.CONDUCT, ""))
+    term2 = sheet.level((student_id, 2, None, Kind.CONDUCT, ""))
+    reassessed = sheet.level((student_id, YEAR_TERM, None, Kind.CONDUCT_REASSESSED, ""))
+    if term1 is None or term2 is None:
+        return Conduct(term1, term2, None, reassessed)
+    return Conduct(
+        term1,
+        term2,
+        conduct_year(term1, term2),
+        reassessed,
+        explain_conduct_year(term1, term2),
+    )
+
+
+def _absences(sheet: MarkSheet, student_id: int) -> Absences:
+    def count(term: int, kind: str) -> int:
+        return sheet.count((student_id, term, None, kind, ""))
+
+    return Absences(
+        term1_excused=count(1, Kind.ABSENT_EXCUSED),
+        term1_unexcused=count(1, Kind.ABSENT_UNEXCUSED),
+        term2_excused=count(2, Kind.ABSENT_EXCUSED),
+        term2_unexcused=count(2, Kind.ABSENT_UNEXCUSED),
+    )
+
+
+def _year_end(
+    subjects: tuple[YearSubjectResult, ...],
+    learning: LearningLevel,
+    conduct: Conduct,
+    absences: int,
+    options: RulesOptions,
+) -> tuple[Promotion, LearningLevel | None, frozenset[str]]:
+    """Promotion (§1.9), with the re-assessed learning level and the subjects due.
+
+    Conduct CD re-assessed after summer training replaces the year conduct. Learning CD (with
+    conduct ≥ D) sends the student to re-assessment; once every subject due has its
+    re-assessment mark, those results replace the year results (originals kept), the level is
+    recomputed with the adjustment rule, and the decision is taken again.
+    """
+    decision = promotion(conduct.year, learning.level, absences)
+    trained = False
+    if decision.next_step is NextStep.SUMMER_TRAINING and conduct.reassessed is not None:
+        trained = True
+        decision = promotion(
+            conduct.reassessed, learning.level, absences, after_summer_training=True
+        )
+    if decision.next_step is not NextStep.REASSESSMENT:
+        return decision, None, frozenset()
+    scores, comments = _split({s.subject.code: s.value for s in subjects})
+    due = frozenset(summer_reassessment_subjects(scores, comments))
+    done = {s.subject.code: s.reassessment for s in subjects if s.subject.code in due}
+    if not due or any(v is None for v in done.values()):
+        return decision, None, due
+    marks = {code: v if isinstance(v, Decimal) else str(v) for code, v in done.items()}
+    reassessed = reassessed_learning_level(scores, comments, marks, options=options)
+    decision = promotion(
+        conduct.final,
+        reassessed.level,
+        absences,
+        after_summer_training=trained,
+        after_reassessment=True,
+    )
+    return decision, reassessed, due
+
+
+def student_results(
+    *,
+    sheet: MarkSheet,
+    student: Student,
+    roll_number: int,
+    subjects: tuple[SubjectInfo, ...],
+    grade: int,
+    options: RulesOptions,
+) -> SecondaryStudentResults:
+    """Every secondary result of one student in the sheet's year."""
+    per_subject = tuple(_year_subject(sheet, student.pk, s) for s in subjects)
+
+    def values(period: int | str) -> dict[str, SubjectValue | None]:
+        if period == "year":
+            return {s.subject.code: s.value for s in per_subject}
+        return {s.subject.code: s.term(period).value for s in per_subject}
+
+    learning_year = _learning(values("year"), options)
+    conduct = _conduct(sheet, student.pk)
+    absences = _absences(sheet, student.pk)
+    award_result = decision = reassessed = None
+    due: frozenset[str] = frozenset()
+    if learning_year is not None and conduct.year is not None:
+        scores, _ = _split(values("year"))
+        award_result = AwardResult(
+            award(conduct.year, learning_year.level, scores, options=options),
+            explain_award(conduct.year, learning_year.level, scores, options=options),
+        )
+        decision, reassessed, due = _year_end(
+            per_subject, learning_year, conduct, absences.total, options
+        )
+    return SecondaryStudentResults(
+        student=student,
+        roll_number=roll_number,
+        subjects=per_subject,
+        learning_term1=_learning(values(1), options),
+        learning_term2=_learning(values(2), options),
+        learning_year=learning_year,
+        learning_reassessed=reassessed,
+        conduct=conduct,
+        absences=absences,
+        award=award_result,
+        promotion=decision,
+        summer_reassessment=due,
+        completes_programme=grade in FINAL_GRADES,
+    )

@@ -1,0 +1,109 @@
+"""Reading a year's Mark rows once and looking cells up by key, for the result computations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import TypeVar
+
+from gradebook.models import Kind, Mark
+from gradebook.results.types import SubjectInfo
+from gradebook.rules import InvalidMark
+from gradebook.rules.codes import (
+    CommentResult,
+    Level,
+    QualityLevel,
+    SubjectLevel,
+    parse_comment_result,
+    parse_level,
+    parse_quality_level,
+    parse_subject_level,
+)
+from gradebook.rules.primary import parse_test_score
+from gradebook.rules.secondary import parse_score
+from schools.models import CurriculumEntry, SchoolYear
+
+# (student id, term, subject id or None, kind, slot)
+CellKey = tuple[int, int, int | None, str, str]
+
+T = TypeVar("T")
+FLAG_KINDS = frozenset({Kind.RECOGNISED})
+
+
+class MarkSheet:
+    """Every non-empty cell of some students in one year, by key. Values are canonical text."""
+
+    def __init__(self, cells: dict[CellKey, str]) -> None:
+        self.cells = cells
+        self.flags = {(k[0], k[3]) for k, v in cells.items() if v == "1" and k[3] in FLAG_KINDS}
+
+    @classmethod
+    def load(cls, *, year: SchoolYear | int, student_ids: Iterable[int]) -> MarkSheet:
+        """One query for all the students' marks of the year."""
+        rows = (
+            Mark.objects.filter(year=year, student_id__in=list(student_ids))
+            .exclude(value="")
+            .values_list("student_id", "term", "subject_id", "kind", "slot", "value")
+        )
+        return cls({(s, t, subj, k, slot): v for s, t, subj, k, slot, v in rows})
+
+    def text(self, key: CellKey) -> str | None:
+        return self.cells.get(key)
+
+    def score(self, key: CellKey) -> Decimal | None:
+        return _parsed(self.cells.get(key), parse_score)
+
+    def comment(self, key: CellKey) -> CommentResult | None:
+        return _parsed(self.cells.get(key), parse_comment_result)
+
+    def level(self, key: CellKey) -> Level | None:
+        return _parsed(self.cells.get(key), parse_level)
+
+    def subject_level(self, key: CellKey) -> SubjectLevel | None:
+        return _parsed(self.cells.get(key), parse_subject_level)
+
+    def quality(self, key: CellKey) -> QualityLevel | None:
+        return _parsed(self.cells.get(key), parse_quality_level)
+
+    def test(self, key: CellKey) -> int | None:
+        return _parsed(self.cells.get(key), parse_test_score)
+
+    def count(self, key: CellKey) -> int:
+        """A number of sessions; an empty (or unreadable) cell counts as 0."""
+        text = self.cells.get(key)
+        return int(text) if text is not None and text.isascii() and text.isdigit() else 0
+
+    def flag(self, student_id: int, kind: str) -> bool:
+        """A yes/no homeroom flag (recognised by the class) set in any term of the year."""
+        return (student_id, kind) in self.flags
+
+
+def _parsed(text: str | None, parse: Callable[[str], T]) -> T | None:
+    """A stored value parsed by the rules; an unreadable value counts as missing (the write
+    path only stores canonical values, so this is a row changed behind its back)."""
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except InvalidMark:
+        return None
+
+
+def subject_infos(year_id: int, grade: int) -> tuple[SubjectInfo, ...]:
+    """The subjects a grade studies in a year, in the school's order (one query)."""
+    entries = (
+        CurriculumEntry.objects.filter(year_id=year_id, grade=grade)
+        .select_related("subject")
+        .order_by("subject__order", "subject__code")
+    )
+    return tuple(
+        SubjectInfo(
+            pk=entry.subject_id,
+            code=entry.subject.code,
+            name=entry.subject.name,
+            assessment=entry.assessment,
+            regular_marks=entry.regular_mark_count,
+            periodic_test=entry.periodic_test,
+        )
+        for entry in entries
+    )

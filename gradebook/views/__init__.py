@@ -1,0 +1,1 @@
+"""The gradebook's views, one module per area (grid, locking, corrections, …)."""

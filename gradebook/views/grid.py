@@ -1,0 +1,321 @@
+"""The gradebook grid: one term of a class's subject or homeroom book, edited cell by cell with
+autosave (`cell_save`) and kept fresh by polling (`grid_changes`), and a read-only year view.
+"Show the calculation" and per-cell history are in `grid_history`; the plain row form for
+browsers without JavaScript in `grid_rows`.
+
+Every read goes through `get_subject_gradebook` / `get_homeroom_book`; every write through
+`save_mark`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import SchoolAccess, get_homeroom_book, get_school, get_subject_gradebook
+from gradebook.grid_data import (
+    Book,
+    build_grid,
+    build_year,
+    changes_since,
+    comment_phrases,
+    display_value,
+    row_results,
+    year_headers,
+)
+from gradebook.models import EventSource
+from gradebook.services import (
+    Conflict,
+    GradebookError,
+    Locked,
+    lock_message,
+    save_mark,
+    settings_for,
+)
+from schools.models import ClassGroup, Enrollment, TeachingAssignment
+
+# --- Access ------------------------------------------------------------------------------------
+
+
+def get_book(
+    request: HttpRequest, code: str, class_pk: int, subject_pk: int | None, *, write: bool = False
+) -> tuple[SchoolAccess, Book]:
+    """The subject book (or, without `subject_pk`, the homeroom book) through the access getters:
+    404 outside the user's school, 403 for a user who may not read (or write) it."""
+    access = get_school(request, code)
+    if subject_pk is None:
+        return access, Book(get_homeroom_book(access, class_pk, write=write))
+    class_group, entry = get_subject_gradebook(access, class_pk, subject_pk, write=write)
+    return access, Book(class_group, entry)
+
+
+def is_writer(access: SchoolAccess, book: Book) -> bool:
+    """Whether the user writes this book when it is open (the access getters' write rule)."""
+    if book.entry is None:
+        return book.class_group.homeroom_teacher_id == access.user.pk
+    return TeachingAssignment.objects.filter(
+        teacher=access.user, class_group=book.class_group, subject_id=book.subject_id
+    ).exists()
+
+
+def checked_term(term: int) -> int:
+    if term not in (1, 2):
+        raise Http404
+    return term
+
+
+def get_enrollment(book: Book, student_pk: int) -> Enrollment:
+    """The student's place in the book's class (404 if the student is not in it)."""
+    return get_object_or_404(
+        Enrollment.objects.select_related("student"),
+        class_group=book.class_group,
+        student_id=student_pk,
+    )
+
+
+def current_term(class_group: ClassGroup) -> int:
+    """Term II once it has started, else term I."""
+    starts = class_group.year.terms.filter(number=2).values_list("starts_on", flat=True).first()
+    return 2 if starts is not None and timezone.localdate() >= starts else 1
+
+
+def book_kwargs(access: SchoolAccess, book: Book, **more) -> dict:
+    kwargs = {"code": access.school.code, "class_pk": book.class_group.pk, **more}
+    if book.entry is not None:
+        kwargs["subject_pk"] = book.subject_id
+    return kwargs
+
+
+def grid_url(access: SchoolAccess, book: Book, term: int) -> str:
+    name = "gradebook:homeroom" if book.entry is None else "gradebook:grid"
+    return reverse(name, kwargs=book_kwargs(access, book, term=term))
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+def grid(
+    request: HttpRequest, code: str, class_pk: int, subject_pk: int, term: int
+) -> HttpResponse:
+    """One term of a subject gradebook."""
+    return grid_page(request, code, class_pk, subject_pk, checked_term(term))
+
+
+def homeroom(request: HttpRequest, code: str, class_pk: int, term: int) -> HttpResponse:
+    """One term of a class's homeroom book (conduct, absences, comment; primary: qualities)."""
+    return grid_page(request, code, class_pk, None, checked_term(term))
+
+
+def grid_current(request: HttpRequest, code: str, class_pk: int, subject_pk: int) -> HttpResponse:
+    """The dashboard's way in: the term that is running now."""
+    access, book = get_book(request, code, class_pk, subject_pk)
+    return redirect(grid_url(access, book, current_term(book.class_group)))
+
+
+def homeroom_current(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+    access, book = get_book(request, code, class_pk, None)
+    return redirect(grid_url(access, book, current_term(book.class_group)))
+
+
+def grid_page(
+    request: HttpRequest, code: str, class_pk: int, subject_pk: int | None, term: int
+) -> HttpResponse:
+    access, book = get_book(request, code, class_pk, subject_pk)
+    writer = is_writer(access, book)
+    sheet = build_grid(book=book, term=term, writer=writer, language=get_language())
+    school_settings = settings_for(access.school.pk)
+    context = {
+        "access": access,
+        "class_group": book.class_group,
+        "entry": book.entry,
+        "term": term,
+        "book": book,
+        "grid": sheet,
+        "lock_message": lock_message(sheet.lock) if sheet.lock else "",
+        "save_url": reverse("gradebook:cell_save", kwargs=book_kwargs(access, book)),
+        "changes_url": reverse(
+            "gradebook:grid_changes", kwargs=book_kwargs(access, book, term=term)
+        ),
+        "term_urls": [(t, grid_url(access, book, t)) for t in (1, 2)],
+        "comment_max": school_settings.comment_max_length,
+        "phrases": comment_phrases(book) if writer else [],
+        "strings": grid_strings(),
+        "level_sources": " ".join(book.level_sources(term)),
+    }
+    return render(request, "gradebook/grid.html", context)
+
+
+def grid_year(request: HttpRequest, code: str, class_pk: int, subject_pk: int) -> HttpResponse:
+    """HK I, HK II and the year result of a subject, side by side, read-only."""
+    access, book = get_book(request, code, class_pk, subject_pk)
+    context = {
+        "access": access,
+        "class_group": book.class_group,
+        "entry": book.entry,
+        "book": book,
+        "headers": year_headers(book),
+        "rows": build_year(book=book, language=get_language()),
+        "term_urls": [(t, grid_url(access, book, t)) for t in (1, 2)],
+        "explains": book.kind in ("score", "comment"),
+    }
+    return render(request, "gradebook/grid_year.html", context)
+
+
+def grid_strings() -> dict[str, str]:
+    """The grid script's user-facing texts, translated (rendered with json_script)."""
+    return {
+        "saving": _("Saving…"),
+        "saved": _("Saved"),
+        "queued": _("Waiting to be sent"),
+        "offline": _("Offline: kept in this browser, sent when the connection returns"),
+        "invalid": _("Not saved"),
+        "conflict": _("Someone else changed this cell: choose which value to keep"),
+        "locked": _("Locked: ask for a correction"),
+        "updated": _("Updated by someone else"),
+        "readOnly": _("Read only"),
+        "keepMine": _("Keep mine"),
+        "takeTheirs": _("Take theirs"),
+        "theirs": _("Saved by someone else"),
+        "mine": _("Yours"),
+        "empty": _("(empty)"),
+        "pending": _("Changes waiting to be sent: %(count)s"),
+        "allSaved": _("All changes saved."),
+        "offlineBanner": _(
+            "No connection. Your changes are kept in this browser and will be sent in order "
+            "when the connection returns."
+        ),
+        "retrying": _("Could not reach the server; trying again in %(seconds)s s."),
+        "sessionExpired": _(
+            "Your session has ended. Log in again (in another tab); your changes are kept and "
+            "will be sent."
+        ),
+        "denied": _("You may not change this gradebook."),
+        "serverError": _("The server could not save this cell; type it again later."),
+        "lockedNow": _(
+            "This gradebook has been locked meanwhile; changes can no longer be saved here."
+        ),
+        "notSaved": _("Cells not saved (marked in red): %(count)s."),
+        "conflicts": _("Conflicts to resolve: %(count)s."),
+        "pasted": _("Pasted cells: %(count)s."),
+        "skipped": _("Read-only cells left unchanged: %(count)s."),
+        "characters": _("%(count)s / %(max)s characters"),
+        "tooLong": _("Too long: shorten the comment to save it."),
+        "unsent": _("Some changes have not been sent yet. Leave anyway?"),
+        "computedHint": _("Computed: press Enter to show the calculation"),
+    }
+
+
+# --- Saving one cell ---------------------------------------------------------------------------
+
+
+def read_payload(request: HttpRequest) -> dict:
+    if request.content_type == "application/json":
+        payload = json.loads(request.body or b"{}")
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+        return payload
+    return request.POST.dict()
+
+
+@require_POST
+def cell_save(
+    request: HttpRequest, code: str, class_pk: int, subject_pk: int | None = None
+) -> JsonResponse:
+    """Save one cell from the grid. JSON or form body: student, column, value, version (the
+    version the user saw). Answers 200 with the saved cell and its row's results, 409 with the
+    current value on a conflict, 422 for a refused value, 423 when locked."""
+    book = get_book(request, code, class_pk, subject_pk, write=True)[1]
+    try:
+        payload = read_payload(request)
+        student_pk = int(payload["student"])
+        key = str(payload["column"])
+        text = "" if payload.get("value") is None else str(payload["value"])
+        version = int(payload["version"])
+    except (KeyError, TypeError, ValueError):
+        message = _("Incomplete request: student, column, value and version are required.")
+        return JsonResponse({"error": message}, status=400)
+    column = book.column(key)
+    if column is None or version < 0:
+        return JsonResponse({"error": _("This gradebook has no such column.")}, status=400)
+    enrollment = get_enrollment(book, student_pk)
+    cell = {"student": student_pk, "column": key}
+    if enrollment.left_on is not None:
+        message = _("This student has left the class; their marks are read-only.")
+        return JsonResponse({**cell, "error": message}, status=422)
+    try:
+        result = save_mark(
+            actor=request.user,
+            class_group=book.class_group,
+            student=enrollment.student,
+            column=column,
+            text=text,
+            base_version=version,
+            source=EventSource.GRID,
+            client_ip=request.META.get("REMOTE_ADDR"),
+        )
+    except Conflict as conflict:
+        mark = conflict.mark
+        return JsonResponse(
+            {
+                **cell,
+                "conflict": True,
+                "value": mark.value,
+                "display": display_value(mark.value, column.value_type, get_language()),
+                "version": mark.version,
+                "message": conflict.message,
+            },
+            status=409,
+        )
+    except Locked as locked:
+        return JsonResponse({**cell, "locked": True, "message": locked.message}, status=423)
+    except GradebookError as error:
+        return JsonResponse({**cell, "error": error.message}, status=422)
+    mark = result.mark
+    return JsonResponse(
+        {
+            **cell,
+            "value": mark.value,
+            "display": display_value(mark.value, column.value_type, get_language()),
+            "version": mark.version,
+            "changed": result.changed,
+            "row": row_results(book, column.term, student_pk, get_language()),
+        }
+    )
+
+
+@require_GET
+def grid_changes(
+    request: HttpRequest, code: str, class_pk: int, term: int, subject_pk: int | None = None
+) -> JsonResponse:
+    """Cells of this term changed by anyone since `?since=` (a ledger event number, as given
+    back in `cursor`, or an ISO timestamp). Without `since`: just the cursor."""
+    book = get_book(request, code, class_pk, subject_pk)[1]
+    term = checked_term(term)
+    since_text = request.GET.get("since", "").strip().replace(" ", "+")
+    since = since_time = None
+    if since_text.isdigit():
+        since = int(since_text)
+    elif since_text:
+        since_time = parse_datetime(since_text)
+        if since_time is None or timezone.is_naive(since_time):
+            message = _("“since” must be an event number or an ISO date-time with a time zone.")
+            return JsonResponse({"error": message}, status=400)
+    changes = changes_since(
+        book=book, term=term, since=since, since_time=since_time, language=get_language()
+    )
+    return JsonResponse(
+        {
+            "cursor": changes.cursor,
+            "cells": changes.cells,
+            "rows": changes.rows,
+            "locked": changes.locked,
+        }
+    )

@@ -1,0 +1,225 @@
+"""The gradebook grid in real Chromium: keyboard entry with autosave and a live average, pasting
+a block from a spreadsheet, an offline queue flushed in order, and a visible conflict between two
+teachers that loses no value."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect
+
+from accounts.models import Role
+from gradebook.models import CommentPhrase, Mark, MarkEvent
+from schools.models import TeachingAssignment
+from tests.browser.conftest import BROWSER_LOCALE, TIMEOUT_MS
+from tests.browser.pages import log_in
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def grid_path(class_a):
+    maths = class_a.year.school.subjects.get(code="TOAN")
+    return reverse("gradebook:grid", args=[class_a.year.school.code, class_a.pk, maths.pk, 1])
+
+
+@pytest.fixture
+def pupils(class_a):
+    return [e.student for e in class_a.enrollments.order_by("roll_number")]
+
+
+def cell(page: Page, student, key: str):
+    return page.locator(f'tr[data-student="{student.pk}"] td[data-key="{key}"]')
+
+
+def open_grid(page: Page, username: str, path: str) -> None:
+    log_in(page, username, f"pw-{username}")
+    page.goto(path)
+    expect(page.locator("#gb-grid")).to_have_attribute("data-writable", "1")
+
+
+def value(student, kind: str, slot: str = "") -> str:
+    mark = Mark.objects.filter(student=student, term=1, kind=kind, slot=slot).first()
+    return mark.value if mark else ""
+
+
+def test_typing_with_the_keyboard_saves_each_cell_and_shows_the_average(
+    page: Page, teacher, grid_path, pupils
+):
+    open_grid(page, "teacher", grid_path)
+    first = pupils[0]
+    cell(page, first, "1:tx:1").click()
+    for text in ("8", "7,5", "9", "6", "7"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.type("8.5")
+    page.keyboard.press("Enter")  # back to TX1 of the next row, where the Tabs started
+
+    expect(cell(page, first, "1:ck:")).to_have_attribute("data-state", "saved")
+    average = page.locator(f'tr[data-student="{first.pk}"] td[data-computed="term_average"]')
+    expect(average).to_have_text("7,8")
+    expect(cell(page, first, "1:tx:2").locator(".gb-text")).to_have_text("7,5")
+    expect(cell(page, pupils[1], "1:tx:1")).to_be_focused()
+
+    page.keyboard.type("5")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.type("10")
+    page.keyboard.press("ArrowUp")  # leaving the cell saves it
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Delete")  # clears the second pupil's TX1: a change like any other
+    expect(cell(page, pupils[2], "1:tx:2")).to_have_attribute("data-state", "saved")
+    expect(cell(page, pupils[1], "1:tx:1")).to_have_attribute("data-state", "saved")
+    expect(page.locator("#gb-status")).to_have_attribute("data-pending", "0")
+
+    assert [value(first, "tx", s) for s in "1234"] == ["8", "7.5", "9", "6"]
+    assert (value(first, "gk"), value(first, "ck")) == ("7", "8.5")
+    assert (value(pupils[1], "tx", "1"), value(pupils[2], "tx", "2")) == ("", "10")
+    cleared = MarkEvent.objects.filter(mark__student=pupils[1]).order_by("seq")
+    assert [e.new_value for e in cleared] == ["5", ""]
+
+
+def test_an_invalid_mark_is_never_shown_as_saved(page: Page, teacher, grid_path, pupils):
+    open_grid(page, "teacher", grid_path)
+    cell(page, pupils[0], "1:gk:").click()
+    page.keyboard.type("7,25")
+    page.keyboard.press("Enter")
+    target = cell(page, pupils[0], "1:gk:")
+    expect(target).to_have_attribute("data-state", "invalid")
+    expect(target).to_contain_text("7,25")
+    expect(target).to_have_attribute("title", re.compile("thập phân"))  # the reason, in Vietnamese
+    assert not MarkEvent.objects.exists()
+
+
+def test_pasting_a_block_saves_every_cell(page: Page, teacher, grid_path, pupils):
+    open_grid(page, "teacher", grid_path)
+    cell(page, pupils[0], "1:tx:2").click()
+    page.evaluate(
+        """text => {
+            const data = new DataTransfer();
+            data.setData("text/plain", text);
+            document.activeElement.dispatchEvent(
+                new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+        }""",
+        "6\t7,5\t8\r\n9\t10\t4.5\r\n",
+    )
+    for student, key in ((pupils[1], "1:tx:4"), (pupils[0], "1:tx:4"), (pupils[1], "1:tx:2")):
+        expect(cell(page, student, key)).to_have_attribute("data-state", "saved")
+    expect(page.locator("#gb-status")).to_have_attribute("data-pending", "0")
+    assert [value(pupils[0], "tx", s) for s in "234"] == ["6", "7.5", "8"]
+    assert [value(pupils[1], "tx", s) for s in "234"] == ["9", "10", "4.5"]
+
+
+def test_marks_typed_offline_are_queued_and_sent_in_order_when_back(
+    page: Page, teacher, grid_path, pupils
+):
+    open_grid(page, "teacher", grid_path)
+    page.context.set_offline(True)
+    cell(page, pupils[0], "1:gk:").click()
+    for text in ("6", "7", "8"):  # GK of three pupils, top to bottom
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+    for pupil in pupils:
+        expect(cell(page, pupil, "1:gk:")).to_have_attribute("data-state", "queued")
+    expect(page.locator("#gb-status")).to_have_attribute("data-pending", "3")
+    stored = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('sodiem.grid'))")
+    assert len(stored) == 1  # kept in the browser: a reload would not lose them
+    assert not MarkEvent.objects.exists()
+
+    page.context.set_offline(False)
+    for pupil in pupils:
+        expect(cell(page, pupil, "1:gk:")).to_have_attribute("data-state", "saved")
+    events = list(MarkEvent.objects.order_by("seq").values_list("mark__student", "new_value"))
+    assert events == [(p.pk, v) for p, v in zip(pupils, ("6", "7", "8"), strict=True)]
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('sodiem.grid'))") == []
+
+
+def test_two_teachers_editing_one_cell_see_a_conflict_and_lose_nothing(
+    page: Page, browser: Browser, live_server, teacher, class_a, grid_path, pupils
+):
+    colleague = make_user("coteacher", class_a.year.school, Role.TEACHER)
+    maths = class_a.year.school.subjects.get(code="TOAN")
+    TeachingAssignment.objects.create(teacher=colleague, class_group=class_a, subject=maths)
+    other = browser.new_context(base_url=live_server.url, locale=BROWSER_LOCALE)
+    other.set_default_timeout(TIMEOUT_MS)
+    try:
+        second = other.new_page()
+        open_grid(page, "teacher", grid_path)
+        open_grid(second, "coteacher", grid_path)  # both read version 0 of the cell
+
+        cell(page, pupils[0], "1:ck:").click()
+        page.keyboard.type("7")
+        page.keyboard.press("Enter")
+        expect(cell(page, pupils[0], "1:ck:")).to_have_attribute("data-state", "saved")
+
+        cell(second, pupils[0], "1:ck:").click()
+        second.keyboard.type("9")
+        second.keyboard.press("Enter")
+        mine = cell(second, pupils[0], "1:ck:")
+        expect(mine).to_have_attribute("data-state", "conflict")
+        expect(mine.locator(".gb-theirs")).to_have_text("7")
+        expect(mine.locator(".gb-mine")).to_have_text("9")
+        assert value(pupils[0], "ck") == "7"  # nothing overwritten silently
+
+        mine.get_by_role("button", name="Keep mine").or_(mine.locator(".gb-keep-mine")).click()
+        expect(mine).to_have_attribute("data-state", "saved")
+        expect(mine).to_have_attribute("data-version", "2")
+        history = list(MarkEvent.objects.order_by("seq").values_list("new_value", "actor"))
+        assert history == [("7", teacher.pk), ("9", colleague.pk)]  # both values in the ledger
+
+        page.evaluate("window.dispatchEvent(new Event('focus'))")  # polls, as every 10 s
+        theirs = cell(page, pupils[0], "1:ck:")
+        expect(theirs).to_have_attribute("data-state", "updated")
+        expect(theirs.locator(".gb-text")).to_have_text("9")
+    finally:
+        other.close()
+
+
+def test_a_reload_before_the_marks_reach_the_server_loses_nothing(
+    page: Page, teacher, grid_path, pupils
+):
+    open_grid(page, "teacher", grid_path)
+    page.route("**/cells/", lambda route: route.abort())  # saves cannot reach the server
+    cell(page, pupils[1], "1:tx:3").click()
+    page.keyboard.type("9,5")
+    page.keyboard.press("Enter")
+    expect(cell(page, pupils[1], "1:tx:3")).to_have_attribute("data-state", "queued")
+
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.reload()
+    assert dialogs == ["beforeunload"]  # leaving with unsent changes warns
+    restored = cell(page, pupils[1], "1:tx:3")
+    expect(restored).to_have_attribute("data-state", "queued")
+    expect(restored.locator(".gb-text")).to_have_text("9,5")
+
+    page.unroute("**/cells/")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(restored).to_have_attribute("data-state", "saved")
+    assert value(pupils[1], "tx", "3") == "9.5"
+
+
+def test_comment_editor_counts_characters_and_offers_the_comment_bank(
+    page: Page, teacher, class_a, grid_path, pupils
+):
+    maths = class_a.year.school.subjects.get(code="TOAN")
+    CommentPhrase.objects.create(
+        school=class_a.year.school, subject=maths, text="{name} tính nhanh, cẩn thận."
+    )
+    open_grid(page, "teacher", grid_path)
+    cell(page, pupils[0], "1:comment:").click()
+    page.keyboard.type("C")  # typing opens the editor with that letter
+    editor = page.locator("#gb-comment-editor")
+    expect(editor).to_be_visible()
+    page.keyboard.type("hăm chỉ.")
+    expect(page.locator("#gb-editor-count")).to_contain_text("9/300")
+    page.locator("#gb-editor-phrases").select_option(index=1)
+    given = pupils[0].full_name.split()[-1]
+    expect(page.locator("#gb-editor-text")).to_have_value(
+        f"Chăm chỉ. {given} tính nhanh, cẩn thận."
+    )
+    page.keyboard.press("Control+Enter")
+    expect(editor).to_be_hidden()
+    expect(cell(page, pupils[0], "1:comment:")).to_have_attribute("data-state", "saved")
+    assert value(pupils[0], "comment") == f"Chăm chỉ. {given} tính nhanh, cẩn thận."
