@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,13 @@ from gradebook.rules.secondary import LearningLevel
 #: Upper bounds (exclusive) of the average bins: 0–<3.5, 3.5–<5, 5–<6.5, 6.5–<8, 8–10.
 AVERAGE_EDGES = (Decimal("3.5"), Decimal("5"), Decimal("6.5"), Decimal("8"))
 AVERAGE_BINS = ("0–3.4", "3.5–4.9", "5.0–6.4", "6.5–7.9", "8.0–10")
+
+
+def localised_bins() -> tuple[str, ...]:
+    """AVERAGE_BINS with the active language's decimal separator ("3,5–4,9" in Vietnamese)."""
+    separator = get_format("DECIMAL_SEPARATOR")
+    return tuple(label.replace(".", separator) for label in AVERAGE_BINS)
+
 
 #: Fill colours of the series of a histogram, oldest first (the last is the current period).
 SERIES_COLOURS = ("#9fb7d3", "#5b84b1", "#0b5394")
@@ -366,7 +374,7 @@ def _secondary_charts(results: ClassResults, period: int | str) -> list[Figure]:
             ]
             series.append(Series(label, bin_counts(values)))
         title = str(_("%(subject)s: averages")) % {"subject": subject.name}
-        figures.append(_histogram_figure(f"chart-{subject.code}", title, AVERAGE_BINS, series))
+        figures.append(_histogram_figure(f"chart-{subject.code}", title, localised_bins(), series))
     return figures
 
 

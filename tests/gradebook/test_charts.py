@@ -119,3 +119,14 @@ def test_primary_charts_show_results_and_test_scores(grade4):
 def test_students_without_results_are_counted_as_incomplete(class_a):
     learning = parse(class_charts(class_results(class_a), 2)[0].svg)
     assert texts(learning).count("… 3") == 2  # both terms: three students, no level yet
+
+
+def test_bin_labels_use_the_language_decimal_separator():
+    from django.utils import translation
+
+    from gradebook.charts import localised_bins
+
+    with translation.override("vi"):
+        assert localised_bins()[1] == "3,5–4,9"
+    with translation.override("en"):
+        assert localised_bins()[1] == "3.5–4.9"
