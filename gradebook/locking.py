@@ -36,6 +36,7 @@ from gradebook.services import (
     GradebookError,
     InvalidValue,
     cell_lock,
+    locked_cell,
     save_mark,
     settings_for,
 )
@@ -147,20 +148,6 @@ def find_column(class_group: ClassGroup, subject_id: int | None, key: str) -> Co
         ).first()
         columns = subject_columns(entry, term) if entry else []
     return next((column for column in columns if column.key == key), None)
-
-
-def _cell(*, class_group: ClassGroup, student: Student, column: Column) -> Mark:
-    """The cell's row (created empty if new), locked for the rest of the transaction."""
-    key = {
-        "student": student,
-        "year_id": class_group.year_id,
-        "term": column.term,
-        "subject_id": column.subject_id,
-        "kind": column.kind,
-        "slot": column.slot,
-    }
-    Mark.objects.get_or_create(**key, defaults={"school_id": class_group.year.school_id})
-    return Mark.objects.select_for_update().get(**key)
 
 
 # Submission -----------------------------------------------------------------------------------
@@ -393,7 +380,7 @@ def request_correction(
     except InvalidMark as error:
         raise InvalidValue(invalid_mark_message(error)) from error
     reason = _required_text(reason, _("Give the reason for the correction."))
-    mark = _cell(class_group=class_group, student=student, column=column)
+    mark = locked_cell(class_group=class_group, student=student, column=column)
     pending = mark.corrections.filter(status=CorrectionStatus.PENDING).first()
     if pending is not None:
         raise CorrectionPending(

@@ -120,7 +120,7 @@ def save_mark(
     if not bypass_locks and (lock := cell_lock(class_group=class_group, column=column)):
         raise Locked(lock_message(lock))
 
-    mark = _locked_mark(class_group=class_group, student=student, column=column)
+    mark = locked_cell(class_group=class_group, student=student, column=column)
     if base_version is not None and base_version != mark.version:
         if mark.value == value:  # someone saved the same value: no conflict to resolve
             return SaveResult(mark=mark, event=None)
@@ -150,7 +150,7 @@ def save_mark(
     return SaveResult(mark=mark, event=event)
 
 
-def _locked_mark(*, class_group: ClassGroup, student: Student, column: Column) -> Mark:
+def locked_cell(*, class_group: ClassGroup, student: Student, column: Column) -> Mark:
     """The cell's row, created empty if new, locked for the rest of the transaction."""
     key = {
         "student": student,
