@@ -190,6 +190,24 @@
     if (historyButton) historyButton.hidden = !cell.dataset.key;
   }
 
+  // The lock panel's "filled of required" count follows the grid: required cells are the
+  // non-comment cells of students still in the class (as gradebook/completeness.py counts).
+  function refreshProgress() {
+    const count = document.getElementById("lock-panel-count");
+    const progress = document.getElementById("lock-panel-progress");
+    if (!count || !progress || !count.dataset.format) return;
+    const cells = table.querySelectorAll('tr:not(.gb-left) td.gb-cell:not([data-type="text"])');
+    const filled = Array.from(cells).filter((cell) => cell.dataset.value).length;
+    const percent = cells.length ? Math.round((100 * filled) / cells.length) : 100;
+    count.textContent = count.dataset.format
+      .replace("{filled}", filled)
+      .replace("{required}", cells.length);
+    progress.setAttribute("aria-valuenow", percent);
+    const bar = progress.querySelector(".progress-bar");
+    bar.style.width = `${percent}%`;
+    bar.classList.toggle("bg-success", filled === cells.length);
+  }
+
   function updateRow(row, computed) {
     if (!row || !computed) return;
     for (const [id, result] of Object.entries(computed)) {
@@ -376,6 +394,7 @@
       cell.dataset.version = data.version;
       cell.dataset.value = data.value;
       updateRow(cell.closest("tr"), data.row);
+      refreshProgress();
       if (!later.length) {
         setText(cell, data.display);
         setState(cell, "saved");
@@ -940,6 +959,7 @@
     cell.dataset.value = change.value;
     setText(cell, change.display);
     setState(cell, "updated");
+    refreshProgress();
   }
 
   function lockGrid() {
