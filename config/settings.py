@@ -170,6 +170,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
+# Signing: PEM files of the certification authorities whose certificates may sign transcripts.
+# Empty refuses every signature. `manage.py demo_pki` writes MEDIA_ROOT/demo-pki/demo-ca.pem for
+# the demo; production lists the real CA roots (comma-separated paths).
+SIGNING_TRUST_ANCHORS = env_list("SIGNING_TRUST_ANCHORS", [])
+
 # Roster import limits.
 ROSTER_IMPORT_MAX_BYTES = env_int("ROSTER_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 ROSTER_IMPORT_MAX_ROWS = env_int("ROSTER_IMPORT_MAX_ROWS", 5000, minimum=1)

@@ -16,6 +16,7 @@ from gradebook.ledger import append_event
 from gradebook.messages import invalid_mark_message
 from gradebook.models import EventSource, GradebookSettings, Lock, Mark, MarkEvent
 from gradebook.rules import InvalidMark
+from gradebook.signals import mark_changing
 from schools.models import ClassGroup, Enrollment, Student
 
 
@@ -119,6 +120,9 @@ def save_mark(
         raise InvalidValue(_("This student is not in class %(name)s.") % {"name": class_group.name})
     if not bypass_locks and (lock := cell_lock(class_group=class_group, column=column)):
         raise Locked(lock_message(lock))
+    mark_changing.send(
+        sender=Mark, student=student, year_id=class_group.year_id, column=column, actor=actor
+    )
 
     mark = locked_cell(class_group=class_group, student=student, column=column)
     if base_version is not None and base_version != mark.version:

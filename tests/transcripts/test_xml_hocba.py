@@ -1,0 +1,70 @@
+"""The transcript XML: valid against hocba-v1.xsd, and a broken one is refused with a reason."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from tests.gradebook.marks import primary_year
+from tests.transcripts.test_snapshot_builder import bình, grade4_class, secondary_year  # noqa: F401
+from transcripts.snapshot import build_snapshot, snapshot_digest
+from transcripts.xml import NAMESPACE, InvalidTranscriptXML, snapshot_to_xml, validate_xml
+
+NS = {"h": NAMESPACE}
+
+
+@pytest.fixture
+def snapshot(bình, class_a):  # noqa: F811
+    return build_snapshot(bình, class_a.year)
+
+
+def test_secondary_xml_is_valid(snapshot):
+    xml = snapshot_to_xml(snapshot, transcript_id="HB-2025-000001", version=1)
+    validate_xml(xml)
+    root = etree.fromstring(xml)
+    assert root.get("Id") == "data" and root.get("phienBan") == "1"
+    assert root.findtext("h:hocSinh/h:hoTen", namespaces=NS) == "Nguyễn Văn Bình"
+    assert root.findtext("h:hocSinh/h:soDinhDanh", namespaces=NS) == "001214000001"
+    maths = root.find("h:ketQuaTHCSTHPT/h:monHoc[@maMon='TOAN']", NS)
+    assert maths.findtext("h:diemTBHK1", namespaces=NS) == "7.8"
+    assert maths.findtext("h:diemTBCN", namespaces=NS) == "8.1"
+    assert root.findtext("h:maBamDuLieu", namespaces=NS) == snapshot_digest(snapshot)
+
+
+def test_incomplete_results_are_left_out_and_still_valid(class_a):
+    student = class_a.enrollments.get(student__full_name="Trần Thị An").student
+    xml = snapshot_to_xml(build_snapshot(student, class_a.year), transcript_id="HB-2", version=3)
+    validate_xml(xml)
+    assert b"diemTBCN" not in xml and "Trần Thị An".encode() in xml
+
+
+def test_missing_required_element_fails_with_a_message(snapshot):
+    root = etree.fromstring(snapshot_to_xml(snapshot, transcript_id="HB-1", version=1))
+    identity = root.find("h:hocSinh", NS)
+    identity.remove(identity.find("h:soDinhDanh", NS))
+    with pytest.raises(InvalidTranscriptXML) as error:
+        validate_xml(etree.tostring(root))
+    assert "soDinhDanh" in str(error.value) and error.value.errors
+
+
+def test_bad_score_is_refused(snapshot):
+    snapshot["subjects"][0]["year"] = {"value": "7,8", "display": "7,8"}
+    with pytest.raises(InvalidTranscriptXML, match="diemTBCN"):
+        validate_xml(snapshot_to_xml(snapshot, transcript_id="HB-1", version=1))
+
+
+def test_not_xml_is_refused():
+    with pytest.raises(InvalidTranscriptXML):
+        validate_xml(b"<hocBa")
+
+
+def test_primary_xml_is_valid(grade4_class):  # noqa: F811
+    student = grade4_class.enrollments.get().student
+    primary_year(grade4_class, student)
+    xml = snapshot_to_xml(
+        build_snapshot(student, grade4_class.year), transcript_id="HB-P", version=1
+    )
+    validate_xml(xml)
+    root = etree.fromstring(xml)
+    assert len(root.findall("h:ketQuaTieuHoc/h:phamChat", NS)) == 5
+    assert root.findtext("h:ketQuaTieuHoc/h:ketQuaCuoiNam", namespaces=NS) in {"HTXS", "HTT"}

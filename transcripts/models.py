@@ -1,0 +1,143 @@
+"""Transcripts (học bạ): one per student per school year, with immutable versions.
+
+A version is a snapshot of everything printed (canonical JSON + SHA-256). States of a
+transcript: draft → ready (homeroom teacher confirmed) → signed by the homeroom teacher →
+signed by the principal → final (sealed with the school's certificate). After final, the
+underlying marks cannot change until the principal reopens the transcript with a reason; the
+next version then goes through signing again and the old one stays, marked superseded.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    READY = "ready", _("Ready: confirmed by the homeroom teacher")
+    SIGNED_HOMEROOM = "signed_homeroom", _("Signed by the homeroom teacher")
+    SIGNED_PRINCIPAL = "signed_principal", _("Signed by the principal")
+    FINAL = "final", _("Final: sealed by the school")
+
+
+#: Verification codes avoid letters and digits that are easy to confuse (0/O, 1/I/L).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+
+
+class Transcript(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey("schools.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        "schools.Student", on_delete=models.PROTECT, related_name="transcripts"
+    )
+    class_group = models.ForeignKey(
+        "schools.ClassGroup", on_delete=models.PROTECT, related_name="transcripts"
+    )
+    #: The transcript's own identifier, distinct from the student code (spec §4).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    returned_comment = models.TextField(blank=True)
+    reopened_reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("transcript")
+        verbose_name_plural = _("transcripts")
+        constraints = [
+            models.UniqueConstraint(fields=["student", "year"], name="transcript_one_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.year}"
+
+    @property
+    def current_version(self) -> TranscriptVersion | None:
+        return self.versions.filter(superseded_at__isnull=True).order_by("-number").first()
+
+
+class TranscriptVersion(models.Model):
+    """An immutable snapshot of a transcript page; rendered and signed files come later."""
+
+    transcript = models.ForeignKey(Transcript, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    snapshot_sha256 = models.CharField(max_length=64)
+    verification_code = models.CharField(
+        max_length=16, unique=True, default=new_verification_code, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("transcript version")
+        verbose_name_plural = _("transcript versions")
+        ordering = ["transcript", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["transcript", "number"], name="version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transcript} v{self.number}"
+
+
+class SignerRole(models.TextChoices):
+    HOMEROOM = "homeroom", _("Homeroom teacher")
+    PRINCIPAL = "principal", _("Principal")
+    SEAL = "seal", _("School seal")
+
+
+class TranscriptSignature(models.Model):
+    """One signature on one version; at most one per role, so re-running never double-signs."""
+
+    version = models.ForeignKey(
+        TranscriptVersion, on_delete=models.PROTECT, related_name="signatures"
+    )
+    role = models.CharField(max_length=12, choices=SignerRole.choices)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(auto_now_add=True)
+    certificate_subject = models.CharField(max_length=500, blank=True)
+    certificate_serial = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("transcript signature")
+        verbose_name_plural = _("transcript signatures")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "role"], name="one_signature_per_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.role}"
+
+
+class TranscriptEvent(models.Model):
+    """The state history of a transcript: who moved it from what to what, and why."""
+
+    transcript = models.ForeignKey(Transcript, on_delete=models.PROTECT, related_name="events")
+    from_state = models.CharField(max_length=20, choices=State.choices)
+    to_state = models.CharField(max_length=20, choices=State.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("transcript event")
+        verbose_name_plural = _("transcript events")
+        ordering = ["transcript", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.transcript}: {self.from_state}→{self.to_state}"

@@ -1,0 +1,116 @@
+"""A throwaway certification authority for demos and development. Never for real documents: the
+CA's name says so, and SIGNING_TRUST_ANCHORS must not list it in production."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+DEMO_CA_NAME = "Sổ điểm DEMO CA — không dùng thật"
+
+
+def _name(common_name: str, organisation: str | None = None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
+    if organisation:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
+
+
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=not ca,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def create_ca(
+    *, name: str = DEMO_CA_NAME, days: int = 3650, now: datetime.datetime | None = None
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    now = now or datetime.datetime.now(datetime.UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = _name(name, "Sổ điểm DEMO")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def issue_certificate(
+    ca_key: rsa.RSAPrivateKey,
+    ca_cert: x509.Certificate,
+    *,
+    common_name: str,
+    organisation: str | None = None,
+    days: int = 3 * 365,
+    now: datetime.datetime | None = None,
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """An RSA-2048 signing certificate: CN is the person's full name (or the school's name for
+    the seal, with O = the school's name too)."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name, organisation))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=False), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def pkcs12_bytes(
+    key: rsa.RSAPrivateKey,
+    cert: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    *,
+    friendly_name: str,
+    password: str,
+) -> bytes:
+    """A PKCS#12 file encrypted with AES-256 (PBESv2), readable by OpenSSL 3 and browsers."""
+    return pkcs12.serialize_key_and_certificates(
+        friendly_name.encode(),
+        key,
+        cert,
+        list(chain),
+        serialization.BestAvailableEncryption(password.encode()),
+    )

@@ -1,0 +1,364 @@
+"""The transcript snapshot: everything printed on one student's học bạ page for one school year.
+
+A snapshot is a plain dict of strings, ints, bools, lists and ``None`` built from
+:func:`gradebook.results.student_year_results` (results are never recomputed here) plus the
+student's identity and the teachers' comments. It is what a transcript version freezes, what
+the PDF and the XML are rendered from, and what is hashed: :func:`canonical_json` gives the
+byte-exact form (sorted keys, UTF-8, no whitespace, NFC) and :func:`snapshot_digest` its SHA-256.
+
+Every result carries the machine value (``"7.8"``, ``"D"``, ``"HTT"``) and the printed form
+(``"7,8"``, ``"Đ"``). Wording is the official form's Vietnamese, fixed here rather than taken
+from the translation catalogue, so the digest never changes when a translation does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from decimal import Decimal
+from typing import Any
+
+from gradebook.columns import COMPETENCIES, QUALITIES
+from gradebook.models import Kind, Mark
+from gradebook.results import (
+    PrimaryStudentResults,
+    SecondaryStudentResults,
+    StudentYearResults,
+    student_year_results,
+)
+from gradebook.results.labels import abbreviation
+from gradebook.rules.codes import NextStep
+from schools.models import SchoolYear, Student
+
+FORMAT = "sodiem.hocba/1"
+
+#: Level names as the printed form spells them.
+LEVEL_NAMES = {
+    "T": "Tốt",
+    "K": "Khá",
+    "D": "Đạt",
+    "CD": "Chưa đạt",
+    "HTXS": "Hoàn thành xuất sắc",
+    "HTT": "Hoàn thành tốt",
+    "HT": "Hoàn thành",
+    "CHT": "Chưa hoàn thành",
+    "CCG": "Cần cố gắng",
+}
+AWARD_NAMES = {
+    ("secondary", "excellent"): "Học sinh Xuất sắc",
+    ("secondary", "good"): "Học sinh Giỏi",
+    ("primary", "excellent"): "Học sinh Xuất sắc",
+    ("primary", "exemplary"): "Học sinh Tiêu biểu hoàn thành tốt trong học tập và rèn luyện",
+}
+NEXT_STEP_WORDING = {
+    NextStep.SUMMER_TRAINING: "Rèn luyện trong kỳ nghỉ hè",
+    NextStep.REASSESSMENT: "Kiểm tra, đánh giá lại trong kỳ nghỉ hè",
+    NextStep.RETAINED: "Ở lại lớp",
+}
+SEX_NAMES = {"M": "Nam", "F": "Nữ"}
+
+Snapshot = dict[str, Any]
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def score_text(value: Decimal) -> str:
+    """The machine form of a score: one decimal, point separator ("7.8")."""
+    return f"{value:.1f}"
+
+
+def result(value: object) -> dict[str, str] | None:
+    """A result as ``{"value": machine, "display": printed}``; ``None`` while incomplete."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        text = score_text(value)
+        return {"value": text, "display": text.replace(".", ",")}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"value": str(value), "display": str(value)}
+    code = str(value)
+    return {"value": code, "display": abbreviation(code)}
+
+
+def level(value: object) -> dict[str, str] | None:
+    """A level code with its abbreviation and full name."""
+    shown = result(value)
+    if shown is not None:
+        shown["name"] = LEVEL_NAMES.get(shown["value"], shown["display"])
+    return shown
+
+
+def learning(value: Any) -> dict[str, Any] | None:
+    """A learning level with the Article 9 clause 3 adjustment kept visible."""
+    if value is None:
+        return None
+    shown = level(value.level)
+    shown["unadjusted"] = str(value.unadjusted)
+    shown["adjusted_for"] = value.adjusted_for
+    return shown
+
+
+def award(kind: str, results: Any) -> dict[str, str] | None:
+    if results.award is None or results.award.award is None:
+        return None
+    code = str(results.award.award)
+    return {"value": code, "display": AWARD_NAMES[(kind, code)]}
+
+
+# --- identity ----------------------------------------------------------------------------------
+
+
+def _identity(student: Student) -> dict[str, Any]:
+    return {
+        "full_name": student.full_name,
+        "sex": student.sex,
+        "sex_display": SEX_NAMES.get(student.sex, student.sex),
+        "date_of_birth": student.date_of_birth.isoformat(),
+        "date_of_birth_display": student.date_of_birth.strftime("%d/%m/%Y"),
+        "place_of_birth": student.place_of_birth,
+        "ethnicity": student.ethnicity,
+        "nationality": student.nationality,
+        "personal_id": student.personal_id,
+        "student_code": student.student_code,
+        "residence": student.residence,
+        "father_name": student.father_name,
+        "mother_name": student.mother_name,
+        "guardian_name": student.guardian_name,
+    }
+
+
+def _frame(data: StudentYearResults) -> Snapshot:
+    class_group = data.class_group
+    school = data.year.school
+    teacher = class_group.homeroom_teacher
+    return {
+        "format": FORMAT,
+        "kind": "primary" if data.primary else "secondary",
+        "student": _identity(data.student),
+        "school": {
+            "name": school.name,
+            "code": school.code,
+            "department_code": school.department_code,
+            "province": school.province,
+            "address": school.address,
+        },
+        "year": {"name": data.year.name, "start_year": data.year.start_year},
+        "class": {
+            "name": class_group.name,
+            "grade": class_group.grade,
+            "homeroom_teacher": str(teacher) if teacher else "",
+        },
+    }
+
+
+def _comments(student: Student, year: SchoolYear) -> tuple[dict[int, str], str]:
+    """Each subject's year comment (term II, else term I) and the homeroom teacher's comment."""
+    rows = (
+        Mark.objects.filter(
+            student=student, year=year, kind__in=[Kind.COMMENT, Kind.HOMEROOM_COMMENT]
+        )
+        .exclude(value="")
+        .order_by("term")
+        .values_list("kind", "subject_id", "value")
+    )
+    subjects: dict[int, str] = {}
+    homeroom = ""
+    for kind, subject_id, text in rows:  # later terms overwrite earlier ones
+        if kind == Kind.HOMEROOM_COMMENT:
+            homeroom = text
+        else:
+            subjects[subject_id] = text
+    return subjects, homeroom
+
+
+# --- secondary (Circular 22) -------------------------------------------------------------------
+
+
+def _promotion(results: SecondaryStudentResults, grade: int) -> dict[str, Any] | None:
+    decision = results.promotion
+    if decision is None:
+        return None
+    if decision.promoted:
+        if results.completes_programme:
+            level_name = "trung học cơ sở" if grade == 9 else "trung học phổ thông"
+            wording = f"Hoàn thành chương trình {level_name}"
+        else:
+            wording = "Được lên lớp"
+    else:
+        wording = NEXT_STEP_WORDING[decision.next_step]
+    return {
+        "promoted": decision.promoted,
+        "next_step": str(decision.next_step) if decision.next_step else None,
+        "reasons": [str(r) for r in decision.reasons],
+        "display": wording,
+    }
+
+
+def _secondary(data: StudentYearResults, snapshot: Snapshot) -> None:
+    results: SecondaryStudentResults = data.results
+    comments, homeroom = _comments(data.student, data.year)
+    snapshot["subjects"] = [
+        {
+            "code": row.subject.code,
+            "name": row.subject.name,
+            "assessment": row.subject.assessment,
+            "term1": result(row.term1.value),
+            "term2": result(row.term2.value),
+            "year": result(row.value),
+            "reassessment": result(row.reassessment),
+            "comment": comments.get(row.subject.pk, ""),
+        }
+        for row in results.subjects
+    ]
+    conduct = results.conduct
+    snapshot["learning"] = {
+        "term1": learning(results.learning_term1),
+        "term2": learning(results.learning_term2),
+        "year": learning(results.learning_year),
+        "reassessed": learning(results.learning_reassessed),
+    }
+    snapshot["conduct"] = {
+        "term1": level(conduct.term1),
+        "term2": level(conduct.term2),
+        "year": level(conduct.year),
+        "reassessed": level(conduct.reassessed),
+    }
+    absences = results.absences
+    snapshot["absences"] = {
+        "term1_excused": absences.term1_excused,
+        "term1_unexcused": absences.term1_unexcused,
+        "term2_excused": absences.term2_excused,
+        "term2_unexcused": absences.term2_unexcused,
+        "total": absences.total,
+    }
+    snapshot["summer_reassessment"] = sorted(results.summer_reassessment)
+    snapshot["award"] = award("secondary", results)
+    snapshot["promotion"] = _promotion(results, data.class_group.grade)
+    snapshot["completes_programme"] = results.completes_programme
+    snapshot["homeroom_comment"] = homeroom
+
+
+# --- primary (Circular 27) ---------------------------------------------------------------------
+
+
+def _qualities(names: tuple, term1: dict, year: dict) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": code,
+            "name": str(name),
+            "term1": level(term1.get(code)),
+            "year": level(year.get(code)),
+        }
+        for code, name in names
+    ]
+
+
+def _primary(data: StudentYearResults, snapshot: Snapshot) -> None:
+    results: PrimaryStudentResults = data.results
+    comments, homeroom = _comments(data.student, data.year)
+    snapshot["subjects"] = [
+        {
+            "code": row.subject.code,
+            "name": row.subject.name,
+            "assessment": row.subject.assessment,
+            "has_test": row.subject.periodic_test,
+            "term1_level": level(row.term1_level),
+            "year_level": level(row.year_level),
+            "term1_test": result(row.test(1)),
+            "year_test": result(row.test("year")),
+            "comment": comments.get(row.subject.pk, ""),
+        }
+        for row in results.subjects
+    ]
+    snapshot["qualities"] = _qualities(
+        QUALITY_NAMES, results.qualities_term1, results.qualities_year
+    )
+    snapshot["competencies"] = _qualities(
+        COMPETENCY_NAMES, results.competencies_term1, results.competencies_year
+    )
+    snapshot["result"] = level(results.year_result)
+    snapshot["award"] = award("primary", results)
+    completed = results.completed_grade
+    grade = data.class_group.grade
+    if completed is None:
+        wording = ""
+    elif completed:
+        wording = (
+            "Hoàn thành chương trình tiểu học"
+            if results.completes_programme
+            else f"Hoàn thành chương trình lớp {grade}"
+        )
+    else:
+        wording = f"Chưa hoàn thành chương trình lớp {grade}"
+    snapshot["completion"] = {"completed": completed, "display": wording}
+    snapshot["completes_programme"] = results.completes_programme
+    snapshot["homeroom_comment"] = homeroom
+
+
+#: Circular 27 names of the qualities and competencies, in gradebook.columns order.
+QUALITY_NAMES = tuple(
+    zip(
+        (code for code, _ in QUALITIES),
+        ("Yêu nước", "Nhân ái", "Chăm chỉ", "Trung thực", "Trách nhiệm"),
+        strict=True,
+    )
+)
+COMPETENCY_NAMES = tuple(
+    zip(
+        (code for code, _ in COMPETENCIES),
+        (
+            "Tự chủ và tự học",
+            "Giao tiếp và hợp tác",
+            "Giải quyết vấn đề và sáng tạo",
+            "Ngôn ngữ",
+            "Tính toán",
+            "Khoa học",
+            "Công nghệ",
+            "Tin học",
+            "Thẩm mĩ",
+            "Thể chất",
+        ),
+        strict=True,
+    )
+)
+
+
+# --- public API --------------------------------------------------------------------------------
+
+
+def build_snapshot(student: Student, year: SchoolYear) -> Snapshot:
+    """Everything printed on ``student``'s học bạ page for ``year`` (see the module docstring).
+
+    Raises :class:`gradebook.results.NotEnrolled` when the student has no class that year.
+    """
+    data = student_year_results(student, year)
+    snapshot = _frame(data)
+    if data.primary:
+        _primary(data, snapshot)
+    else:
+        _secondary(data, snapshot)
+    return _nfc(snapshot)
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {_nfc(k): _nfc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nfc(v) for v in value]
+    return value
+
+
+def canonical_json(snapshot: Snapshot) -> bytes:
+    """The byte-exact form that is hashed: sorted keys, no whitespace, UTF-8, NFC strings."""
+    return json.dumps(
+        _nfc(snapshot), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def snapshot_digest(snapshot: Snapshot) -> str:
+    """SHA-256 (hex) of :func:`canonical_json`."""
+    return hashlib.sha256(canonical_json(snapshot)).hexdigest()

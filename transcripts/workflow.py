@@ -1,0 +1,227 @@
+"""The transcript's state machine. Every transition locks the transcript row, checks the actor's
+role and the current state, and records a TranscriptEvent, in one transaction; anything else is
+refused with a translated message. Signatures are recorded once per role and version, so
+re-running a batch never double-signs."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import SIGNING_ROLES
+from accounts.models import Membership, Role, User
+from gradebook.results import student_year_results
+from gradebook.services import Locked
+from gradebook.signals import mark_changing
+from schools.models import ClassGroup, Student
+from transcripts.models import (
+    SignerRole,
+    State,
+    Transcript,
+    TranscriptEvent,
+    TranscriptSignature,
+    TranscriptVersion,
+)
+from transcripts.snapshot import build_snapshot, snapshot_digest
+
+
+class TranscriptRefused(Exception):
+    """A transition the workflow refuses; `message` is translated for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+#: action → (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "confirm": (frozenset({State.DRAFT}), State.READY),
+    SignerRole.HOMEROOM: (frozenset({State.READY}), State.SIGNED_HOMEROOM),
+    SignerRole.PRINCIPAL: (frozenset({State.SIGNED_HOMEROOM}), State.SIGNED_PRINCIPAL),
+    SignerRole.SEAL: (frozenset({State.SIGNED_PRINCIPAL}), State.FINAL),
+    "return": (
+        frozenset({State.READY, State.SIGNED_HOMEROOM, State.SIGNED_PRINCIPAL}),
+        State.DRAFT,
+    ),
+    "reopen": (frozenset({State.FINAL}), State.DRAFT),
+}
+
+
+def transcript_for(*, student: Student, class_group: ClassGroup) -> Transcript:
+    transcript, _created = Transcript.objects.get_or_create(
+        student=student,
+        year_id=class_group.year_id,
+        defaults={"school_id": class_group.year.school_id, "class_group": class_group},
+    )
+    return transcript
+
+
+def _is_leader(user: User, school_id: int) -> bool:
+    return (
+        Membership.objects.active()
+        .filter(user=user, school_id=school_id, role__in=SIGNING_ROLES)
+        .exists()
+    )
+
+
+def _is_principal(user: User, school_id: int) -> bool:
+    return (
+        Membership.objects.active()
+        .filter(user=user, school_id=school_id, role=Role.PRINCIPAL)
+        .exists()
+    )
+
+
+def _locked(transcript: Transcript, action: str) -> Transcript:
+    """The transcript row locked for this transaction, checked against the action's states."""
+    locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
+    sources, _target = TRANSITIONS[action]
+    if locked.state not in sources:
+        raise TranscriptRefused(
+            _("This transcript is “%(state)s”: that step is not possible now.")
+            % {"state": locked.get_state_display()}
+        )
+    return locked
+
+
+def _move(transcript: Transcript, action: str, *, actor: User, comment: str = "") -> None:
+    target = TRANSITIONS[action][1]
+    TranscriptEvent.objects.create(
+        transcript=transcript,
+        from_state=transcript.state,
+        to_state=target,
+        actor=actor,
+        comment=comment,
+    )
+    transcript.state = target
+    transcript.save(update_fields=["state", "returned_comment", "reopened_reason", "updated_at"])
+
+
+@transaction.atomic
+def confirm_ready(*, actor: User, transcript: Transcript) -> TranscriptVersion:
+    """The homeroom teacher confirms the data: a version is snapshotted (a new one only if the
+    data changed since the last unsigned one)."""
+    transcript = _locked(transcript, "confirm")
+    if transcript.class_group.homeroom_teacher_id != actor.pk:
+        raise TranscriptRefused(_("Only the class's homeroom teacher confirms its transcripts."))
+    missing = incomplete_reasons(transcript)
+    if missing:
+        raise TranscriptRefused(_("Not ready: %(missing)s.") % {"missing": "; ".join(missing)})
+    snapshot = build_snapshot(transcript.student, transcript.year)
+    digest = snapshot_digest(snapshot)
+    current = transcript.current_version
+    if current is None or current.snapshot_sha256 != digest or current.signatures.exists():
+        number = (transcript.versions.order_by("-number").values_list("number", flat=True)
+                  .first() or 0) + 1  # fmt: skip
+        if current is not None:
+            _supersede(current, _("Replaced by version %(number)s.") % {"number": number})
+        current = TranscriptVersion.objects.create(
+            transcript=transcript,
+            number=number,
+            snapshot=snapshot,
+            snapshot_sha256=digest,
+            created_by=actor,
+        )
+    transcript.returned_comment = ""
+    _move(transcript, "confirm", actor=actor)
+    return current
+
+
+def incomplete_reasons(transcript: Transcript) -> list[str]:
+    """What still blocks confirming a transcript (empty when it can be confirmed)."""
+    data = student_year_results(transcript.student, transcript.year).results
+    if hasattr(data, "year_result"):  # primary
+        return [] if data.year_result is not None else [_("the year result is not complete")]
+    reasons = [
+        _("%(subject)s has no year result") % {"subject": subject.subject.name}
+        for subject in data.subjects
+        if not subject.complete
+    ]
+    if data.conduct.year is None:
+        reasons.append(_("the year conduct is not set"))
+    return reasons
+
+
+def _supersede(version: TranscriptVersion, reason: str) -> None:
+    version.superseded_at = timezone.now()
+    version.superseded_reason = reason
+    version.save(update_fields=["superseded_at", "superseded_reason"])
+
+
+@transaction.atomic
+def record_signature(
+    *,
+    actor: User,
+    transcript: Transcript,
+    role: str,
+    certificate_subject: str = "",
+    certificate_serial: str = "",
+) -> TranscriptSignature:
+    """Record a signature of `role` on the current version and advance the state. The role must
+    be the actor's: the class's homeroom teacher, a principal or vice principal, and (for the
+    school seal) the principal."""
+    transcript = _locked(transcript, role)
+    school_id = transcript.school_id
+    allowed = {
+        SignerRole.HOMEROOM: transcript.class_group.homeroom_teacher_id == actor.pk,
+        SignerRole.PRINCIPAL: _is_leader(actor, school_id),
+        SignerRole.SEAL: _is_principal(actor, school_id),
+    }[role]
+    if not allowed:
+        raise TranscriptRefused(_("You may not sign this transcript in that role."))
+    signature = TranscriptSignature.objects.create(
+        version=transcript.current_version,
+        role=role,
+        signed_by=actor,
+        certificate_subject=certificate_subject,
+        certificate_serial=certificate_serial,
+    )
+    _move(transcript, role, actor=actor)
+    return signature
+
+
+@transaction.atomic
+def return_to_homeroom(*, actor: User, transcript: Transcript, comment: str) -> None:
+    """The principal sends a transcript back with a comment; the unsigned data can change again."""
+    transcript = _locked(transcript, "return")
+    if not _is_leader(actor, transcript.school_id):
+        raise TranscriptRefused(_("Only the school's leadership returns transcripts."))
+    if not comment.strip():
+        raise TranscriptRefused(_("Say what the homeroom teacher should check."))
+    transcript.returned_comment = comment.strip()
+    _move(transcript, "return", actor=actor, comment=comment.strip())
+
+
+@transaction.atomic
+def reopen(*, actor: User, transcript: Transcript, reason: str) -> None:
+    """The principal reopens a final transcript with a reason: its version is superseded (and
+    stays verifiable as such); the next version goes through signing again."""
+    transcript = _locked(transcript, "reopen")
+    if not _is_principal(actor, transcript.school_id):
+        raise TranscriptRefused(_("Only the principal reopens a final transcript."))
+    if not reason.strip():
+        raise TranscriptRefused(_("A reason is required to reopen a final transcript."))
+    _supersede(transcript.current_version, reason.strip())
+    transcript.reopened_reason = reason.strip()
+    _move(transcript, "reopen", actor=actor, comment=reason.strip())
+
+
+@receiver(mark_changing)
+def refuse_changes_behind_a_transcript(sender, *, student, year_id, **kwargs) -> None:
+    """Once confirmed, a transcript's data changes only after it is returned or reopened."""
+    state = (
+        Transcript.objects.filter(student=student, year_id=year_id)
+        .exclude(state=State.DRAFT)
+        .values_list("state", flat=True)
+        .first()
+    )
+    if state is not None:
+        raise Locked(
+            _(
+                "The transcript of %(name)s for this year is “%(state)s”; its data can change "
+                "only after the principal returns or reopens it."
+            )
+            % {"name": student.full_name, "state": State(state).label}
+        )
