@@ -64,6 +64,11 @@ class Transcript(models.Model):
         return self.versions.filter(superseded_at__isnull=True).order_by("-number").first()
 
 
+def version_upload_path(version: TranscriptVersion, filename: str) -> str:
+    transcript = version.transcript
+    return f"transcripts/{transcript.school_id}/{transcript.public_id}/v{version.number}/{filename}"
+
+
 class TranscriptVersion(models.Model):
     """An immutable snapshot of a transcript page; rendered and signed files come later."""
 
@@ -80,6 +85,13 @@ class TranscriptVersion(models.Model):
     )
     superseded_at = models.DateTimeField(null=True, blank=True)
     superseded_reason = models.TextField(blank=True)
+    #: The rendered files, rendered once per version and re-written only by signing (each
+    #: signature is an incremental update / an added ds:Signature). Never re-rendered to serve.
+    pdf_file = models.FileField(upload_to=version_upload_path, blank=True)
+    xml_file = models.FileField(upload_to=version_upload_path, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    xml_sha256 = models.CharField(max_length=64, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("transcript version")
@@ -141,3 +153,59 @@ class TranscriptEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transcript}: {self.from_state}→{self.to_state}"
+
+
+class CredentialKind(models.TextChoices):
+    PKCS12 = "pkcs12", _("Certificate file (PKCS#12), password asked at signing")
+    PKCS11 = "pkcs11", _("Hardware token or HSM (PKCS#11)")
+    CSC = "csc", _("Remote signing service (CSC API)")
+
+
+class SigningCredential(models.Model):
+    """How a person (or, with no person, the school seal) signs. A PKCS#12 file is stored
+    encrypted at rest and is useless without its password, which is never stored."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="signing_credentials",
+        help_text=_("Empty for the school's organisational certificate (the seal)."),
+    )
+    kind = models.CharField(max_length=10, choices=CredentialKind.choices)
+    pkcs12_encrypted = models.BinaryField(blank=True, default=b"")
+    config = models.JSONField(blank=True, default=dict)  # PKCS#11 / CSC parameters, no secrets
+    certificate_pem = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("signing credential")
+        verbose_name_plural = _("signing credentials")
+
+    def __str__(self) -> str:
+        return f"{self.user or 'seal'} · {self.kind}"
+
+
+class VerificationLookup(models.Model):
+    """Every public verification is logged (the draft national rules log every copy issued)."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    code = models.CharField(max_length=32, blank=True)
+    method = models.CharField(max_length=10)  # "code" | "pdf" | "xml"
+    version = models.ForeignKey(
+        TranscriptVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=20)  # genuine | superseded | invalid | unknown
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("verification lookup")
+        verbose_name_plural = _("verification lookups")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.method} {self.outcome}"
