@@ -198,7 +198,8 @@ class VerificationLookup(models.Model):
     version = models.ForeignKey(
         TranscriptVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    outcome = models.CharField(max_length=20)  # genuine | superseded | invalid | unknown
+    #: genuine, superseded, not_final, unknown, unknown_document, invalid or rate_limited
+    outcome = models.CharField(max_length=20)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
 

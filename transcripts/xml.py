@@ -1,10 +1,14 @@
-"""The transcript's machine copy: the snapshot as namespaced XML valid against hocba-v1.xsd.
+"""The transcript's machine copy: the snapshot as XML valid against the project's XSDs.
 
 Element names are ASCII abbreviations of the form's Vietnamese headings (``hoTen`` = họ tên,
 ``diemTBHK1`` = điểm trung bình học kỳ I); the schema documents each one in English. The root
-``hocBa`` carries ``Id="data"`` so XML signatures can reference it (``URI="#data"``) while
-several signatures coexist beside it. Empty results (incomplete) are left out, never written
-as empty elements. The SHA-256 of the canonical snapshot JSON is included to tie both copies.
+``hocBaSo`` is an envelope: its first child ``hocBa`` (``Id="data"``) holds the data, and XML
+signatures (``ds:Signature``, each referencing ``URI="#data"``) follow it as siblings, so any
+number of signatures coexist without one changing what another signed. The envelope has no
+namespace on purpose: signatures use inclusive C14N 1.1, so a namespace declared on the envelope
+would leak into each signature's canonical form after it is inserted and break verification.
+Empty results (incomplete) are left out, never written as empty elements. The SHA-256 of the
+canonical snapshot JSON is included to tie both copies.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from lxml import etree
 from transcripts.snapshot import Snapshot, snapshot_digest
 
 NAMESPACE = "urn:sodiem:hocba:1"
-SCHEMA_PATH = Path(__file__).parent / "schema" / "hocba-v1.xsd"
+SCHEMA_PATH = Path(__file__).parent / "schema" / "hocbaso-v1.xsd"  # imports hocba-v1.xsd
 DATA_ID = "data"
+ENVELOPE_TAG = "hocBaSo"
+DATA_TAG = f"{{{NAMESPACE}}}hocBa"
 
 
 class InvalidTranscriptXML(ValueError):
@@ -171,8 +177,10 @@ def _primary(root: _Builder, snapshot: Snapshot) -> None:
 
 
 def snapshot_to_xml(snapshot: Snapshot, *, transcript_id: str, version: int) -> bytes:
-    """The transcript version as UTF-8 XML (with declaration) for ``snapshot``."""
-    root = etree.Element(f"{{{NAMESPACE}}}hocBa", nsmap={None: NAMESPACE})
+    """The transcript version as UTF-8 XML (with declaration) for ``snapshot``: the envelope
+    ``hocBaSo`` holding the data element ``hocBa Id="data"``, ready for signatures."""
+    envelope = etree.Element(ENVELOPE_TAG)
+    root = etree.SubElement(envelope, DATA_TAG, nsmap={None: NAMESPACE})
     root.set("Id", DATA_ID)
     root.set("maHocBa", transcript_id)
     root.set("phienBan", str(version))
@@ -185,7 +193,15 @@ def snapshot_to_xml(snapshot: Snapshot, *, transcript_id: str, version: int) -> 
     else:
         _secondary(builder, snapshot)
     builder.add("maBamDuLieu", snapshot_digest(snapshot), thuatToan="SHA-256")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+def data_element(document: etree._Element) -> etree._Element:
+    """The ``hocBa`` data element of a parsed envelope."""
+    found = document.find(DATA_TAG)
+    if found is None:
+        raise InvalidTranscriptXML(["no hocBa data element in the envelope"])
+    return found
 
 
 @cache
@@ -194,15 +210,18 @@ def schema() -> etree.XMLSchema:
 
 
 def validate_xml(xml_bytes: bytes) -> None:
-    """Raise :class:`InvalidTranscriptXML` unless ``xml_bytes`` is valid against the XSD.
+    """Raise :class:`InvalidTranscriptXML` unless ``xml_bytes`` is a ``hocBaSo`` document valid
+    against the XSDs (hocbaso-v1.xsd, importing hocba-v1.xsd).
 
-    Signatures (``ds:Signature``) may follow the data as the root's last children.
+    Signatures (``ds:Signature``) may follow the data element inside the ``hocBaSo`` envelope.
     """
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     try:
         document = etree.fromstring(xml_bytes, parser)
     except etree.XMLSyntaxError as error:
         raise InvalidTranscriptXML([str(error)]) from error
+    if document.tag != ENVELOPE_TAG:
+        raise InvalidTranscriptXML([f"the root element must be {ENVELOPE_TAG}, not {document.tag}"])
     xsd = schema()
     if not xsd.validate(document):
         raise InvalidTranscriptXML([f"line {e.line}: {e.message}" for e in xsd.error_log])

@@ -8,6 +8,7 @@ import dataclasses
 import datetime
 import io
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -17,13 +18,19 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from transcripts.signing.formats import _to_asn1
+from tests.gradebook.marks import all_scored, homeroom_marks, year_of
+from transcripts.models import SignerRole
+from transcripts.pipeline import sign_version
+from transcripts.signing.formats import DS_NS, XADES_NS, _to_asn1, xml_signature_count
 from transcripts.signing.signers import Pkcs11Signer, Pkcs12Signer
+from transcripts.workflow import transcript_for
+from transcripts.xml import NAMESPACE, validate_xml
 
 PKI_PERSON = "Nguyễn Văn An"
 PKI_SCHOOL = "Trường THCS Ánh Dương"
@@ -227,3 +234,120 @@ def pyhanko_statuses(pdf: bytes, pki) -> list:
     context = ValidationContext(trust_roots=[_to_asn1(pki.ca)], allow_fetching=False)
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     return [validate_pdf_signature(sig, context) for sig in reader.embedded_signatures]
+
+
+# --- Shared by the pipeline, command and verification tests ---------------------------------
+
+P12_PASSWORD = "mat-khau-ky-so"
+
+
+def make_p12(pki, *, common_name: str, organisation: str | None = None) -> bytes:
+    """A PKCS#12 (password P12_PASSWORD) issued by the test CA."""
+    key, cert = pki.issue(common_name=common_name, organisation=organisation)
+    return pkcs12.serialize_key_and_certificates(
+        common_name.encode(),
+        key,
+        cert,
+        [pki.ca],
+        serialization.BestAvailableEncryption(P12_PASSWORD.encode()),
+    )
+
+
+@pytest.fixture(scope="session")
+def role_p12(pki) -> dict[str, bytes]:
+    """PKCS#12 files whose holders are the test personas (CN = display name) and the seal of
+    school A (O = its name)."""
+    return {
+        SignerRole.HOMEROOM: make_p12(pki, common_name="homeroom"),
+        SignerRole.PRINCIPAL: make_p12(pki, common_name="principal"),
+        SignerRole.SEAL: make_p12(
+            pki, common_name="Trường THCS Ánh Dương", organisation="Trường THCS Ánh Dương"
+        ),
+    }
+
+
+@pytest.fixture(scope="session")
+def role_signers(role_p12) -> dict[str, Pkcs12Signer]:
+    return {role: Pkcs12Signer.from_bytes(data, P12_PASSWORD) for role, data in role_p12.items()}
+
+
+@pytest.fixture
+def signing_setup(settings, pki, tmp_path):
+    settings.SIGNING_TRUST_ANCHORS = [str(pki.ca_pem)]
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.SITE_URL = "https://hocba.example"
+
+
+def complete_year(class_group, student) -> None:
+    year_of(class_group, student, all_scored("8"))
+    homeroom_marks(student, conduct=("T", "T"))
+
+
+@pytest.fixture
+def pupil(class_a):
+    return class_a.enrollments.order_by("roll_number").first().student
+
+
+@pytest.fixture
+def transcript(signing_setup, class_a, pupil):
+    complete_year(class_a, pupil)
+    return transcript_for(student=pupil, class_group=class_a)
+
+
+def actors(homeroom, principal) -> dict[str, object]:
+    return {
+        SignerRole.HOMEROOM: homeroom,
+        SignerRole.PRINCIPAL: principal,
+        SignerRole.SEAL: principal,
+    }
+
+
+def sign_all(transcript, homeroom, principal, role_signers) -> None:
+    for role, actor in actors(homeroom, principal).items():
+        sign_version(actor=actor, transcript=transcript, role=role, signer=role_signers[role])
+
+
+def stored(field) -> bytes:
+    with field.open("rb") as handle:
+        return handle.read()
+
+
+def pdfsig(pdf: bytes, nssdb: str, tmp_path: Path) -> str:
+    path = tmp_path / "check.pdf"
+    path.write_bytes(pdf)
+    run = subprocess.run(
+        ["pdfsig", "-nssdir", nssdb, str(path)], capture_output=True, text=True, check=False
+    )
+    return run.stdout + run.stderr
+
+
+def assert_pdf_signatures(pdf: bytes, count: int, nssdb: str, tmp_path: Path) -> None:
+    report = pdfsig(pdf, nssdb, tmp_path)
+    assert len(re.findall(r"^Signature #\d+:", report, re.M)) == count, report
+    assert report.count("Signature is Valid.") == count, report
+    assert report.count("Certificate is Trusted.") == count, report
+
+
+def xmlsec_verify(xml: bytes, index: int, ca_pem: Path, tmp_path: Path):
+    path = tmp_path / "check.xml"
+    path.write_bytes(xml)
+    xpath = f"(//*[local-name()='Signature' and namespace-uri()='{DS_NS}'])[{index}]"
+    return subprocess.run(
+        ["xmlsec1", "--verify", "--trusted-pem", str(ca_pem),
+         "--id-attr:Id", f"{NAMESPACE}:hocBa",
+         "--id-attr:Id", f"{XADES_NS}:SignedProperties",
+         "--id-attr:Id", f"{DS_NS}:KeyInfo",
+         "--node-xpath", xpath, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+
+
+def assert_xml_signatures(xml: bytes, count: int, ca_pem: Path, tmp_path: Path) -> None:
+    validate_xml(xml)
+    assert xml_signature_count(xml) == count
+    for index in range(1, count + 1):
+        run = xmlsec_verify(xml, index, ca_pem, tmp_path)
+        assert run.returncode == 0, run.stderr
+        assert "SignedInfo References (ok/all): 3/3" in run.stderr

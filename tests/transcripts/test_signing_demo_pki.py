@@ -50,3 +50,27 @@ def test_demo_pki_needs_the_first_password_to_add_people(class_a, principal, tmp
     with pytest.raises(CommandError, match="Wrong --password"):
         run_demo_pki(tmp_path, "--password", "other-pass")
     assert "1 created" in run_demo_pki(tmp_path, "--password", "first-pass")
+
+
+def test_demo_pki_registers_signing_credentials_once(class_a, principal, school_a, tmp_path):
+    from transcripts.models import SigningCredential
+    from transcripts.pipeline import signer_for
+
+    assert "3 signing credentials registered" in run_demo_pki(tmp_path, "--password", "pki-pass")
+    assert "0 signing credentials registered" in run_demo_pki(tmp_path, "--password", "pki-pass")
+    assert "0 signing credentials registered" in run_demo_pki(tmp_path)
+    credentials = SigningCredential.objects.filter(school=school_a, is_active=True)
+    assert credentials.count() == 3
+    assert {c.user for c in credentials} == {class_a.homeroom_teacher, principal, None}
+    seal = credentials.get(user=None)
+    assert b"pki-pass" not in bytes(seal.pkcs12_encrypted)
+    assert "BEGIN CERTIFICATE" in seal.certificate_pem
+    signer = signer_for(credential=seal, secret="pki-pass")
+    anchors = load_trust_anchors([tmp_path / "demo-ca.pem"])
+    check_signing_certificate(
+        signer.certificate, organisation_name=school_a.name, trust_anchors=anchors
+    )
+    (tmp_path / "SCHOOLA-principal.p12").unlink()
+    assert "1 signing credentials registered" in run_demo_pki(tmp_path, "--password", "pki-pass")
+    assert SigningCredential.objects.filter(user=principal, is_active=True).count() == 1
+    assert SigningCredential.objects.filter(user=principal, is_active=False).count() == 1

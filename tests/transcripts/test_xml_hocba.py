@@ -18,10 +18,16 @@ def snapshot(bình, class_a):  # noqa: F811
     return build_snapshot(bình, class_a.year)
 
 
+def data_of(xml: bytes) -> etree._Element:
+    envelope = etree.fromstring(xml)
+    assert envelope.tag == "hocBaSo" and not envelope.nsmap and len(envelope) == 1
+    return envelope.find("h:hocBa", NS)
+
+
 def test_secondary_xml_is_valid(snapshot):
     xml = snapshot_to_xml(snapshot, transcript_id="HB-2025-000001", version=1)
     validate_xml(xml)
-    root = etree.fromstring(xml)
+    root = data_of(xml)
     assert root.get("Id") == "data" and root.get("phienBan") == "1"
     assert root.findtext("h:hocSinh/h:hoTen", namespaces=NS) == "Nguyễn Văn Bình"
     assert root.findtext("h:hocSinh/h:soDinhDanh", namespaces=NS) == "001214000001"
@@ -40,7 +46,7 @@ def test_incomplete_results_are_left_out_and_still_valid(class_a):
 
 def test_missing_required_element_fails_with_a_message(snapshot):
     root = etree.fromstring(snapshot_to_xml(snapshot, transcript_id="HB-1", version=1))
-    identity = root.find("h:hocSinh", NS)
+    identity = root.find("h:hocBa/h:hocSinh", NS)
     identity.remove(identity.find("h:soDinhDanh", NS))
     with pytest.raises(InvalidTranscriptXML) as error:
         validate_xml(etree.tostring(root))
@@ -65,6 +71,25 @@ def test_primary_xml_is_valid(grade4_class):  # noqa: F811
         build_snapshot(student, grade4_class.year), transcript_id="HB-P", version=1
     )
     validate_xml(xml)
-    root = etree.fromstring(xml)
+    root = data_of(xml)
     assert len(root.findall("h:ketQuaTieuHoc/h:phamChat", NS)) == 5
     assert root.findtext("h:ketQuaTieuHoc/h:ketQuaCuoiNam", namespaces=NS) in {"HTXS", "HTT"}
+
+
+def test_signed_envelope_is_valid_and_the_bare_data_is_not(snapshot, pki_person_signer):
+    from transcripts.signing.formats import sign_xml, xml_signature_count
+
+    xml = snapshot_to_xml(snapshot, transcript_id="HB-1", version=1)
+    signed = sign_xml(
+        sign_xml(xml, pki_person_signer, reference_id="data"),
+        pki_person_signer,
+        reference_id="data",
+    )
+    assert xml_signature_count(signed) == 2
+    validate_xml(signed)
+    with pytest.raises(InvalidTranscriptXML):  # the data element alone is not a document
+        validate_xml(etree.tostring(data_of(xml)))
+    envelope = etree.fromstring(signed)
+    envelope.append(etree.Element(f"{{{NAMESPACE}}}hocBa"))
+    with pytest.raises(InvalidTranscriptXML):  # nothing but signatures after the data
+        validate_xml(etree.tostring(envelope))

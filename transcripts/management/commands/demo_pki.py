@@ -1,4 +1,6 @@
-"""Create a demo CA and PKCS#12 files for the demo schools' signers. Demo and development only."""
+"""Create a demo CA and PKCS#12 files for the demo schools' signers, and register each file as the
+holder's SigningCredential (encrypted at rest; user empty for the school seal). Demo and
+development only."""
 
 from __future__ import annotations
 
@@ -6,20 +8,28 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import Membership, Role
+from accounts.models import Membership, Role, User
 from schools.demo import PRIMARY_CODE, SECONDARY_CODE
 from schools.models import ClassGroup, School
+from transcripts.models import CredentialKind, SigningCredential
 from transcripts.signing.demo import DEMO_CA_NAME, create_ca, issue_certificate, pkcs12_bytes
+from transcripts.signing.signers import SigningError, decrypt_at_rest, encrypt_at_rest
+
+#: File name → (CN, O, school, user or None for the seal)
+Wanted = dict[str, tuple[str, str | None, School, User | None]]
 
 
 class Command(BaseCommand):
     help = (
         "Create a demo certification authority (never for real documents) and PKCS#12 files for "
-        "the demo schools' homeroom teachers, principals and school seals. Skips existing files."
+        "the demo schools' homeroom teachers, principals and school seals, registered as their "
+        "signing credentials. Skips existing files and credentials."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,23 +55,76 @@ class Command(BaseCommand):
         ca_pem, ca_key_pem = out / "demo-ca.pem", out / "demo-ca-key.pem"
         if missing or not ca_pem.exists():
             ca_key, ca_cert = self._ca(ca_pem, ca_key_pem, password, password_given)
-        for name, (common_name, organisation) in missing.items():
+        issued: dict[str, list[x509.Certificate]] = {}
+        for name, (common_name, organisation, _school, _user) in missing.items():
             key, cert = issue_certificate(
                 ca_key, ca_cert, common_name=common_name, organisation=organisation
             )
             (out / name).write_bytes(
                 pkcs12_bytes(key, cert, [ca_cert], friendly_name=common_name, password=password)
             )
+            issued[name] = [cert, ca_cert]
             self.stdout.write(f"created {out / name}  ({common_name})")
         skipped = len(wanted) - len(missing)
         self.stdout.write(f"{len(missing)} created, {skipped} already present in {out}")
+        registered = sum(
+            self._register(out / name, school, user, issued.get(name), password, password_given)
+            for name, (_cn, _o, school, user) in wanted.items()
+        )
+        self.stdout.write(f"{registered} signing credentials registered")
         if missing and not password_given:
             self.stdout.write(self.style.WARNING(f"PKCS#12 password (shown once): {password}"))
         self.stdout.write(f"Trust anchor for SIGNING_TRUST_ANCHORS: {ca_pem}")
 
-    def _wanted_files(self, codes: list[str]) -> dict[str, tuple[str, str | None]]:
-        """File name → (CN, O). People's CN is their full name; the seal's is the school's."""
-        wanted: dict[str, tuple[str, str | None]] = {}
+    def _register(
+        self,
+        path: Path,
+        school: School,
+        user: User | None,
+        certificates: list[x509.Certificate] | None,
+        password: str,
+        password_given: bool,
+    ) -> int:
+        """Make ``path`` the holder's active PKCS#12 SigningCredential unless it already is
+        (older demo credentials of the holder are deactivated). Returns 1 when registered."""
+        data = path.read_bytes()
+        existing = SigningCredential.objects.filter(
+            school=school, user=user, kind=CredentialKind.PKCS12, is_active=True
+        )
+        for credential in existing:
+            try:
+                if decrypt_at_rest(bytes(credential.pkcs12_encrypted)) == data:
+                    return 0
+            except SigningError:
+                continue
+        if certificates is None:  # a file from an earlier run: its certificate needs the password
+            if not password_given:
+                self.stdout.write(
+                    self.style.WARNING(f"not registered (pass --password): {path.name}")
+                )
+                return 0
+            try:
+                _key, cert, chain = pkcs12.load_key_and_certificates(data, password.encode())
+            except ValueError:
+                self.stdout.write(self.style.WARNING(f"not registered (wrong --password): {path}"))
+                return 0
+            certificates = [cert, *chain]
+        existing.update(is_active=False)
+        SigningCredential.objects.create(
+            school=school,
+            user=user,
+            kind=CredentialKind.PKCS12,
+            pkcs12_encrypted=encrypt_at_rest(data),
+            certificate_pem="".join(
+                c.public_bytes(serialization.Encoding.PEM).decode() for c in certificates
+            ),
+        )
+        return 1
+
+    def _wanted_files(self, codes: list[str]) -> Wanted:
+        """File name → (CN, O, school, user). People's CN is their full name; the seal's is the
+        school's, with no user."""
+        wanted: Wanted = {}
         for school in School.objects.filter(code__in=codes).order_by("code"):
             classes = ClassGroup.objects.filter(
                 year__school=school, homeroom_teacher__isnull=False
@@ -74,8 +137,13 @@ class Command(BaseCommand):
                 .select_related("user")
             }
             for user in sorted(people, key=lambda u: u.username):
-                wanted[f"{school.code}-{user.username}.p12"] = (user.display_name, school.name)
-            wanted[f"{school.code}-seal.p12"] = (school.name, school.name)
+                wanted[f"{school.code}-{user.username}.p12"] = (
+                    user.display_name,
+                    school.name,
+                    school,
+                    user,
+                )
+            wanted[f"{school.code}-seal.p12"] = (school.name, school.name, school, None)
         if not wanted:
             raise CommandError(f"No school with code {', '.join(codes)}: run seed_demo first")
         return wanted
@@ -91,8 +159,6 @@ class Command(BaseCommand):
                 key = serialization.load_pem_private_key(ca_key_pem.read_bytes(), password.encode())
             except ValueError as exc:
                 raise CommandError("Wrong --password for the existing demo CA key") from exc
-            from cryptography import x509
-
             return key, x509.load_pem_x509_certificate(ca_pem.read_bytes())
         key, cert = create_ca(name=DEMO_CA_NAME)
         ca_key_pem.write_bytes(

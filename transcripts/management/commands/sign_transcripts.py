@@ -1,0 +1,175 @@
+"""Confirm or sign a school's transcripts as one user, with that user's role: the operators' path
+for large schools (the same batch action as the screens).
+
+    SIGNING_SECRET=... python manage.py sign_transcripts --school CODE --year 2025-2026 \\
+        [--class NAME] --as USERNAME [--seal] [--confirm]
+
+The PKCS#12 password / PKCS#11 PIN / CSC access token is read from the environment variable
+SIGNING_SECRET, never from the command line (it would show in the process list and history).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.access import SIGNING_ROLES
+from accounts.models import Membership, Role, User
+from schools.models import ClassGroup, School, SchoolYear
+from transcripts.models import SignerRole, SigningCredential, State, Transcript
+from transcripts.pipeline import BatchResult, confirm_batch, sign_batch, signer_for
+from transcripts.signing.signers import SigningError
+from transcripts.workflow import transcript_for
+
+SECRET_VARIABLE = "SIGNING_SECRET"  # noqa: S105 - the name of the variable, not a secret
+
+#: The state a transcript must be in for each role to sign it.
+SIGNABLE = {
+    SignerRole.HOMEROOM: State.READY,
+    SignerRole.PRINCIPAL: State.SIGNED_HOMEROOM,
+    SignerRole.SEAL: State.SIGNED_PRINCIPAL,
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "As --as USERNAME and with that user's role: confirm the homeroom class's transcripts "
+        "(--confirm), sign the ready ones (homeroom teacher) or the homeroom-signed ones "
+        "(principal), or apply the school seal (--seal). The certificate's password / PIN / "
+        f"token comes from the environment variable {SECRET_VARIABLE}. Exit status 1 if any "
+        "transcript failed."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--school", required=True, help="School code")
+        parser.add_argument("--year", required=True, help="School year, e.g. 2025-2026")
+        parser.add_argument("--class", dest="class_name", help="Only this class (e.g. 6A1)")
+        parser.add_argument("--as", dest="username", required=True, help="Acting user")
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--seal", action="store_true", help="Apply the school seal")
+        group.add_argument(
+            "--confirm", action="store_true", help="Confirm the class's draft transcripts"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        school = School.objects.filter(code=options["school"]).first()
+        if school is None:
+            raise CommandError(_("No school with code %(code)s.") % {"code": options["school"]})
+        year = self._year(school, options["year"])
+        user = User.objects.filter(username=options["username"], is_active=True).first()
+        if user is None:
+            raise CommandError(
+                _("No active user %(username)s.") % {"username": options["username"]}
+            )
+        classes = ClassGroup.objects.filter(year=year).order_by("name")
+        if options["class_name"]:
+            classes = classes.filter(name=options["class_name"])
+            if not classes.exists():
+                raise CommandError(
+                    _("No class %(name)s in %(year)s.")
+                    % {"name": options["class_name"], "year": year.name}
+                )
+        if options["confirm"]:
+            result = self._confirm(user, classes)
+        else:
+            result = self._sign(user, school, classes, seal=options["seal"])
+        self._report(result)
+
+    def _year(self, school: School, text: str) -> SchoolYear:
+        start = text.split("-")[0]
+        year = (
+            SchoolYear.objects.filter(school=school, start_year=int(start)).first()
+            if start.isdigit()
+            else None
+        )
+        if year is None or year.name != text:
+            raise CommandError(
+                _("No school year %(year)s in %(school)s.") % {"year": text, "school": school}
+            )
+        return year
+
+    def _confirm(self, user: User, classes: QuerySet[ClassGroup]) -> BatchResult:
+        own = list(classes.filter(homeroom_teacher=user))
+        if not own:
+            raise CommandError(
+                _("%(user)s is not the homeroom teacher of these classes.")
+                % {"user": user.username}
+            )
+        transcripts = [
+            transcript_for(student=enrollment.student, class_group=class_group)
+            for class_group in own
+            for enrollment in class_group.enrollments.select_related("student").order_by(
+                "roll_number"
+            )
+        ]
+        return confirm_batch(actor=user, transcripts=transcripts)
+
+    def _sign(
+        self, user: User, school: School, classes: QuerySet[ClassGroup], *, seal: bool
+    ) -> BatchResult:
+        memberships = Membership.objects.active().filter(user=user, school=school)
+        if seal:
+            if not memberships.filter(role=Role.PRINCIPAL).exists():
+                raise CommandError(_("Only the principal applies the school seal."))
+            role = SignerRole.SEAL
+            credentials = SigningCredential.objects.filter(school=school, user__isnull=True)
+        elif memberships.filter(role__in=SIGNING_ROLES).exists():
+            role = SignerRole.PRINCIPAL
+            credentials = SigningCredential.objects.filter(school=school, user=user)
+        elif classes.filter(homeroom_teacher=user).exists():
+            role = SignerRole.HOMEROOM
+            classes = classes.filter(homeroom_teacher=user)
+            credentials = SigningCredential.objects.filter(school=school, user=user)
+        else:
+            raise CommandError(
+                _("%(user)s may not sign transcripts of %(school)s.")
+                % {"user": user.username, "school": school}
+            )
+        transcripts = list(
+            Transcript.objects.filter(class_group__in=classes, state=SIGNABLE[role])
+            .select_related("student", "class_group", "school")
+            .order_by("class_group__name", "student__full_name")
+        )
+        if not transcripts:
+            self.stdout.write(_("Nothing to sign."))
+            return BatchResult()
+        credential = credentials.filter(is_active=True).order_by("-created_at").first()
+        if credential is None:
+            raise CommandError(_("No active signing credential for this signature."))
+        secret = os.environ.get(SECRET_VARIABLE)
+        if not secret:
+            raise CommandError(
+                _(
+                    "Set the environment variable %(name)s to the certificate's password, PIN or "
+                    "access token."
+                )
+                % {"name": SECRET_VARIABLE}
+            )
+        try:
+            signer = signer_for(credential=credential, secret=secret)
+        except SigningError as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            return sign_batch(actor=user, transcripts=transcripts, role=role, signer=signer)
+        finally:
+            signer.close()
+
+    def _report(self, result: BatchResult) -> None:
+        labels = {"done": "OK", "skipped": "--", "failed": "FAILED"}
+        for item in result.items:
+            line = f"{labels[item.outcome]:6} {item.class_name:6} {item.student}"
+            if item.message:
+                line += f": {item.message}"
+            self.stdout.write(line)
+        self.stdout.write(
+            _("%(done)s done, %(skipped)s skipped, %(failed)s failed.")
+            % {"done": result.done, "skipped": result.skipped, "failed": len(result.failed)}
+        )
+        if result.failed:
+            raise CommandError(
+                _("%(count)s transcript(s) failed.") % {"count": len(result.failed)}, returncode=1
+            )

@@ -1,0 +1,342 @@
+"""Render and sign transcript versions: the services behind the screens, the batch jobs and
+``manage.py sign_transcripts``.
+
+Every function is keyword-only and safe to re-run:
+
+- :func:`render_version` renders a version's PDF/A-3 and XML once and stores them; a rendered
+  version is never rendered again.
+- :func:`sign_version` adds one role's PAdES signature to the stored PDF and XAdES signature to
+  the stored XML, and records it through :func:`transcripts.workflow.record_signature`, in one
+  transaction. The certificate is checked before anything changes; a refused step (wrong state,
+  already signed, wrong person) writes nothing. Each signing stage writes *new* files (e.g.
+  ``v1/hocba-2-principal.pdf``), so an interrupted run never damages the previous file.
+- :func:`sign_batch` / :func:`confirm_batch` run a step over many transcripts, listing each
+  student's outcome and continuing after a failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Iterable
+
+from cryptography import x509
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from transcripts import workflow
+from transcripts.models import (
+    CredentialKind,
+    SignerRole,
+    SigningCredential,
+    State,
+    Transcript,
+    TranscriptSignature,
+    TranscriptVersion,
+)
+from transcripts.render import render_transcript_pdf
+from transcripts.signing.certificates import check_signing_certificate, load_trust_anchors
+from transcripts.signing.formats import sign_pdf, sign_xml
+from transcripts.signing.signers import (
+    CscSigner,
+    Pkcs11Signer,
+    Pkcs12Signer,
+    Signer,
+    SigningError,
+    decrypt_at_rest,
+)
+from transcripts.workflow import TranscriptRefused
+from transcripts.xml import DATA_ID, snapshot_to_xml
+
+logger = logging.getLogger(__name__)
+
+#: Per role: the PDF signature field, the file-name stage, and the reason written into the
+#: signature (Vietnamese: it is part of the legal document, whatever the reader's language).
+PDF_FIELDS = {
+    SignerRole.HOMEROOM: "GVCN",
+    SignerRole.PRINCIPAL: "HieuTruong",
+    SignerRole.SEAL: "DauTruong",
+}
+FILE_STAGES = {SignerRole.HOMEROOM: 1, SignerRole.PRINCIPAL: 2, SignerRole.SEAL: 3}
+REASONS = {
+    SignerRole.HOMEROOM: "Giáo viên chủ nhiệm xác nhận học bạ",
+    SignerRole.PRINCIPAL: "Hiệu trưởng ký duyệt học bạ",
+    SignerRole.SEAL: "Nhà trường đóng dấu (chữ ký số của cơ quan)",
+}
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def verification_url(code: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/verify/{code}/"
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def render_version(*, version: TranscriptVersion) -> TranscriptVersion:
+    """Render ``version`` to its PDF and XML and store them, unless already rendered."""
+    if version.rendered_at is not None:
+        return version
+    with transaction.atomic():
+        locked = (
+            TranscriptVersion.objects.select_for_update()
+            .select_related("transcript")
+            .get(pk=version.pk)
+        )
+        if locked.rendered_at is None:
+            transcript = locked.transcript
+            xml = snapshot_to_xml(
+                locked.snapshot, transcript_id=str(transcript.public_id), version=locked.number
+            )
+            pdf = render_transcript_pdf(
+                locked.snapshot,
+                xml_bytes=xml,
+                verification_code=locked.verification_code,
+                verification_url=verification_url(locked.verification_code),
+            )
+            saved = _store(locked, "0-rendered", pdf=pdf, xml=xml)
+            try:
+                locked.save(
+                    update_fields=[
+                        "pdf_file",
+                        "xml_file",
+                        "pdf_sha256",
+                        "xml_sha256",
+                        "rendered_at",
+                    ]
+                )
+            except BaseException:
+                _delete(saved)
+                raise
+    version.refresh_from_db()
+    return version
+
+
+def _store(version: TranscriptVersion, stage: str, *, pdf: bytes, xml: bytes) -> list[str]:
+    """Save new files for this stage (never overwriting one: the storage picks a free name) and
+    point the version at them; returns the stored names so a failure can remove them."""
+    version.pdf_file.save(f"hocba-{stage}.pdf", ContentFile(pdf), save=False)
+    version.xml_file.save(f"hocba-{stage}.xml", ContentFile(xml), save=False)
+    version.pdf_sha256 = _sha256(pdf)
+    version.xml_sha256 = _sha256(xml)
+    if version.rendered_at is None:
+        version.rendered_at = timezone.now()
+    return [version.pdf_file.name, version.xml_file.name]
+
+
+def _delete(names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # pragma: no cover - best effort clean-up of an orphan
+            logger.warning("could not delete orphan transcript file %s", name)
+
+
+# --- signers -------------------------------------------------------------------------------------
+
+
+def _certificates(credential: SigningCredential) -> list[x509.Certificate]:
+    if not credential.certificate_pem.strip():
+        return []
+    return x509.load_pem_x509_certificates(credential.certificate_pem.encode())
+
+
+def signer_for(*, credential: SigningCredential, secret: str) -> Signer:
+    """The Signer for a stored credential; ``secret`` is the PKCS#12 password, the PKCS#11 PIN
+    or the CSC access token, given at signing time and never stored."""
+    if not credential.is_active:
+        raise SigningError(_("This signing credential is no longer active."))
+    config = credential.config or {}
+    if credential.kind == CredentialKind.PKCS12:
+        return Pkcs12Signer.from_bytes(decrypt_at_rest(bytes(credential.pkcs12_encrypted)), secret)
+    if credential.kind == CredentialKind.PKCS11:
+        certificates = _certificates(credential)
+        return Pkcs11Signer(
+            config["lib"],
+            config["token"],
+            secret,
+            config["key"],
+            certificate=certificates[0] if certificates else None,
+            chain=certificates[1:],
+        )
+    if credential.kind == CredentialKind.CSC:
+        return CscSigner(config["base_url"], config["credential_id"], access_token=secret)
+    raise SigningError(f"Unknown credential kind {credential.kind!r}")
+
+
+# --- signing -------------------------------------------------------------------------------------
+
+
+def check_certificate(*, actor: User, transcript: Transcript, role: str, signer: Signer) -> None:
+    """Raise SigningRefused unless the signer's certificate may sign ``role`` for ``actor``:
+    the person's own name for homeroom/principal, the school's name for the seal."""
+    holder = {"organisation_name": transcript.school.name} if role == SignerRole.SEAL else {
+        "holder_name": actor.display_name
+    }  # fmt: skip
+    check_signing_certificate(
+        signer.certificate, chain=signer.chain, trust_anchors=load_trust_anchors(), **holder
+    )
+
+
+def _expect_state(transcript: Transcript, role: str) -> None:
+    """Refuse early (before rendering or signing) when the state does not allow ``role``; the
+    binding check is repeated by record_signature under the row lock."""
+    sources, _target = workflow.TRANSITIONS[role]
+    if transcript.state not in sources:
+        raise TranscriptRefused(
+            _("This transcript is “%(state)s”: that step is not possible now.")
+            % {"state": transcript.get_state_display()}
+        )
+
+
+def sign_version(
+    *, actor: User, transcript: Transcript, role: str, signer: Signer
+) -> TranscriptSignature:
+    """Sign the transcript's current version as ``role``: PAdES on the PDF, XAdES on the XML,
+    and the signature recorded (state advanced) in one transaction.
+
+    Raises TranscriptRefused (wrong state, already signed, not this person's role),
+    SigningRefused (certificate not acceptable) or SigningError (the signature failed); in every
+    case nothing is changed."""
+    role = SignerRole(role)
+    transcript.refresh_from_db()
+    _expect_state(transcript, role)
+    check_certificate(actor=actor, transcript=transcript, role=role, signer=signer)
+    version = transcript.current_version
+    if version is None:  # pragma: no cover - a confirmed transcript always has a version
+        raise TranscriptRefused(_("This transcript has no version to sign."))
+    render_version(version=version)
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            # Records the signature under the transcript's row lock, or refuses: before any file.
+            signature = workflow.record_signature(
+                actor=actor,
+                transcript=transcript,
+                role=role,
+                certificate_subject=signer.certificate.subject.rfc4514_string(),
+                certificate_serial=format(signer.certificate.serial_number, "X"),
+            )
+            locked = TranscriptVersion.objects.select_for_update().get(pk=signature.version_id)
+            pdf = sign_pdf(
+                _read(locked.pdf_file),
+                signer,
+                field_name=PDF_FIELDS[role],
+                reason=REASONS[role],
+                location=transcript.school.name,
+                timestamp_url=getattr(settings, "SIGNING_TSA_URL", None) or None,
+            )
+            xml = sign_xml(_read(locked.xml_file), signer, reference_id=DATA_ID)
+            saved = _store(locked, f"{FILE_STAGES[role]}-{role}", pdf=pdf, xml=xml)
+            locked.save(update_fields=["pdf_file", "xml_file", "pdf_sha256", "xml_sha256"])
+    except BaseException:
+        _delete(saved)
+        raise
+    transcript.refresh_from_db()
+    return signature
+
+
+def _read(field) -> bytes:
+    with field.open("rb") as handle:
+        return handle.read()
+
+
+# --- batches -------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchItem:
+    transcript_id: int
+    student: str
+    class_name: str
+    outcome: str  # "done" | "skipped" | "failed"
+    message: str = ""
+
+
+@dataclasses.dataclass
+class BatchResult:
+    items: list[BatchItem] = dataclasses.field(default_factory=list)
+
+    def _count(self, outcome: str) -> int:
+        return sum(1 for item in self.items if item.outcome == outcome)
+
+    @property
+    def done(self) -> int:
+        return self._count("done")
+
+    @property
+    def skipped(self) -> int:
+        return self._count("skipped")
+
+    @property
+    def failed(self) -> list[BatchItem]:
+        return [item for item in self.items if item.outcome == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _item(transcript: Transcript, outcome: str, message: str = "") -> BatchItem:
+    return BatchItem(
+        transcript.pk,
+        transcript.student.full_name,
+        transcript.class_group.name,
+        outcome,
+        message,
+    )
+
+
+def _run(transcripts: Iterable[Transcript], step) -> BatchResult:
+    result = BatchResult()
+    for transcript in transcripts:
+        try:
+            skipped = step(transcript)
+        except (TranscriptRefused, SigningError) as exc:
+            result.items.append(_item(transcript, "failed", getattr(exc, "message", str(exc))))
+        except Exception as exc:  # one broken transcript must not stop the class
+            logger.exception("transcript %s failed in a batch", transcript.pk)
+            result.items.append(_item(transcript, "failed", str(exc) or type(exc).__name__))
+        else:
+            result.items.append(_item(transcript, "skipped" if skipped else "done", skipped or ""))
+    return result
+
+
+def sign_batch(
+    *, actor: User, transcripts: Iterable[Transcript], role: str, signer: Signer
+) -> BatchResult:
+    """Sign each transcript as ``role``; one that already carries this role's signature on its
+    current version is skipped, so re-running a batch never double-signs."""
+    role = SignerRole(role)
+
+    def step(transcript: Transcript) -> str | None:
+        transcript.refresh_from_db()
+        version = transcript.current_version
+        if version is not None and version.signatures.filter(role=role).exists():
+            return _("already signed")
+        sign_version(actor=actor, transcript=transcript, role=role, signer=signer)
+        return None
+
+    return _run(transcripts, step)
+
+
+def confirm_batch(*, actor: User, transcripts: Iterable[Transcript]) -> BatchResult:
+    """The homeroom teacher confirms each draft transcript (others are skipped)."""
+
+    def step(transcript: Transcript) -> str | None:
+        transcript.refresh_from_db()
+        if transcript.state != State.DRAFT:
+            return _("already confirmed")
+        workflow.confirm_ready(actor=actor, transcript=transcript)
+        return None
+
+    return _run(transcripts, step)

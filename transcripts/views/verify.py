@@ -1,0 +1,113 @@
+"""The public verification page (no login): by the code on the transcript (the QR target) or by
+uploading the signed PDF or XML. Rate-limited per client address; every lookup is logged."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from transcripts.models import VerificationLookup
+from transcripts.verification import (
+    INVALID,
+    MAX_UPLOAD_BYTES,
+    Verdict,
+    normalise_code,
+    verify_by_code,
+    verify_file,
+)
+
+#: (lookups, seconds) per client address; override with settings.VERIFY_RATE_LIMIT.
+DEFAULT_RATE_LIMIT = (30, 600)
+RATE_LIMITED = "rate_limited"
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """REMOTE_ADDR only: behind a reverse proxy, the proxy must pass the real address through
+    (X-Forwarded-For is not trusted here, as any client can send it)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _over_limit(ip: str | None) -> bool:
+    limit, window = getattr(settings, "VERIFY_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    key = f"verify-rate:{ip or '-'}:{int(time.time() // window)}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def _log(request: HttpRequest, *, method: str, outcome: str, code: str = "", version_id=None):
+    VerificationLookup.objects.create(
+        code=code[:32],
+        method=method[:10],
+        outcome=outcome[:20],
+        version_id=version_id,
+        client_ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+    )
+
+
+def _refused(request: HttpRequest, method: str, code: str = "") -> HttpResponse:
+    _log(request, method=method, outcome=RATE_LIMITED, code=code)
+    return render(
+        request,
+        "transcripts/verify.html",
+        {"error": _("Too many lookups from your address. Please try again in a few minutes.")},
+        status=429,
+    )
+
+
+def _result(request: HttpRequest, verdict: Verdict, *, code: str = "") -> HttpResponse:
+    _log(
+        request,
+        method=verdict.method,
+        outcome=verdict.outcome,
+        code=code,
+        version_id=verdict.version_id,
+    )
+    return render(request, "transcripts/verify.html", {"verdict": verdict, "code": code})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def verify_home(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        code = normalise_code(request.GET.get("code", ""))
+        if code:
+            return redirect("transcripts:verify_code", code=code)
+        return render(request, "transcripts/verify.html", {})
+    if _over_limit(client_ip(request)):
+        return _refused(request, "file")
+    upload = request.FILES.get("file")
+    if upload is None:
+        return render(
+            request,
+            "transcripts/verify.html",
+            {"error": _("Choose a PDF or XML file to check.")},
+            status=400,
+        )
+    if upload.size > MAX_UPLOAD_BYTES:
+        verdict = Verdict(
+            outcome=INVALID, method="file", reason=_("The file is larger than 10 MB.")
+        )
+        return _result(request, verdict)
+    return _result(request, verify_file(upload.read()))
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def verify_code(request: HttpRequest, code: str) -> HttpResponse:
+    code = normalise_code(code)
+    if _over_limit(client_ip(request)):
+        return _refused(request, "code", code)
+    return _result(request, verify_by_code(code), code=code)
