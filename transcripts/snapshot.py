@@ -29,22 +29,13 @@ from gradebook.results import (
 )
 from gradebook.results.labels import abbreviation
 from gradebook.rules.codes import NextStep
+from gradebook.rules.explain import LEVEL_NAMES_VI
 from schools.models import SchoolYear, Student
 
 FORMAT = "sodiem.hocba/1"
 
-#: Level names as the printed form spells them.
-LEVEL_NAMES = {
-    "T": "Tốt",
-    "K": "Khá",
-    "D": "Đạt",
-    "CD": "Chưa đạt",
-    "HTXS": "Hoàn thành xuất sắc",
-    "HTT": "Hoàn thành tốt",
-    "HT": "Hoàn thành",
-    "CHT": "Chưa hoàn thành",
-    "CCG": "Cần cố gắng",
-}
+#: Level names as the printed form spells them (the regulation's own names).
+LEVEL_NAMES = LEVEL_NAMES_VI
 AWARD_NAMES = {
     ("secondary", "excellent"): "Học sinh Xuất sắc",
     ("secondary", "good"): "Học sinh Giỏi",

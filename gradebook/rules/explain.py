@@ -81,12 +81,13 @@ def _localise(text: str, language: str) -> str:
 
 def level_name(code: StrEnum | str, *, language: str) -> str:
     """A level code with its name, e.g. ``K (Khá)`` / ``K (Fair)``."""
-    names = _NAMES_EN if language.startswith("en") else _NAMES_VI
+    names = _NAMES_EN if language.startswith("en") else LEVEL_NAMES_VI
     value = str(code)
     return f"{value} ({names[value]})" if value in names else value
 
 
-_NAMES_VI = {
+#: The Vietnamese names of every level code, as the circulars and the printed học bạ spell them.
+LEVEL_NAMES_VI = {
     "T": "Tốt",
     "K": "Khá",
     "D": "Đạt",
