@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import translation
 
 from accounts.models import Membership, Role, User
 from schools.models import ClassGroup, Enrollment, School, Student, TeachingAssignment
@@ -17,6 +18,15 @@ from schools.services import create_school_year, renumber_class
 def fast_password_hashing(settings):
     """PBKDF2 is deliberately slow; tests do not need that protection."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def english(client, settings):
+    """For tests that assert English text: the client's pages (language cookie) and messages
+    raised in-process are in English. Yields the client."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield client
 
 
 PERSONAS = ("anonymous", "teacher", "homeroom", "principal", "admin", "outsider")

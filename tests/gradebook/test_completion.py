@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,12 +11,6 @@ from gradebook.models import Lock, Mark
 from schools.models import ClassGroup
 from tests.conftest import add_students
 from tests.gradebook.marks import subject_marks
-
-
-@pytest.fixture
-def english(client):
-    client.cookies["django_language"] = "en"
-    return client
 
 
 def school_url(school, term=1):

@@ -7,7 +7,6 @@ import dataclasses
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import translation
 
 from accounts.models import Role
 from gradebook import locking
@@ -18,13 +17,7 @@ from gradebook.services import GradebookError, InvalidValue, save_mark
 from schools.models import TeachingAssignment
 from tests.conftest import make_user
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Assertions read the English msgids; pages follow the language cookie."""
-    client.cookies["django_language"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 @pytest.fixture

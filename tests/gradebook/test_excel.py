@@ -6,19 +6,12 @@ import io
 import openpyxl
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from gradebook.excel import CODE_KEY, FIRST_ROW, KEY_ROW
 from gradebook.models import EventSource, Lock, LockKind, Mark, MarkEvent
 from gradebook.services import save_mark
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Assertions read the English msgids; pages follow the language cookie."""
-    client.cookies["django_language"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -3,18 +3,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import translation
 
 from gradebook.forms_settings import check_placeholders
 from gradebook.models import CommentPhrase, GradebookSettings
 from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    client.cookies["django_language"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -43,11 +43,6 @@ def fill_term(class_group, code, term=1, marks=FULL_MARKS):
     Mark.objects.bulk_create(cells)
 
 
-@pytest.fixture
-def english(client, settings):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-
-
 def headers(response) -> list[str]:
     html = response.content.decode()
     head = html[html.index("<thead>") : html.index("</thead>")]

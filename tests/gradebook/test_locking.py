@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.access import SchoolAccess, school_roles
 from accounts.models import Membership, Role
@@ -23,12 +23,7 @@ from tests.conftest import add_students, make_user
 WRITE_PATHS = [EventSource.GRID, EventSource.ROW_FORM, EventSource.IMPORT]
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """Assertions read the English msgids; pages follow the language cookie."""
-    client.cookies["django_language"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from xml.etree import ElementTree
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,12 +13,6 @@ from openpyxl import load_workbook
 from schools.models import ClassGroup
 from tests.conftest import add_students
 from tests.gradebook.marks import REASSESSMENT_CASE, SCORED, all_scored, homeroom_marks, year_of
-
-
-@pytest.fixture
-def english(client):
-    client.cookies["django_language"] = "en"
-    return client
 
 
 def summary(client, class_group, term="year", name="gradebook:class_summary"):

@@ -4,7 +4,6 @@ import io
 
 import openpyxl
 import pytest
-from django.utils import translation
 
 from schools.models import Subject, TeachingAssignment
 from schools.roster_import.service import import_roster
@@ -12,10 +11,7 @@ from schools.roster_import.service import import_roster
 HEADER = ["Lớp", "Mã môn học", "Tên đăng nhập giáo viên"]
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 def xlsx(rows: list[list], header: list = HEADER) -> bytes:

@@ -6,7 +6,6 @@ import zipfile
 
 import openpyxl
 import pytest
-from django.utils import translation
 
 from schools.roster_import import values
 from schools.roster_import.columns import STUDENTS, TEACHERS, find_header, normalize_header
@@ -17,10 +16,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 def xlsx(rows: list[list]) -> bytes:

@@ -5,7 +5,6 @@ import io
 
 import openpyxl
 import pytest
-from django.utils import translation
 
 from accounts.models import Membership, User
 from schools.models import Enrollment, Student, TeachingAssignment
@@ -26,10 +25,7 @@ BAO = ["Trần Văn Bảo", "Nam", datetime.date(2014, 1, 20), "001214000202", "
 CUC = ["Lê Thu Cúc", "Nữ", "2014-07-03", "001314000203", "HS000203", "6A2"]
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import io
 
 import openpyxl
 import pytest
-from django.utils import translation
 
 from accounts.models import Membership, Role, User
 from schools.roster_import.service import import_roster
@@ -14,10 +13,7 @@ LAN = ["nguyenthilan", "Nguyễn Thị Lan", "Lan.Nguyen@School-A.edu.vn", "0912
 HUNG = ["tranvanhung", "Trần Văn Hùng", "hung@school-a.edu.vn", ""]
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 def xlsx(rows: list[list]) -> bytes:

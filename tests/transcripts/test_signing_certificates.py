@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from django.utils import translation
 
 from tests.transcripts.conftest import PKI_PERSON, PKI_SCHOOL, pki_make_cert
 from transcripts.signing.certificates import (
@@ -14,11 +13,7 @@ from transcripts.signing.certificates import (
 NOW = datetime.datetime.now(datetime.UTC)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """The assertions read the English messages (the Vietnamese ones are in the catalogue)."""
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 def test_valid_person_and_seal_certificates_pass(pki):
