@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
 
+from gradebook.db import lock_or_create
 from gradebook.models import LedgerHead, Mark, MarkEvent
 from schools.models import School
 
@@ -38,10 +39,7 @@ def event_digest(event: MarkEvent) -> str:
 
 def append_event(event: MarkEvent) -> MarkEvent:
     """Number, chain and store an event. Call inside the transaction that changes the mark."""
-    head, _ = LedgerHead.objects.get_or_create(
-        school_id=event.school_id, defaults={"hash": GENESIS}
-    )
-    head = LedgerHead.objects.select_for_update().get(pk=head.pk)
+    head = lock_or_create(LedgerHead, defaults={"hash": GENESIS}, school_id=event.school_id)
     event.seq = head.seq + 1
     event.prev_hash = head.hash
     event.hash = event_digest(event)

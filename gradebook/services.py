@@ -6,12 +6,13 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from gradebook.columns import Column, canonical_value
+from gradebook.db import lock_or_create
 from gradebook.ledger import append_event
 from gradebook.messages import invalid_mark_message
 from gradebook.models import EventSource, GradebookSettings, Lock, Mark, MarkEvent
@@ -164,15 +165,7 @@ def locked_cell(*, class_group: ClassGroup, student: Student, column: Column) ->
         "kind": column.kind,
         "slot": column.slot,
     }
-    mark = Mark.objects.select_for_update().filter(**key).first()
-    if mark is None:
-        try:
-            with transaction.atomic():
-                Mark.objects.create(school_id=class_group.year.school_id, **key)
-        except IntegrityError:
-            pass  # created concurrently by another save; lock the winner's row
-        mark = Mark.objects.select_for_update().get(**key)
-    return mark
+    return lock_or_create(Mark, defaults={"school_id": class_group.year.school_id}, **key)
 
 
 def lock_message(lock: Lock) -> str:
