@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
 DEV_ENV := DEBUG=1
+# The demo PKI (never for real documents): its PKCS#12 password, and its CA as the trust anchor.
+DEMO_PKI_PASSWORD := demo-ky-so
+RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem
 
 .PHONY: run test setup system-deps lint format messages serve clean
 
@@ -26,8 +29,9 @@ messages: $(STAMP)
 run: setup
 	$(DEV_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(DEV_ENV) $(PY) manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000  (Ctrl-C to stop)"
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(PY) manage.py demo_pki --password $(DEMO_PKI_PASSWORD)
+	@echo "Demo certificates' password: $(DEMO_PKI_PASSWORD)"
+	$(RUN_ENV) PY=$(PY) scripts/dev-server.sh
 
 test: setup
 	$(DEV_ENV) $(PY) -m pytest $(PYTEST_ARGS)

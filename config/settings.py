@@ -10,7 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django_tables2",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "accounts",
     "schools",
     "gradebook",
@@ -174,6 +177,27 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Empty refuses every signature. `manage.py demo_pki` writes MEDIA_ROOT/demo-pki/demo-ca.pem for
 # the demo; production lists the real CA roots (comma-separated paths).
 SIGNING_TRUST_ANCHORS = env_list("SIGNING_TRUST_ANCHORS", [])
+
+# Background jobs (Django's Tasks API through the django-tasks backport). "db" (the embedded
+# default) keeps the queue in the database and needs `manage.py db_worker` running (`make run`
+# starts one); "rq" is the production path: Redis at REDIS_URL and `manage.py rqworker default`
+# on as many worker machines as needed; "immediate" runs a job inside the request (debugging).
+TASKS_BACKEND = env_choice("TASKS_BACKEND", "db", {"db", "rq", "immediate"})
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "db": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+#: How long a signing authorisation (the certificate password / PIN handed to a batch job,
+#: encrypted) stays usable before a worker picks the job up; it is wiped when picked up.
+SIGNING_HANDOFF_SECONDS = env_int("SIGNING_HANDOFF_SECONDS", 900, minimum=30)
 
 # Roster import limits.
 ROSTER_IMPORT_MAX_BYTES = env_int("ROSTER_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("s/<str:code>/", include("schools.urls")),
     path("s/<str:code>/gradebook/", include("gradebook.urls")),
+    path("s/<str:code>/transcripts/", include("transcripts.urls_school")),
     path("verify/", include("transcripts.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -210,3 +210,74 @@ class VerificationLookup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.method} {self.outcome}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class JobStep(models.TextChoices):
+    CONFIRM = "confirm", _("Confirm the data (homeroom teacher)")
+    HOMEROOM = SignerRole.HOMEROOM, _("Sign as homeroom teacher")
+    PRINCIPAL = SignerRole.PRINCIPAL, _("Sign as principal")
+    SEAL = SignerRole.SEAL, _("Apply the school seal")
+
+
+class TranscriptJob(models.Model):
+    """A batch over some transcripts (confirm, sign, seal), run by a background worker.
+
+    The scope (transcript ids) and the steps are fixed when the job is started. Progress and
+    per-student failures are written here as the worker goes, for the progress bar. A signing
+    job needs the signers' passwords / PINs: they are handed to the worker encrypted (AES-GCM
+    under a key derived from SECRET_KEY) in ``sealed_secrets``, which the worker wipes when it
+    picks the job up; a job not picked up within SIGNING_HANDOFF_SECONDS fails unread.
+    """
+
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey("schools.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    class_group = models.ForeignKey(
+        "schools.ClassGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    steps = models.JSONField()
+    transcript_ids = models.JSONField()
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries"
+    )
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    sealed_secrets = models.BinaryField(blank=True, default=b"", editable=False)
+    task_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    #: [{"transcript_id", "student", "class_name", "step", "message"}], one per failed student
+    failures = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("transcript job")
+        verbose_name_plural = _("transcript jobs")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} {'+'.join(self.steps)} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.processed / self.total) if self.total else 100
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+    def step_labels(self) -> list[str]:
+        return [JobStep(step).label for step in self.steps]

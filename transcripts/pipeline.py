@@ -176,15 +176,19 @@ def signer_for(*, credential: SigningCredential, secret: str) -> Signer:
 # --- signing -------------------------------------------------------------------------------------
 
 
-def check_certificate(*, actor: User, transcript: Transcript, role: str, signer: Signer) -> None:
-    """Raise SigningRefused unless the signer's certificate may sign ``role`` for ``actor``:
-    the person's own name for homeroom/principal, the school's name for the seal."""
-    holder = {"organisation_name": transcript.school.name} if role == SignerRole.SEAL else {
+def check_certificate_for(*, actor: User, school, role: str, signer: Signer) -> None:
+    """Raise SigningRefused unless the signer's certificate may sign ``role`` for ``actor`` at
+    ``school``: the person's own name for homeroom/principal, the school's name for the seal."""
+    holder = {"organisation_name": school.name} if role == SignerRole.SEAL else {
         "holder_name": actor.display_name
     }  # fmt: skip
     check_signing_certificate(
         signer.certificate, chain=signer.chain, trust_anchors=load_trust_anchors(), **holder
     )
+
+
+def check_certificate(*, actor: User, transcript: Transcript, role: str, signer: Signer) -> None:
+    check_certificate_for(actor=actor, school=transcript.school, role=role, signer=signer)
 
 
 def _expect_state(transcript: Transcript, role: str) -> None:
@@ -296,47 +300,60 @@ def _item(transcript: Transcript, outcome: str, message: str = "") -> BatchItem:
     )
 
 
+def failure_message(exc: BaseException) -> str:
+    """The message shown for a student whose step failed."""
+    if isinstance(exc, (TranscriptRefused, SigningError)):
+        return getattr(exc, "message", None) or str(exc)
+    return str(exc) or type(exc).__name__
+
+
 def _run(transcripts: Iterable[Transcript], step) -> BatchResult:
     result = BatchResult()
     for transcript in transcripts:
         try:
             skipped = step(transcript)
         except (TranscriptRefused, SigningError) as exc:
-            result.items.append(_item(transcript, "failed", getattr(exc, "message", str(exc))))
+            result.items.append(_item(transcript, "failed", failure_message(exc)))
         except Exception as exc:  # one broken transcript must not stop the class
             logger.exception("transcript %s failed in a batch", transcript.pk)
-            result.items.append(_item(transcript, "failed", str(exc) or type(exc).__name__))
+            result.items.append(_item(transcript, "failed", failure_message(exc)))
         else:
             result.items.append(_item(transcript, "skipped" if skipped else "done", skipped or ""))
     return result
 
 
+def sign_one(*, actor: User, transcript: Transcript, role: str, signer: Signer) -> str | None:
+    """Sign one transcript as ``role``, or return why it was skipped: a transcript that already
+    carries this role's signature on its current version is skipped, so re-running a batch never
+    double-signs."""
+    role = SignerRole(role)
+    transcript.refresh_from_db()
+    version = transcript.current_version
+    if version is not None and version.signatures.filter(role=role).exists():
+        return _("already signed")
+    sign_version(actor=actor, transcript=transcript, role=role, signer=signer)
+    return None
+
+
+def confirm_one(*, actor: User, transcript: Transcript) -> str | None:
+    """Confirm one draft transcript as its homeroom teacher, or return why it was skipped."""
+    transcript.refresh_from_db()
+    if transcript.state != State.DRAFT:
+        return _("already confirmed")
+    workflow.confirm_ready(actor=actor, transcript=transcript)
+    return None
+
+
 def sign_batch(
     *, actor: User, transcripts: Iterable[Transcript], role: str, signer: Signer
 ) -> BatchResult:
-    """Sign each transcript as ``role``; one that already carries this role's signature on its
-    current version is skipped, so re-running a batch never double-signs."""
-    role = SignerRole(role)
-
-    def step(transcript: Transcript) -> str | None:
-        transcript.refresh_from_db()
-        version = transcript.current_version
-        if version is not None and version.signatures.filter(role=role).exists():
-            return _("already signed")
-        sign_version(actor=actor, transcript=transcript, role=role, signer=signer)
-        return None
-
-    return _run(transcripts, step)
+    """Sign each transcript as ``role`` (see :func:`sign_one`)."""
+    return _run(
+        transcripts,
+        lambda transcript: sign_one(actor=actor, transcript=transcript, role=role, signer=signer),
+    )
 
 
 def confirm_batch(*, actor: User, transcripts: Iterable[Transcript]) -> BatchResult:
     """The homeroom teacher confirms each draft transcript (others are skipped)."""
-
-    def step(transcript: Transcript) -> str | None:
-        transcript.refresh_from_db()
-        if transcript.state != State.DRAFT:
-            return _("already confirmed")
-        workflow.confirm_ready(actor=actor, transcript=transcript)
-        return None
-
-    return _run(transcripts, step)
+    return _run(transcripts, lambda transcript: confirm_one(actor=actor, transcript=transcript))

@@ -5,6 +5,8 @@ re-running a batch never double-signs."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
@@ -131,15 +133,20 @@ def confirm_ready(*, actor: User, transcript: Transcript) -> TranscriptVersion:
 
 def incomplete_reasons(transcript: Transcript) -> list[str]:
     """What still blocks confirming a transcript (empty when it can be confirmed)."""
-    data = student_year_results(transcript.student, transcript.year).results
-    if hasattr(data, "year_result"):  # primary
-        return [] if data.year_result is not None else [_("the year result is not complete")]
+    return blockers(student_year_results(transcript.student, transcript.year).results)
+
+
+def blockers(results: Any) -> list[str]:
+    """What in one student's year results (gradebook.results, primary or secondary) is still
+    incomplete; the class screen passes each row of class_results here."""
+    if hasattr(results, "year_result"):  # primary
+        return [] if results.year_result is not None else [_("the year result is not complete")]
     reasons = [
         _("%(subject)s has no year result") % {"subject": subject.subject.name}
-        for subject in data.subjects
+        for subject in results.subjects
         if not subject.complete
     ]
-    if data.conduct.year is None:
+    if results.conduct.year is None:
         reasons.append(_("the year conduct is not set"))
     return reasons
 

@@ -91,7 +91,7 @@ def test_the_secret_comes_from_the_environment(tiny_class, credentials, monkeypa
     with pytest.raises(CommandError, match="SIGNING_SECRET"):
         sign("--as", "homeroom")
     monkeypatch.setenv("SIGNING_SECRET", "wrong password")
-    with pytest.raises(CommandError, match="wrong password or damaged file"):
+    with pytest.raises(CommandError, match="wrong password, or the file is damaged"):
         sign("--as", "homeroom")
 
 

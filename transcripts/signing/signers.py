@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import pkcs12
+from django.utils.translation import gettext as _
 
 SHA256_OID = "2.16.840.1.101.3.4.2.1"
 SHA256_WITH_RSA_OID = "1.2.840.113549.1.1.11"
@@ -94,7 +95,7 @@ class Pkcs12Signer(Signer):
             key, cert, extra = pkcs12.load_key_and_certificates(data, password)
         except ValueError as exc:
             raise SigningError(
-                "Cannot open the PKCS#12 file: wrong password or damaged file"
+                _("Cannot open the certificate file: wrong password, or the file is damaged.")
             ) from exc
         if key is None or cert is None:
             raise SigningError("The PKCS#12 file must hold a private key and its certificate")
@@ -169,7 +170,8 @@ class Pkcs11Signer(Signer):
             self._session = token.open(user_pin=pin)
         except pkcs11.PKCS11Error as exc:
             raise SigningError(
-                f"Cannot open PKCS#11 token {token_label!r}: {type(exc).__name__}"
+                _("Cannot open the token %(token)s: wrong PIN, or the token is not connected.")
+                % {"token": token_label}
             ) from exc
         try:
             self._key = self._session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)

@@ -1,0 +1,290 @@
+"""Batch jobs over transcripts: confirm (homeroom teacher), sign (homeroom teacher, principal)
+and seal, run by a background worker through Django's Tasks API with a progress record.
+
+:func:`start_job` checks everything that can be checked at once (the steps are the actor's,
+the certificate password opens the certificate and the certificate may sign), records a
+:class:`~transcripts.models.TranscriptJob` and enqueues :func:`transcripts.tasks.run_transcript_job`
+after the transaction commits. :func:`run_job` is the worker's side: it picks the job up once
+(a second delivery of the same job does nothing), wipes the handed-over secrets, and runs the
+steps over each transcript, writing progress and per-student failures as it goes. Every step is
+idempotent (see :mod:`transcripts.pipeline`), so a retry or a re-run never double-signs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from contextlib import ExitStack
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import SIGNING_ROLES
+from accounts.models import Membership, Role, User
+from schools.models import ClassGroup, School, SchoolYear
+from transcripts import pipeline
+from transcripts.models import (
+    JobStatus,
+    JobStep,
+    SigningCredential,
+    Transcript,
+    TranscriptJob,
+)
+from transcripts.signing.certificates import SigningRefused
+from transcripts.signing.signers import Signer, SigningError, decrypt_at_rest, encrypt_at_rest
+from transcripts.workflow import TranscriptRefused
+
+logger = logging.getLogger(__name__)
+
+SIGNING_STEPS = (JobStep.HOMEROOM, JobStep.PRINCIPAL, JobStep.SEAL)
+
+
+class JobRefused(Exception):
+    """A job that cannot be started; ``message`` is translated for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- credentials and signers ---------------------------------------------------------------------
+
+
+def credential_for(*, school: School, user: User, step: str) -> SigningCredential:
+    """The active credential that signs ``step``: the school's seal (no user) for the seal,
+    otherwise the user's own at this school."""
+    credentials = SigningCredential.objects.filter(school=school, is_active=True)
+    if step == JobStep.SEAL:
+        credential = credentials.filter(user__isnull=True).order_by("-created_at").first()
+        if credential is None:
+            raise JobRefused(_("The school has no organisational certificate (seal) registered."))
+    else:
+        credential = credentials.filter(user=user).order_by("-created_at").first()
+        if credential is None:
+            raise JobRefused(
+                _(
+                    "You have no signing certificate registered at this school; ask the school "
+                    "admin."
+                )
+            )
+    return credential
+
+
+def open_signers(
+    *, school: School, user: User, steps: Iterable[str], secrets: dict[str, str], stack: ExitStack
+) -> dict[str, Signer]:
+    """step → an open Signer (closed by ``stack``), each certificate checked against its role.
+    Raises JobRefused with a message the user can act on (wrong password, certificate refused)."""
+    signers: dict[str, Signer] = {}
+    for step in steps:
+        if step not in SIGNING_STEPS:
+            continue
+        credential = credential_for(school=school, user=user, step=step)
+        try:
+            signer = pipeline.signer_for(credential=credential, secret=secrets.get(step, ""))
+        except SigningError as exc:
+            raise JobRefused(
+                _("The certificate could not be opened: %(reason)s")
+                % {"reason": pipeline.failure_message(exc)}
+            ) from exc
+        stack.callback(signer.close)
+        try:
+            pipeline.check_certificate_for(actor=user, school=school, role=step, signer=signer)
+        except SigningRefused as exc:
+            raise JobRefused(str(exc)) from exc
+        signers[step] = signer
+    return signers
+
+
+# --- starting a job ------------------------------------------------------------------------------
+
+
+def _check_steps(*, actor: User, school: School, steps: list[str], class_group: ClassGroup | None):
+    if not steps or len(set(steps)) != len(steps) or not set(steps) <= set(JobStep.values):
+        raise JobRefused(_("Choose what the job should do."))
+    roles = set(
+        Membership.objects.active().filter(user=actor, school=school).values_list("role", flat=True)
+    )
+    for step in steps:
+        if step in (JobStep.CONFIRM, JobStep.HOMEROOM):
+            if class_group is None or class_group.homeroom_teacher_id != actor.pk:
+                raise JobRefused(_("Only the class's homeroom teacher does this."))
+        elif step == JobStep.PRINCIPAL and not roles & SIGNING_ROLES:
+            raise JobRefused(_("Only the principal or a vice principal signs as principal."))
+        elif step == JobStep.SEAL and Role.PRINCIPAL not in roles:
+            raise JobRefused(_("Only the principal applies the school seal."))
+
+
+def start_job(
+    *,
+    actor: User,
+    school: School,
+    year: SchoolYear,
+    transcripts: Iterable[Transcript],
+    steps: list[str],
+    secrets: dict[str, str] | None = None,
+    class_group: ClassGroup | None = None,
+    retry_of: TranscriptJob | None = None,
+) -> TranscriptJob:
+    """Check and record a job, and enqueue it once the transaction commits."""
+    ids = [t.pk for t in transcripts if t.school_id == school.pk and t.year_id == year.pk]
+    if not ids:
+        raise JobRefused(_("No transcripts selected."))
+    _check_steps(actor=actor, school=school, steps=steps, class_group=class_group)
+    secrets = {step: secrets.get(step, "") for step in steps if step in SIGNING_STEPS} if secrets \
+        else {}  # fmt: skip
+    with ExitStack() as stack:  # fail now, not in the worker, on a wrong password
+        open_signers(school=school, user=actor, steps=steps, secrets=secrets, stack=stack)
+    with transaction.atomic():
+        job = TranscriptJob.objects.create(
+            school=school,
+            year=year,
+            class_group=class_group,
+            created_by=actor,
+            steps=list(steps),
+            transcript_ids=ids,
+            total=len(ids),
+            retry_of=retry_of,
+            sealed_secrets=encrypt_at_rest(json.dumps(secrets).encode()) if secrets else b"",
+        )
+        transaction.on_commit(partial(enqueue, job.pk))
+    return job
+
+
+def enqueue(job_id: int) -> None:
+    """Hand the job to the task backend (called after commit)."""
+    from transcripts.tasks import run_transcript_job
+
+    try:
+        result = run_transcript_job.enqueue(job_id)
+    except Exception as exc:  # the broker is down: say so on the job instead of losing it
+        logger.exception("could not enqueue transcript job %s", job_id)
+        TranscriptJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED,
+            sealed_secrets=b"",
+            finished_at=timezone.now(),
+            message=_("The job could not be queued (%(error)s); start it again.")
+            % {"error": type(exc).__name__},
+        )
+        return
+    TranscriptJob.objects.filter(pk=job_id, task_id="").update(task_id=str(result.id))
+
+
+# --- running a job -------------------------------------------------------------------------------
+
+
+def _pick_up(job_id: int) -> tuple[TranscriptJob, dict[str, str]] | None:
+    """Claim a queued job exactly once and take its secrets (wiping them); None when the job is
+    not waiting (already run, or a duplicate delivery)."""
+    with transaction.atomic():
+        job = (
+            TranscriptJob.objects.select_for_update()
+            .select_related("school", "created_by", "class_group")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.status != JobStatus.QUEUED:
+            return None
+        sealed = bytes(job.sealed_secrets)
+        job.sealed_secrets = b""
+        job.started_at = timezone.now()
+        handoff = timedelta(seconds=settings.SIGNING_HANDOFF_SECONDS)
+        if sealed and job.started_at - job.created_at > handoff:
+            job.status = JobStatus.FAILED
+            job.finished_at = job.started_at
+            job.message = _(
+                "No worker picked the job up in time, and the certificate password it was given "
+                "has expired; start the job again."
+            )
+            job.save()
+            return None
+        job.status = JobStatus.RUNNING
+        job.save()
+    secrets = json.loads(decrypt_at_rest(sealed)) if sealed else {}
+    return job, secrets
+
+
+def _finish(job: TranscriptJob, *, message: str = "", failed: bool = False) -> None:
+    TranscriptJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED if failed else JobStatus.FINISHED,
+        finished_at=timezone.now(),
+        message=message,
+    )
+
+
+def _steps_for(job: TranscriptJob, transcript: Transcript, signers: dict[str, Signer]) -> str:
+    """Run the job's steps on one transcript; 'done' if any step did something, else 'skipped'."""
+    outcome = "skipped"
+    for step in job.steps:
+        if step == JobStep.CONFIRM:
+            skipped = pipeline.confirm_one(actor=job.created_by, transcript=transcript)
+        else:
+            skipped = pipeline.sign_one(
+                actor=job.created_by, transcript=transcript, role=step, signer=signers[step]
+            )
+        if skipped is None:
+            outcome = "done"
+    return outcome
+
+
+def run_job(job_id: int) -> dict[str, int | str]:
+    """The worker's side of a job; returns a summary (the task's result)."""
+    picked = _pick_up(job_id)
+    if picked is None:
+        return {"job": job_id, "status": "not run"}
+    job, secrets = picked
+    failures: list[dict[str, str | int]] = []
+    with ExitStack() as stack:
+        try:
+            signers = open_signers(
+                school=job.school,
+                user=job.created_by,
+                steps=job.steps,
+                secrets=secrets,
+                stack=stack,
+            )
+        except JobRefused as exc:
+            _finish(job, message=exc.message, failed=True)
+            return {"job": job_id, "status": "failed"}
+        del secrets
+        transcripts = (
+            Transcript.objects.filter(pk__in=job.transcript_ids, school=job.school, year=job.year)
+            .select_related("student", "class_group", "school")
+            .order_by("class_group__name", "pk")
+        )
+        for transcript in transcripts:
+            counter = "done"
+            try:
+                counter = _steps_for(job, transcript, signers)
+            except Exception as exc:
+                if not isinstance(exc, TranscriptRefused | SigningError):
+                    logger.exception("transcript %s failed in job %s", transcript.pk, job.pk)
+                counter = None
+                failures.append(
+                    {
+                        "transcript_id": transcript.pk,
+                        "student": transcript.student.full_name,
+                        "class_name": transcript.class_group.name,
+                        "message": pipeline.failure_message(exc),
+                    }
+                )
+            update = {"processed": F("processed") + 1}
+            if counter is None:
+                update["failures"] = failures
+            else:
+                update[counter] = F(counter) + 1
+            TranscriptJob.objects.filter(pk=job.pk).update(**update)
+    _finish(job)
+    job.refresh_from_db()
+    return {"job": job_id, "status": job.status, "done": job.done, "failed": len(failures)}
+
+
+def retry_ids(job: TranscriptJob) -> list[int]:
+    """The transcripts that failed in ``job`` (what a retry runs again)."""
+    return [int(item["transcript_id"]) for item in job.failures]

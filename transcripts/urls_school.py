@@ -1,0 +1,22 @@
+"""The school's transcript screens, under /s/<code>/transcripts/."""
+
+from django.urls import path
+
+from transcripts.views import detail, homeroom, jobs, review
+
+app_name = "hocba"
+
+urlpatterns = [
+    path("", review.queue, name="queue"),
+    path("sign/", review.sign, name="sign"),
+    path("class/<int:class_pk>/", homeroom.class_transcripts, name="class"),
+    path("class/<int:class_pk>/job/", homeroom.class_job, name="class_job"),
+    path("<int:pk>/", detail.detail, name="detail"),
+    path("<int:pk>/preview/", detail.preview, name="preview"),
+    path("<int:pk>/v<int:number>.<str:kind>", detail.download, name="download"),
+    path("<int:pk>/return/", detail.return_transcript, name="return"),
+    path("<int:pk>/reopen/", detail.reopen_transcript, name="reopen"),
+    path("jobs/<int:pk>/", jobs.job, name="job"),
+    path("jobs/<int:pk>/progress/", jobs.job_progress, name="job_progress"),
+    path("jobs/<int:pk>/retry/", jobs.job_retry, name="job_retry"),
+]

@@ -1,0 +1,105 @@
+"""The homeroom teacher's transcript screen for a class: every student with the transcript's
+state and what still blocks it, then confirm (snapshot the data) and sign, as background jobs.
+The leadership sees the same screen read-only."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.access import get_homeroom_book, get_school
+from gradebook.results import class_results
+from transcripts.models import JobStep, State, Transcript, TranscriptJob
+from transcripts.views.review import confirm_and_start, eligible, state_badge
+from transcripts.workflow import blockers, transcript_for
+
+CLASS_STEP_SETS = {
+    "confirm": [JobStep.CONFIRM],
+    "homeroom": [JobStep.HOMEROOM],
+    "confirm_homeroom": [JobStep.CONFIRM, JobStep.HOMEROOM],
+}
+
+
+@require_safe
+def class_transcripts(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+    access = get_school(request, code)
+    class_group = get_homeroom_book(access, class_pk)
+    results = class_results(class_group)
+    transcripts = {
+        t.student_id: t
+        for t in Transcript.objects.filter(class_group=class_group).select_related("student")
+    }
+    rows = []
+    for row in results.students:
+        transcript = transcripts.get(row.student.pk)
+        state = transcript.state if transcript else State.DRAFT
+        rows.append(
+            {
+                "student": row.student,
+                "roll_number": row.roll_number,
+                "transcript": transcript,
+                "badge": state_badge(transcript) if transcript else state_badge(Transcript()),
+                "blockers": blockers(row) if state == State.DRAFT else [],
+                "returned": transcript.returned_comment if transcript else "",
+            }
+        )
+    blocked = sum(1 for row in rows if row["blockers"])
+    counts = {value: 0 for value in State.values}
+    for row in rows:
+        counts[row["transcript"].state if row["transcript"] else State.DRAFT] += 1
+    jobs = TranscriptJob.objects.filter(class_group=class_group).select_related("created_by")[:5]
+    return render(
+        request,
+        "transcripts/class_transcripts.html",
+        {
+            "access": access,
+            "class_group": class_group,
+            "rows": rows,
+            "blocked": blocked,
+            "confirmable": counts[State.DRAFT] - blocked,
+            "signable": counts[State.READY],
+            "states": [(label, counts[value]) for value, label in State.choices],
+            "is_homeroom": class_group.homeroom_teacher_id == request.user.pk,
+            "jobs": jobs,
+        },
+    )
+
+
+@require_POST
+def class_job(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+    """Confirm and/or sign the class's transcripts as its homeroom teacher (confirmation page
+    first for a signature; confirming alone starts at once)."""
+    access = get_school(request, code)
+    class_group = get_homeroom_book(access, class_pk, write=True)
+    steps_key = request.POST.get("steps", "")
+    steps = CLASS_STEP_SETS.get(steps_key)
+    if steps is None:
+        raise Http404
+    everything = Transcript.objects.filter(
+        class_group=class_group,
+        student__enrollments__class_group=class_group,
+        student__enrollments__left_on__isnull=True,
+    )
+    chosen = eligible(everything, steps)
+    if JobStep.CONFIRM in steps:
+        complete = [row.student for row in class_results(class_group).students if not blockers(row)]
+        with transaction.atomic():  # one transcript row per complete student, created once
+            for student in complete:
+                transcript_for(student=student, class_group=class_group)
+        chosen = chosen.filter(student__in=complete)
+    return confirm_and_start(
+        request,
+        access,
+        year=class_group.year,
+        steps=steps,
+        steps_key=steps_key,
+        selected_count=everything.count(),
+        transcripts=chosen,
+        action=reverse("hocba:class_job", args=[access.school.code, class_group.pk]),
+        back=reverse("hocba:class", args=[access.school.code, class_group.pk]),
+        class_group=class_group,
+        start_now=steps == [JobStep.CONFIRM],
+    )
