@@ -1,0 +1,288 @@
+"""The transcripts' end-to-end demo, driven in real Chromium against a running local server.
+
+    .venv/bin/python scripts/demo_transcripts.py --password DEMO_PASSWORD \\
+        [--cert-password demo-ky-so] [--base http://127.0.0.1:8000] [--out DIR]
+
+Needs `seed_demo`, `manage.py demo_pki --password demo-ky-so`, a server started with
+SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem and SITE_URL set to --base, and a task worker
+(`manage.py db_worker`). Uses pdfsig, pdftoppm, certutil (poppler-utils, libnss3-tools) and
+zbarimg (zbar-tools).
+
+1. The homeroom teacher of 6A1 (gv.nv1) opens the class screen from the dashboard, confirms
+   the class (a background job) and signs it (certificate password and a two-factor code).
+2. The principal (hieutruong) filters the review queue to 6A1 and signs and seals all of it.
+3. One signed PDF is downloaded and checked with pdfsig against the demo CA; its pages are
+   rendered with pdftoppm.
+4. The QR code on the PDF is decoded with zbarimg and its verification page opened: genuine.
+5. The principal reopens that transcript, the subject teacher changes one of its marks in the
+   grid, the homeroom teacher confirms it again: the history shows version 2 current and
+   version 1 superseded with the reason and what changed.
+
+Two-factor codes are read from this checkout's database (DATABASE_URL or db.sqlite3), so run it
+against your own local server. Screenshots, the PDF and pdfsig's output go to --out (default
+test-artifacts/transcripts, git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# This script reads the database between browser steps, while Playwright's loop is running.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.urls import reverse  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from screenshot import CHROMIUM, CHROMIUM_ARGS, current_code, log_in, totp_secret_from_db  # noqa: E402
+
+from gradebook.models import Mark  # noqa: E402
+from schools.demo import SECONDARY_CODE  # noqa: E402
+from schools.models import ClassGroup, TeachingAssignment  # noqa: E402
+from transcripts.models import State, Transcript  # noqa: E402
+
+HOMEROOM, PRINCIPAL, CLASS, SUBJECT, TERM = "gv.nv1", "hieutruong", "6A1", "NV", 2
+CA = ROOT / "media" / "demo-pki" / "demo-ca.pem"
+REASON = "Phúc khảo bài kiểm tra cuối kỳ II môn Ngữ văn: điểm được chấm lại"
+JOB_TIMEOUT = 15 * 60_000
+
+
+class Codes:
+    """Two-factor codes from the users' secrets, never the same window twice for one user (the
+    server refuses a code that was already used)."""
+
+    def __init__(self, *users: str) -> None:
+        self.secrets = {user: totp_secret_from_db(user) for user in users}
+        self.used: dict[str, int] = {}
+
+    def fresh(self, user: str) -> str:
+        secret, period = self.secrets[user]
+        while int(time.time()) // period <= self.used.get(user, -1):
+            time.sleep(0.5)
+        code = current_code(secret, period)
+        self.used[user] = int(time.time()) // period
+        return code
+
+
+def shot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
+    path = out / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(f"  screenshot {path}")
+
+
+def wait_for_job(page: Page) -> str:
+    """Wait on the job page until the htmx progress bar says the job is over."""
+    progress = page.locator("#job-progress")
+    expect(progress).to_have_attribute("data-status", "finished", timeout=JOB_TIMEOUT)
+    text = progress.inner_text().split("\n")
+    print("  job: " + " ".join(line.strip() for line in text if line.strip()))
+    return progress.get_attribute("data-status") or ""
+
+
+def run(*command: str) -> str:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    return result.stdout + result.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="http://127.0.0.1:8000")
+    parser.add_argument("--password", required=True, help="the demo password (make run prints it)")
+    parser.add_argument("--cert-password", default="demo-ky-so", help="demo_pki's password")
+    parser.add_argument("--out", type=Path, default=ROOT / "test-artifacts" / "transcripts")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    base = args.base.rstrip("/")
+
+    class_group = ClassGroup.objects.get(year__school__code=SECONDARY_CODE, year__is_current=True,
+                                         name=CLASS)  # fmt: skip
+    assert class_group.homeroom_teacher.username == HOMEROOM, class_group.homeroom_teacher
+    assignment = TeachingAssignment.objects.select_related("teacher", "subject").get(
+        class_group=class_group, subject__code=SUBJECT
+    )
+    subject_teacher = assignment.teacher.username
+    class_url = base + reverse("hocba:class", args=[SECONDARY_CODE, class_group.pk])
+    queue_url = base + reverse("hocba:queue", args=[SECONDARY_CODE])
+    codes = Codes(HOMEROOM, PRINCIPAL)
+
+    with (
+        tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+            locale="vi-VN", viewport={"width": 1280, "height": 900}, accept_downloads=True,
+        )  # fmt: skip
+        page = browser.new_page()
+
+        print(f"1. the homeroom teacher ({HOMEROOM}) confirms and signs {CLASS}")
+        log_in(page, base, HOMEROOM, args.password, lambda: codes.fresh(HOMEROOM))
+        page.goto(f"{base}/s/{SECONDARY_CODE}/")
+        shot(page, args.out, "01-homeroom-dashboard", full_page=False)
+        with page.expect_navigation():
+            page.locator(".homeroom-transcripts-link").first.click()
+        shot(page, args.out, "02-class-before")
+        with page.expect_navigation():
+            page.locator("#confirm-class").click()
+        wait_for_job(page)
+        shot(page, args.out, "03-confirm-job-finished")
+        page.goto(class_url)
+        shot(page, args.out, "04-class-confirmed")
+        with page.expect_navigation():
+            page.locator("#sign-class").click()
+        page.locator("#id_password").fill(args.cert_password)
+        page.locator("#id_otp").fill(codes.fresh(HOMEROOM))
+        shot(page, args.out, "05-homeroom-sign-confirm")
+        with page.expect_navigation():
+            page.locator("#sign-confirm-form button[type=submit]").click()
+        wait_for_job(page)
+        shot(page, args.out, "06-homeroom-sign-finished")
+        page.context.clear_cookies()
+
+        print(f"2. the principal ({PRINCIPAL}) signs and seals {CLASS} from the review queue")
+        log_in(page, base, PRINCIPAL, args.password, lambda: codes.fresh(PRINCIPAL))
+        page.goto(queue_url)
+        page.locator("#id_class_group").select_option(label=CLASS)
+        with page.expect_navigation():
+            page.locator("#queue-filter button[type=submit]").click()
+        expect(page.locator("#queue-table tbody tr").first).to_be_visible()
+        page.locator("#sign-all").check()
+        shot(page, args.out, "07-queue-filtered")
+        with page.expect_navigation():
+            page.locator('[data-sign="principal_seal"]').click()
+        page.locator("#id_password").fill(args.cert_password)
+        page.locator("#id_seal_password").fill(args.cert_password)
+        page.locator("#id_otp").fill(codes.fresh(PRINCIPAL))
+        shot(page, args.out, "08-principal-sign-confirm")
+        with page.expect_navigation():
+            page.locator("#sign-confirm-form button[type=submit]").click()
+        try:  # a screenshot while the worker is half-way (it may be too quick for one)
+            page.wait_for_function(
+                """() => { const p = document.querySelector('#job-progress');
+                           const n = p && p.querySelector('[aria-valuenow]');
+                           return p && p.dataset.status === 'running' && n
+                                  && +n.getAttribute('aria-valuenow') > 0; }""",
+                timeout=60_000,
+                polling=200,
+            )
+            shot(page, args.out, "09-principal-sign-running")
+        except PlaywrightTimeout:
+            print("  (the job finished before a screenshot of it running could be taken)")
+        wait_for_job(page)
+        shot(page, args.out, "10-principal-sign-finished")
+        page.goto(queue_url + f"?class_group={class_group.pk}")
+        shot(page, args.out, "11-queue-final")
+
+        transcript = (
+            Transcript.objects.filter(class_group=class_group, state=State.FINAL)
+            .select_related("student")
+            .order_by("student__full_name")
+            .first()
+        )
+        assert transcript is not None, "no final transcript"
+        version = transcript.current_version
+        detail_url = base + reverse("hocba:detail", args=[SECONDARY_CODE, transcript.pk])
+        pdf_url = reverse(
+            "hocba:download", args=[SECONDARY_CODE, transcript.pk, version.number, "pdf"]
+        )
+        print(f"3. {transcript.student.full_name}: the signed PDF, pdfsig and pdftoppm")
+        page.goto(detail_url)
+        shot(page, args.out, "12-detail-final")
+        with page.expect_download() as download:
+            page.locator(f'a[href="{pdf_url}"]').click()
+        pdf = args.out / "transcript-v1.pdf"
+        download.value.save_as(pdf)
+        with tempfile.TemporaryDirectory() as nss:
+            run("certutil", "-N", "--empty-password", "-d", f"sql:{nss}")
+            run("certutil", "-A", "-n", "demo", "-t", "C,C,C", "-i", str(CA), "-d", f"sql:{nss}")
+            report = run("pdfsig", "-nssdir", f"sql:{nss}", str(pdf))
+        (args.out / "pdfsig.txt").write_text(report)
+        print(report)
+        for old in args.out.glob("pdf-page-*.png"):
+            old.unlink()
+        run("pdftoppm", "-r", "80", "-png", str(pdf), str(args.out / "pdf-page"))
+        pages = sorted(args.out.glob("pdf-page-*.png"))
+        print(f"  rendered {len(pages)} pages: {', '.join(p.name for p in pages)}")
+
+        print("4. the QR code leads to the verification page")
+        verify_url = ""
+        with tempfile.TemporaryDirectory() as sharp:  # zbarimg reads a sharper rendering best
+            run("pdftoppm", "-r", "200", "-png", str(pdf), f"{sharp}/p")
+            for png in sorted(Path(sharp).glob("p-*.png")):
+                found = run("zbarimg", "--quiet", "--raw", str(png)).strip()
+                if found.startswith("http"):
+                    verify_url = found.splitlines()[0]
+                    print(f"  QR on {png.name}: {verify_url}")
+                    break
+        assert verify_url, "no QR code found in the PDF"
+        page.context.clear_cookies()  # anyone can open it, logged in or not
+        page.goto(verify_url)
+        expect(page.locator('[data-outcome="genuine"]')).to_be_visible()
+        shot(page, args.out, "13-verify-genuine")
+
+        print("5. the principal reopens it; the mark is corrected; the teacher confirms again")
+        log_in(page, base, PRINCIPAL, args.password, lambda: codes.fresh(PRINCIPAL))
+        page.goto(detail_url)
+        page.locator("#reopen-form textarea").fill(REASON)
+        with page.expect_navigation():
+            page.locator("#reopen-form button[type=submit]").click()
+        shot(page, args.out, "14-detail-reopened")
+        page.context.clear_cookies()
+
+        mark = Mark.objects.get(student=transcript.student, year_id=class_group.year_id, term=TERM,
+                                subject=assignment.subject, kind="ck", slot="")  # fmt: skip
+        before = float(mark.value)
+        after = before - 1 if before >= 9 else before + 1
+        typed = f"{after:g}".replace(".", ",")
+        print(f"  {subject_teacher} changes CK HK II {SUBJECT}: {mark.value} → {typed}")
+        log_in(page, base, subject_teacher, args.password, None)
+        grid = reverse(
+            "gradebook:grid",
+            args=[SECONDARY_CODE, class_group.pk, assignment.subject_id, TERM],
+        )
+        page.goto(base + grid)
+        cell = page.locator(f'tr[data-student="{transcript.student_id}"] td[data-key="{TERM}:ck:"]')
+        cell.click()
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+        expect(page.locator("#gb-status")).to_have_attribute("data-pending", "0", timeout=30_000)
+        cell.scroll_into_view_if_needed()
+        shot(page, args.out, "15-grid-mark-changed", full_page=False)
+        page.context.clear_cookies()
+
+        log_in(page, base, HOMEROOM, args.password, lambda: codes.fresh(HOMEROOM))
+        page.goto(class_url)
+        shot(page, args.out, "16-class-one-draft")
+        with page.expect_navigation():
+            page.locator("#confirm-class").click()
+        wait_for_job(page)
+        page.goto(detail_url)
+        expect(page.locator(".version-card")).to_have_count(2)
+        expect(page.locator("#version-changes")).to_be_visible()
+        shot(page, args.out, "17-detail-two-versions")
+        v1 = transcript.versions.get(number=1).verification_code
+        page.goto(base + reverse("transcripts:verify_code", args=[v1]))
+        expect(page.locator('[data-outcome="superseded"]')).to_be_visible()
+        shot(page, args.out, "18-verify-v1-superseded")
+        browser.close()
+
+    transcript.refresh_from_db()
+    print(f"  {transcript.student.full_name}: {transcript.get_state_display()}, "
+          f"{transcript.versions.count()} versions")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
