@@ -124,7 +124,7 @@ def main() -> None:
     ):
         browser = playwright.chromium.launch_persistent_context(
             profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
-            locale="vi-VN", viewport={"width": 1280, "height": 900}, accept_downloads=True,
+            locale="vi-VN", viewport={"width": 1280, "height": 900},
         )  # fmt: skip
         page = browser.new_page()
 
@@ -201,10 +201,12 @@ def main() -> None:
         print(f"3. {transcript.student.full_name}: the signed PDF, pdfsig and pdftoppm")
         page.goto(detail_url)
         shot(page, args.out, "12-detail-final")
-        with page.expect_download() as download:
-            page.locator(f'a[href="{pdf_url}"]').click()
+        # The PDF button opens the file in the browser's viewer: fetch it with the same session.
+        response = page.context.request.get(base + pdf_url)
+        assert response.ok and response.headers["content-type"] == "application/pdf", response
+        expect(page.locator(f'a[href="{pdf_url}"]')).to_be_visible()
         pdf = args.out / "transcript-v1.pdf"
-        download.value.save_as(pdf)
+        pdf.write_bytes(response.body())
         with tempfile.TemporaryDirectory() as nss:
             run("certutil", "-N", "--empty-password", "-d", f"sql:{nss}")
             run("certutil", "-A", "-n", "demo", "-t", "C,C,C", "-i", str(CA), "-d", f"sql:{nss}")

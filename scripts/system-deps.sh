@@ -13,6 +13,7 @@ declare -A NEEDED=(
   [softhsm2-util]=softhsm2
   [msgfmt]=gettext
   [certutil]=libnss3-tools
+  [redis-server]=redis-server
 )
 # shared libraries WeasyPrint loads at import time
 LIBS=(libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz.so.0)

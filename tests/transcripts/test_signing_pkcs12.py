@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from tests.transcripts.conftest import PKI_PASSWORD
 from transcripts.signing.signers import (
@@ -23,7 +24,7 @@ def test_pkcs12_signer_gives_certificate_chain_and_verifiable_signatures(pki, pk
 
 
 def test_wrong_pkcs12_password_is_a_clear_error(pki):
-    with pytest.raises(SigningError, match="wrong password"):
+    with translation.override("en"), pytest.raises(SigningError, match="wrong password"):
         Pkcs12Signer.from_bytes(pki.person_p12, "sai-mat-khau")
 
 
