@@ -134,13 +134,13 @@ def main() -> None:
         shot(page, args.out, "01-homeroom-dashboard", full_page=False)
         with page.expect_navigation():
             page.locator(".homeroom-transcripts-link").first.click()
-        shot(page, args.out, "02-class-before")
+        shot(page, args.out, "02-class-before", full_page=False)
         with page.expect_navigation():
             page.locator("#confirm-class").click()
         wait_for_job(page)
         shot(page, args.out, "03-confirm-job-finished")
         page.goto(class_url)
-        shot(page, args.out, "04-class-confirmed")
+        shot(page, args.out, "04-class-confirmed", full_page=False)
         with page.expect_navigation():
             page.locator("#sign-class").click()
         page.locator("#id_password").fill(args.cert_password)
@@ -160,7 +160,7 @@ def main() -> None:
             page.locator("#queue-filter button[type=submit]").click()
         expect(page.locator("#queue-table tbody tr").first).to_be_visible()
         page.locator("#sign-all").check()
-        shot(page, args.out, "07-queue-filtered")
+        shot(page, args.out, "07-queue-filtered", full_page=False)
         with page.expect_navigation():
             page.locator('[data-sign="principal_seal"]').click()
         page.locator("#id_password").fill(args.cert_password)
@@ -184,7 +184,7 @@ def main() -> None:
         wait_for_job(page)
         shot(page, args.out, "10-principal-sign-finished")
         page.goto(queue_url + f"?class_group={class_group.pk}")
-        shot(page, args.out, "11-queue-final")
+        shot(page, args.out, "11-queue-final", full_page=False)
 
         transcript = (
             Transcript.objects.filter(class_group=class_group, state=State.FINAL)
@@ -267,7 +267,7 @@ def main() -> None:
 
         log_in(page, base, HOMEROOM, args.password, lambda: codes.fresh(HOMEROOM))
         page.goto(class_url)
-        shot(page, args.out, "16-class-one-draft")
+        shot(page, args.out, "16-class-one-draft", full_page=False)
         with page.expect_navigation():
             page.locator("#confirm-class").click()
         wait_for_job(page)

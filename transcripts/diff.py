@@ -5,6 +5,27 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+#: How snapshot keys read in the "what changed" table; a key mapped to "" is left out of the path
+#: (e.g. "subjects › Ngữ văn › term2" reads "Ngữ văn › Học kỳ II").
+LABELS = {
+    "subjects": "",
+    "term1": _("Term I"),
+    "term2": _("Term II"),
+    "year": _("Whole year"),
+    "reassessment": _("Re-assessment"),
+    "reassessed": _("Re-assessment"),
+    "comment": _("Comment"),
+    "conduct": _("Conduct"),
+    "learning": _("Learning"),
+    "absences": _("Absences"),
+    "award": _("Award"),
+    "promotion": _("Promotion"),
+    "homeroom_comment": _("Homeroom teacher's comment"),
+    "student": _("Student"),
+}
+
 #: Keys shown instead of a value's structure: a result or level prints as its "display"/"name".
 _SHOWN = ("display", "name", "text")
 
@@ -40,6 +61,13 @@ def _key(item: Any, index: int) -> str:
     return str(index + 1)
 
 
+def _join(where: str, key: str) -> str:
+    label = str(LABELS.get(key, key))
+    if not label:
+        return where
+    return f"{where} › {label}" if where else label
+
+
 def _walk(before: Any, after: Any, where: str, out: list[Change]) -> None:
     if before == after:
         return
@@ -52,7 +80,7 @@ def _walk(before: Any, after: Any, where: str, out: list[Change]) -> None:
         for key in sorted(set(before) | set(after)):
             if key.endswith("_display") or key in ("format",):
                 continue
-            _walk(before.get(key), after.get(key), f"{where} › {key}" if where else key, out)
+            _walk(before.get(key), after.get(key), _join(where, key), out)
         return
     if (
         isinstance(before, list)
@@ -62,7 +90,7 @@ def _walk(before: Any, after: Any, where: str, out: list[Change]) -> None:
         old = {_key(item, i): item for i, item in enumerate(before)}
         new = {_key(item, i): item for i, item in enumerate(after)}
         for key in list(old) + [k for k in new if k not in old]:
-            _walk(old.get(key), new.get(key), f"{where} › {key}", out)
+            _walk(old.get(key), new.get(key), _join(where, key), out)
         return
     out.append(Change(where, _shown(before), _shown(after)))
 

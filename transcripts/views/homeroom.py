@@ -44,6 +44,9 @@ def class_transcripts(request: HttpRequest, code: str, class_pk: int) -> HttpRes
                 "badge": state_badge(transcript) if transcript else state_badge(Transcript()),
                 "blockers": blockers(row) if state == State.DRAFT else [],
                 "returned": transcript.returned_comment if transcript else "",
+                "reopened": transcript.reopened_reason
+                if transcript and state == State.DRAFT
+                else "",
             }
         )
     blocked = sum(1 for row in rows if row["blockers"])

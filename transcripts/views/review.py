@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django import forms
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from django_tables2 import RequestConfig
 
 from accounts.access import SIGNING_ROLES, SchoolAccess, get_school
 from accounts.models import Role
-from schools.models import ClassGroup, SchoolYear
+from schools.models import ClassGroup, Enrollment, SchoolYear
 from transcripts import jobs
 from transcripts.forms import SignForm
 from transcripts.models import JobStep, State, Transcript, TranscriptJob
@@ -123,6 +123,7 @@ ROW_ACTIONS = """{% load i18n %}<div class="d-flex gap-1 text-nowrap">
 class QueueTable(tables.Table):
     select = tables.TemplateColumn(SELECT, verbose_name="", orderable=False)
     class_group = tables.Column(gettext_lazy("Class"), order_by=("class_group__name",))
+    roll_number = tables.Column(gettext_lazy("No."), attrs={"td": {"class": "text-end"}})
     student = tables.Column(gettext_lazy("Student"), order_by=("student__full_name",))
     state = tables.Column(gettext_lazy("State"))
     version = tables.Column(gettext_lazy("Version"), empty_values=(), orderable=False)
@@ -131,7 +132,10 @@ class QueueTable(tables.Table):
 
     class Meta:
         model = Transcript
-        fields = ["select", "class_group", "student", "state", "version", "problems", "actions"]
+        fields = [
+            "select", "class_group", "roll_number", "student", "state", "version", "problems",
+            "actions",
+        ]  # fmt: skip
         attrs = {"id": "queue-table", "class": "table table-sm table-hover align-middle"}
 
     def render_class_group(self, record: Transcript) -> str:
@@ -194,7 +198,14 @@ def queue(request: HttpRequest, code: str) -> HttpResponse:
         version_count=Count("versions")
     )
     filter_form = QueueFilter(request.GET or None, year=year)
-    rows = filter_form.apply(rows).order_by("class_group__name", "student__full_name")
+    roll = Enrollment.objects.filter(
+        student=OuterRef("student"), class_group=OuterRef("class_group")
+    ).values("roll_number")[:1]
+    rows = (
+        filter_form.apply(rows)
+        .annotate(roll_number=Subquery(roll))
+        .order_by("class_group__grade", "class_group__name", "roll_number", "pk")
+    )
     table = QueueTable(rows)
     RequestConfig(request, paginate={"per_page": 100}).configure(table)
     counts = dict(everything.values_list("state").annotate(n=Count("pk")).order_by())
