@@ -25,10 +25,10 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from tests.gradebook.marks import all_scored, homeroom_marks, year_of
-from transcripts.models import SignerRole
+from transcripts.models import CredentialKind, SignerRole, SigningCredential
 from transcripts.pipeline import sign_version
 from transcripts.signing.formats import DS_NS, XADES_NS, _to_asn1, xml_signature_count
-from transcripts.signing.signers import Pkcs11Signer, Pkcs12Signer
+from transcripts.signing.signers import Pkcs11Signer, Pkcs12Signer, encrypt_at_rest
 from transcripts.workflow import transcript_for
 from transcripts.xml import NAMESPACE, validate_xml
 
@@ -269,6 +269,20 @@ def role_p12(pki) -> dict[str, bytes]:
 @pytest.fixture(scope="session")
 def role_signers(role_p12) -> dict[str, Pkcs12Signer]:
     return {role: Pkcs12Signer.from_bytes(data, P12_PASSWORD) for role, data in role_p12.items()}
+
+
+@pytest.fixture
+def credentials(school_a, homeroom, principal, role_p12):
+    """The personas' PKCS#12 files (password P12_PASSWORD) registered as their signing
+    credentials at school A, and the school seal's (no user)."""
+    owners = {SignerRole.HOMEROOM: homeroom, SignerRole.PRINCIPAL: principal, SignerRole.SEAL: None}
+    for role, user in owners.items():
+        SigningCredential.objects.create(
+            school=school_a,
+            user=user,
+            kind=CredentialKind.PKCS12,
+            pkcs12_encrypted=encrypt_at_rest(role_p12[role]),
+        )
 
 
 @pytest.fixture

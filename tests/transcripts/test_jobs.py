@@ -29,16 +29,13 @@ from tests.transcripts.conftest import (  # noqa: F401
 )
 from transcripts import jobs, pipeline
 from transcripts.models import (
-    CredentialKind,
     JobStatus,
     SignerRole,
-    SigningCredential,
     State,
     Transcript,
     TranscriptJob,
     TranscriptSignature,
 )
-from transcripts.signing.signers import encrypt_at_rest
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -82,18 +79,6 @@ def backend(request, settings):
             SimpleWorker([queue], connection=queue.connection, job_class=Job).work(burst=True)
 
     return work
-
-
-@pytest.fixture
-def credentials(school_a, homeroom, principal, role_p12):  # noqa: F811
-    owners = {SignerRole.HOMEROOM: homeroom, SignerRole.PRINCIPAL: principal, SignerRole.SEAL: None}
-    for role, user in owners.items():
-        SigningCredential.objects.create(
-            school=school_a,
-            user=user,
-            kind=CredentialKind.PKCS12,
-            pkcs12_encrypted=encrypt_at_rest(role_p12[role]),
-        )
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.transcripts.conftest import (  # noqa: F401
     signing_setup,
     stored,
 )
-from transcripts.models import CredentialKind, SignerRole, SigningCredential, State, Transcript
+from transcripts.models import CredentialKind, SigningCredential, State, Transcript
 from transcripts.signing.signers import encrypt_at_rest
 
 
@@ -33,18 +33,6 @@ def tiny_class(signing_setup, school_a, homeroom) -> ClassGroup:  # noqa: F811
     for student in add_students(class_group, [("Đặng Thu Hà", "F"), ("Vũ Đức Anh", "M")], 200):
         complete_year(class_group, student)
     return class_group
-
-
-@pytest.fixture
-def credentials(school_a, homeroom, principal, role_p12):  # noqa: F811
-    owners = {SignerRole.HOMEROOM: homeroom, SignerRole.PRINCIPAL: principal, SignerRole.SEAL: None}
-    for role, user in owners.items():
-        SigningCredential.objects.create(
-            school=school_a,
-            user=user,
-            kind=CredentialKind.PKCS12,
-            pkcs12_encrypted=encrypt_at_rest(role_p12[role]),
-        )
 
 
 def sign(*args: str) -> str:
