@@ -184,7 +184,7 @@ def _pick_up(job_id: int) -> tuple[TranscriptJob, dict[str, str]] | None:
     not waiting (already run, or a duplicate delivery)."""
     with transaction.atomic():
         job = (
-            TranscriptJob.objects.select_for_update()
+            TranscriptJob.objects.select_for_update(of=("self",))
             .select_related("school", "created_by", "class_group")
             .filter(pk=job_id)
             .first()

@@ -43,13 +43,19 @@ REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(params=["db", "rq"])
-def backend(request, settings):
+def backend(request, settings, monkeypatch):
     """The task backend under test, and a function that runs its worker until the queue is
     empty."""
     if request.param == "db":
         settings.TASKS = {
             "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
         }
+
+        # The worker runs inside the test's transaction: its periodic close_old_connections()
+        # would close that connection (it closes one not in autocommit mode) on PostgreSQL.
+        monkeypatch.setattr(
+            "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+        )
 
         def work() -> None:
             call_command("db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0)
