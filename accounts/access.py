@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User
 from schools.models import (
@@ -76,6 +77,12 @@ class SchoolAccess:
     def year(self) -> SchoolYear | None:
         """The school's current year (None before the admin sets one up)."""
         return self.school.current_year()
+
+    def year_or_404(self) -> SchoolYear:
+        """The current year, or a 404 saying that none has been set up yet."""
+        if self.year is None:
+            raise Http404(_("No current school year has been set up yet."))
+        return self.year
 
     def require(self, roles: Iterable[str]) -> None:
         if not self.has_any(roles):

@@ -25,8 +25,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import SIGNING_ROLES
-from accounts.models import Membership, Role, User
+from accounts.access import SIGNING_ROLES, school_roles
+from accounts.models import Role, User
 from schools.models import ClassGroup, School, SchoolYear
 from transcripts import pipeline
 from transcripts.models import (
@@ -108,9 +108,7 @@ def open_signers(
 def _check_steps(*, actor: User, school: School, steps: list[str], class_group: ClassGroup | None):
     if not steps or len(set(steps)) != len(steps) or not set(steps) <= set(JobStep.values):
         raise JobRefused(_("Choose what the job should do."))
-    roles = set(
-        Membership.objects.active().filter(user=actor, school=school).values_list("role", flat=True)
-    )
+    roles = school_roles(actor).get(school.pk, frozenset())
     for step in steps:
         if step in (JobStep.CONFIRM, JobStep.HOMEROOM):
             if class_group is None or class_group.homeroom_teacher_id != actor.pk:
@@ -137,8 +135,7 @@ def start_job(
     if not ids:
         raise JobRefused(_("No transcripts selected."))
     _check_steps(actor=actor, school=school, steps=steps, class_group=class_group)
-    secrets = {step: secrets.get(step, "") for step in steps if step in SIGNING_STEPS} if secrets \
-        else {}  # fmt: skip
+    secrets = {step: (secrets or {}).get(step, "") for step in steps if step in SIGNING_STEPS}
     with ExitStack() as stack:  # fail now, not in the worker, on a wrong password
         open_signers(school=school, user=actor, steps=steps, secrets=secrets, stack=stack)
     with transaction.atomic():

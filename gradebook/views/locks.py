@@ -23,7 +23,6 @@ from gradebook import locking
 from gradebook.forms import LockDateForm, LockForm, UnlockForm
 from gradebook.models import Lock, LockKind
 from gradebook.services import GradebookError
-from schools.models import SchoolYear
 
 UNLOCK_BUTTON = """{% load i18n %}{% if not record.released_at %}
 <form method="post" action="{% url 'gradebook:unlock' access.school.code record.pk %}"
@@ -89,12 +88,6 @@ def _access(request: HttpRequest, code: str) -> SchoolAccess:
     return get_school(request, code, roles=locking.LEADERSHIP_ROLES)
 
 
-def _year(access: SchoolAccess) -> SchoolYear:
-    if access.year is None:
-        raise Http404(_("No current school year has been set up yet."))
-    return access.year
-
-
 def _locks_page(
     request: HttpRequest,
     access: SchoolAccess,
@@ -142,7 +135,7 @@ def locks(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def lock_create(request: HttpRequest, code: str) -> HttpResponse:
     access = _access(request, code)
-    year = _year(access)
+    year = access.year_or_404()
     form = LockForm(request.POST, year=year)
     if form.is_valid():
         data = form.cleaned_data
@@ -167,7 +160,7 @@ def lock_create(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def lock_date(request: HttpRequest, code: str) -> HttpResponse:
     access = _access(request, code)
-    year = _year(access)
+    year = access.year_or_404()
     form = LockDateForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

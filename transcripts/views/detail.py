@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import get_school
+from accounts.models import Role
 from transcripts import workflow
 from transcripts.access import get_transcript, is_signing_leader
 from transcripts.diff import snapshot_changes
@@ -47,7 +48,7 @@ def detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "changes": changes,
             "events": transcript.events.select_related("actor").order_by("-at", "-pk"),
             "can_return": leader and transcript.state in workflow.TRANSITIONS["return"][0],
-            "can_reopen": "seal" in step_sets_for(access) and transcript.state == State.FINAL,
+            "can_reopen": access.has_any({Role.PRINCIPAL}) and transcript.state == State.FINAL,
             "sign_steps": step_sets_for(access) if leader else {},
             "comment_form": CommentForm(),
         },
@@ -95,7 +96,8 @@ def download(request: HttpRequest, code: str, pk: int, number: int, kind: str) -
     return FileResponse(field.open("rb"), as_attachment=kind == "xml", filename=name)
 
 
-def _act(request: HttpRequest, code: str, pk: int, action, done: str) -> HttpResponse:
+def _act(request: HttpRequest, code: str, pk: int, action, field: str, done: str) -> HttpResponse:
+    """Run a workflow ``action`` that takes the POSTed comment as its ``field`` argument."""
     access = get_school(request, code)
     transcript = get_transcript(access, pk)
     if not is_signing_leader(access):
@@ -105,7 +107,9 @@ def _act(request: HttpRequest, code: str, pk: int, action, done: str) -> HttpRes
         messages.error(request, "; ".join(m for e in form.errors.values() for m in e))
     else:
         try:
-            action(actor=request.user, transcript=transcript, text=form.cleaned_data["comment"])
+            action(
+                actor=request.user, transcript=transcript, **{field: form.cleaned_data["comment"]}
+            )
         except workflow.TranscriptRefused as exc:
             messages.error(request, exc.message)
         else:
@@ -119,9 +123,8 @@ def return_transcript(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         request,
         code,
         pk,
-        lambda *, actor, transcript, text: workflow.return_to_homeroom(
-            actor=actor, transcript=transcript, comment=text
-        ),
+        workflow.return_to_homeroom,
+        "comment",
         _("The transcript of %(name)s was returned to the homeroom teacher."),
     )
 
@@ -132,9 +135,8 @@ def reopen_transcript(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         request,
         code,
         pk,
-        lambda *, actor, transcript, text: workflow.reopen(
-            actor=actor, transcript=transcript, reason=text
-        ),
+        workflow.reopen,
+        "reason",
         _(
             "The transcript of %(name)s was reopened: its signed version is kept as superseded, "
             "and the corrected data goes through confirmation and signing again."

@@ -26,14 +26,8 @@ from schools.models import ClassGroup, Enrollment, SchoolYear
 from transcripts import jobs
 from transcripts.forms import SignForm
 from transcripts.models import JobStep, State, Transcript, TranscriptJob
+from transcripts.workflow import TRANSITIONS
 
-#: Which states each step can act on (a transcript elsewhere is left out of the job).
-STEP_STATES = {
-    JobStep.CONFIRM: {State.DRAFT},
-    JobStep.HOMEROOM: {State.READY},
-    JobStep.PRINCIPAL: {State.SIGNED_HOMEROOM},
-    JobStep.SEAL: {State.SIGNED_PRINCIPAL},
-}
 #: The step combinations offered on the screens.
 STEP_SETS = {
     "homeroom": [JobStep.HOMEROOM],
@@ -62,14 +56,8 @@ def state_badge(transcript: Transcript) -> str:
 def eligible(transcripts: QuerySet[Transcript], steps: list[str]) -> QuerySet[Transcript]:
     """The transcripts a job with ``steps`` can act on: any state one of the steps starts from
     (e.g. "sign and seal" takes homeroom-signed and principal-signed ones)."""
-    states = set().union(*(STEP_STATES[step] for step in steps))
+    states = set().union(*(TRANSITIONS[step][0] for step in steps))
     return transcripts.filter(state__in=states)
-
-
-def year_of(access: SchoolAccess) -> SchoolYear:
-    if access.year is None:
-        raise Http404(_("No current school year has been set up yet."))
-    return access.year
 
 
 class QueueFilter(forms.Form):
@@ -192,7 +180,7 @@ def step_sets_for(access: SchoolAccess) -> dict[str, list[str]]:
 @require_safe
 def queue(request: HttpRequest, code: str) -> HttpResponse:
     access = _leader(request, code)
-    year = year_of(access)
+    year = access.year_or_404()
     everything = Transcript.objects.filter(school=access.school, year=year)
     rows = everything.select_related("student", "class_group").annotate(
         version_count=Count("versions")
@@ -255,7 +243,7 @@ def _selection(
 def sign(request: HttpRequest, code: str) -> HttpResponse:
     """Confirm and start a leadership signing job over the selected transcripts."""
     access = _leader(request, code)
-    year = year_of(access)
+    year = access.year_or_404()
     offered = step_sets_for(access)
     steps = offered.get(request.POST.get("steps", ""))
     if steps is None:

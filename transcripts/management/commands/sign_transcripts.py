@@ -20,19 +20,13 @@ from django.utils.translation import gettext as _
 from accounts.access import SIGNING_ROLES
 from accounts.models import Membership, Role, User
 from schools.models import ClassGroup, School, SchoolYear
-from transcripts.models import SignerRole, SigningCredential, State, Transcript
+from transcripts.jobs import JobRefused, credential_for
+from transcripts.models import SignerRole, Transcript
 from transcripts.pipeline import BatchResult, confirm_batch, sign_batch, signer_for
 from transcripts.signing.signers import SigningError
-from transcripts.workflow import transcript_for
+from transcripts.workflow import TRANSITIONS, transcript_for
 
 SECRET_VARIABLE = "SIGNING_SECRET"  # noqa: S105 - the name of the variable, not a secret
-
-#: The state a transcript must be in for each role to sign it.
-SIGNABLE = {
-    SignerRole.HOMEROOM: State.READY,
-    SignerRole.PRINCIPAL: State.SIGNED_HOMEROOM,
-    SignerRole.SEAL: State.SIGNED_PRINCIPAL,
-}
 
 
 class Command(BaseCommand):
@@ -116,30 +110,28 @@ class Command(BaseCommand):
             if not memberships.filter(role=Role.PRINCIPAL).exists():
                 raise CommandError(_("Only the principal applies the school seal."))
             role = SignerRole.SEAL
-            credentials = SigningCredential.objects.filter(school=school, user__isnull=True)
         elif memberships.filter(role__in=SIGNING_ROLES).exists():
             role = SignerRole.PRINCIPAL
-            credentials = SigningCredential.objects.filter(school=school, user=user)
         elif classes.filter(homeroom_teacher=user).exists():
             role = SignerRole.HOMEROOM
             classes = classes.filter(homeroom_teacher=user)
-            credentials = SigningCredential.objects.filter(school=school, user=user)
         else:
             raise CommandError(
                 _("%(user)s may not sign transcripts of %(school)s.")
                 % {"user": user.username, "school": school}
             )
         transcripts = list(
-            Transcript.objects.filter(class_group__in=classes, state=SIGNABLE[role])
+            Transcript.objects.filter(class_group__in=classes, state__in=TRANSITIONS[role][0])
             .select_related("student", "class_group", "school")
             .order_by("class_group__name", "student__full_name")
         )
         if not transcripts:
             self.stdout.write(_("Nothing to sign."))
             return BatchResult()
-        credential = credentials.filter(is_active=True).order_by("-created_at").first()
-        if credential is None:
-            raise CommandError(_("No active signing credential for this signature."))
+        try:
+            credential = credential_for(school=school, user=user, step=role)
+        except JobRefused as exc:
+            raise CommandError(exc.message) from exc
         secret = os.environ.get(SECRET_VARIABLE)
         if not secret:
             raise CommandError(
