@@ -327,8 +327,7 @@ def sign_one(*, actor: User, transcript: Transcript, role: str, signer: Signer) 
     carries this role's signature on its current version is skipped, so re-running a batch never
     double-signs."""
     role = SignerRole(role)
-    transcript.refresh_from_db()
-    version = transcript.current_version
+    version = transcript.current_version  # sign_version re-reads the transcript itself
     if version is not None and version.signatures.filter(role=role).exists():
         return _("already signed")
     sign_version(actor=actor, transcript=transcript, role=role, signer=signer)
