@@ -143,4 +143,5 @@ def test_queue_filters_and_constant_queries(
     assert only_a2.count('name="ids"') == 1
     ready = english.get(url, {"state": State.READY}).content.decode()
     assert ready.count('name="ids"') == 0
+    assert "No transcripts here yet" in ready
     assert Transcript.objects.count() == 4

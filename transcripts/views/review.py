@@ -125,6 +125,9 @@ class QueueTable(tables.Table):
             "actions",
         ]  # fmt: skip
         attrs = {"id": "queue-table", "class": "table table-sm table-hover align-middle"}
+        empty_text = gettext_lazy(
+            "No transcripts here yet: they appear as homeroom teachers confirm their classes."
+        )
 
     def render_class_group(self, record: Transcript) -> str:
         return record.class_group.name
