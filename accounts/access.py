@@ -34,6 +34,9 @@ OVERVIEW_ROLES = frozenset({Role.ADMIN, Role.PRINCIPAL, Role.VICE_PRINCIPAL})
 """See the whole school: every class, every gradebook, every student."""
 SIGNING_ROLES = frozenset({Role.PRINCIPAL, Role.VICE_PRINCIPAL})
 """Roles that sign transcripts (homeroom teachers sign too, through their class)."""
+EXPORT_ROLES = frozenset({Role.ADMIN, Role.PRINCIPAL})
+"""Export the school's signed transcripts (sealing the package) and upload them to the
+Department."""
 
 
 def school_roles(user: User) -> dict[int, frozenset[str]]:

@@ -199,6 +199,18 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 #: encrypted) stays usable before a worker picks the job up; it is wiped when picked up.
 SIGNING_HANDOFF_SECONDS = env_int("SIGNING_HANDOFF_SECONDS", 900, minimum=30)
 
+# Uploads of transcript packages to the provincial Department of Education
+# (docs/provincial-upload.md). A school's own address and token (its settings page) take
+# precedence over these. The token is a bearer token issued by the Department.
+PROVINCE_UPLOAD_URL = env_str("PROVINCE_UPLOAD_URL", "")
+PROVINCE_UPLOAD_TOKEN = env_str("PROVINCE_UPLOAD_TOKEN", "")
+PROVINCE_UPLOAD_TIMEOUT = env_int("PROVINCE_UPLOAD_TIMEOUT", 30, minimum=1)
+PROVINCE_UPLOAD_ATTEMPTS = env_int("PROVINCE_UPLOAD_ATTEMPTS", 6, minimum=1)
+PROVINCE_UPLOAD_BACKOFF = env_int("PROVINCE_UPLOAD_BACKOFF", 2, minimum=0)
+PROVINCE_UPLOAD_CHUNK_BYTES = env_int("PROVINCE_UPLOAD_CHUNK_BYTES", 1024 * 1024, minimum=1024)
+# The public verification page also checks uploaded packages up to this size.
+VERIFY_PACKAGE_MAX_BYTES = env_int("VERIFY_PACKAGE_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+
 # Roster import limits.
 ROSTER_IMPORT_MAX_BYTES = env_int("ROSTER_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 ROSTER_IMPORT_MAX_ROWS = env_int("ROSTER_IMPORT_MAX_ROWS", 5000, minimum=1)

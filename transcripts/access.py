@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from accounts.access import SIGNING_ROLES, SchoolAccess
-from transcripts.models import Transcript, TranscriptJob
+from transcripts.models import Transcript, TranscriptJob, TranscriptPackage
 
 
 def get_transcript(access: SchoolAccess, pk: int) -> Transcript:
@@ -39,3 +39,12 @@ def get_job(access: SchoolAccess, pk: int) -> TranscriptJob:
     if job.created_by_id != access.user.pk and not access.sees_whole_school:
         raise PermissionDenied
     return job
+
+
+def get_package(access: SchoolAccess, pk: int) -> TranscriptPackage:
+    """A package of this school (callers have checked the export roles)."""
+    return get_object_or_404(
+        TranscriptPackage.objects.select_related("created_by", "year", "school", "student"),
+        pk=pk,
+        school=access.school,
+    )

@@ -10,10 +10,50 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from transcripts.models import JobStep
+from schools.models import School, Student
+from transcripts.models import JobStep, PackageKind
 
 
-class SignForm(forms.Form):
+def check_fresh_totp(user: User, code: str) -> str:
+    """The user's current two-factor code, not used before (allauth keeps the used ones), or a
+    ValidationError; signing anything needs it."""
+    code = code.strip()
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        raise forms.ValidationError(
+            _("Set up two-factor authentication before signing transcripts.")
+        )
+    if not TOTP(authenticator).validate_code(code):
+        raise forms.ValidationError(_("That code is not valid (or was already used)."))
+    return code
+
+
+def otp_field() -> forms.CharField:
+    return forms.CharField(
+        label=gettext_lazy("Two-factor code from your authenticator app"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
+        ),
+    )
+
+
+def seal_password_field() -> forms.CharField:
+    return forms.CharField(
+        label=gettext_lazy("The school seal's password or PIN"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class FreshCodeMixin:
+    """A form with an ``otp`` field and a ``user``: the code must be the user's, fresh."""
+
+    def clean_otp(self) -> str:
+        return check_fresh_totp(self.user, self.cleaned_data["otp"])
+
+
+class SignForm(FreshCodeMixin, forms.Form):
     """Confirms a batch signature: each certificate's password / PIN (never stored) and the
     signer's current two-factor code."""
 
@@ -22,19 +62,8 @@ class SignForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
         required=False,
     )
-    seal_password = forms.CharField(
-        label=gettext_lazy("The school seal's password or PIN"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-        required=False,
-    )
-    otp = forms.CharField(
-        label=gettext_lazy("Two-factor code from your authenticator app"),
-        max_length=6,
-        min_length=6,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
-        ),
-    )
+    seal_password = seal_password_field()
+    otp = otp_field()
 
     def __init__(self, *args, user: User, steps: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -51,19 +80,6 @@ class SignForm(forms.Form):
         if not any(step != JobStep.CONFIRM for step in steps):
             del self.fields["otp"]  # confirming the data signs nothing
 
-    def clean_otp(self) -> str:
-        code = self.cleaned_data["otp"].strip()
-        authenticator = Authenticator.objects.filter(
-            user=self.user, type=Authenticator.Type.TOTP
-        ).first()
-        if authenticator is None:
-            raise forms.ValidationError(
-                _("Set up two-factor authentication before signing transcripts.")
-            )
-        if not TOTP(authenticator).validate_code(code):
-            raise forms.ValidationError(_("That code is not valid (or was already used)."))
-        return code
-
     def secrets(self) -> dict[str, str]:
         data = self.cleaned_data
         return {
@@ -77,3 +93,80 @@ class CommentForm(forms.Form):
     comment = forms.CharField(
         label=gettext_lazy("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+
+
+class ExportForm(FreshCodeMixin, forms.Form):
+    """Start an export: what to send, and the seal's password and a fresh two-factor code (the
+    package's manifest is signed with the school seal)."""
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What to send"),
+        choices=PackageKind.choices,
+        initial=PackageKind.FULL,
+        widget=forms.RadioSelect,
+    )
+    student_code = forms.CharField(
+        label=gettext_lazy("Student code (for one student)"), required=False, max_length=20
+    )
+    only_final = forms.BooleanField(
+        label=gettext_lazy("Send only the final transcripts, even if some are not final yet"),
+        required=False,
+    )
+    seal_password = seal_password_field()
+    otp = otp_field()
+
+    def __init__(self, *args, user: User, school: School, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.school = school
+        self.student: Student | None = None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        code = (data.get("student_code") or "").strip()
+        if data.get("kind") == PackageKind.SINGLE:
+            self.student = Student.objects.filter(school=self.school, student_code=code).first()
+            if self.student is None:
+                self.add_error(
+                    "student_code",
+                    _("No student of this school has the code “%(code)s”.") % {"code": code}
+                    if code
+                    else _("Give the student's code."),
+                )
+        return data
+
+
+class SealForm(FreshCodeMixin, forms.Form):
+    """Start a failed export again: the seal's password and a fresh two-factor code again (they
+    are never kept)."""
+
+    seal_password = seal_password_field()
+    otp = otp_field()
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+
+class EndpointForm(forms.Form):
+    """The school's own address of the Department's upload service and its access token."""
+
+    url = forms.URLField(
+        label=gettext_lazy("Upload address"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=gettext_lazy("Given by the Department, e.g. https://hocba.sogd.example/api/v1"),
+    )
+    token = forms.CharField(
+        label=gettext_lazy("Access token"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=gettext_lazy("Leave empty to keep the stored token."),
+    )
+    clear_token = forms.BooleanField(label=gettext_lazy("Remove the stored token"), required=False)
+
+    def token_change(self) -> str | None:
+        """None keeps the stored token; "" removes it."""
+        if self.cleaned_data["clear_token"]:
+            return ""
+        return self.cleaned_data["token"] or None

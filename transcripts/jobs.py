@@ -12,32 +12,27 @@ idempotent (see :mod:`transcripts.pipeline`), so a retry or a re-run never doubl
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from contextlib import ExitStack
-from datetime import timedelta
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import SIGNING_ROLES, school_roles
 from accounts.models import Role, User
 from schools.models import ClassGroup, School, SchoolYear
-from transcripts import pipeline
+from transcripts import background, pipeline
 from transcripts.models import (
-    JobStatus,
     JobStep,
     SigningCredential,
     Transcript,
     TranscriptJob,
 )
 from transcripts.signing.certificates import SigningRefused
-from transcripts.signing.signers import Signer, SigningError, decrypt_at_rest, encrypt_at_rest
+from transcripts.signing.signers import Signer, SigningError
 from transcripts.workflow import TranscriptRefused
 
 logger = logging.getLogger(__name__)
@@ -148,7 +143,7 @@ def start_job(
             transcript_ids=ids,
             total=len(ids),
             retry_of=retry_of,
-            sealed_secrets=encrypt_at_rest(json.dumps(secrets).encode()) if secrets else b"",
+            sealed_secrets=background.seal_secrets(secrets),
         )
         transaction.on_commit(partial(enqueue, job.pk))
     return job
@@ -158,61 +153,10 @@ def enqueue(job_id: int) -> None:
     """Hand the job to the task backend (called after commit)."""
     from transcripts.tasks import run_transcript_job
 
-    try:
-        result = run_transcript_job.enqueue(job_id)
-    except Exception as exc:  # the broker is down: say so on the job instead of losing it
-        logger.exception("could not enqueue transcript job %s", job_id)
-        TranscriptJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED,
-            sealed_secrets=b"",
-            finished_at=timezone.now(),
-            message=_("The job could not be queued (%(error)s); start it again.")
-            % {"error": type(exc).__name__},
-        )
-        return
-    TranscriptJob.objects.filter(pk=job_id, task_id="").update(task_id=str(result.id))
+    background.enqueue(run_transcript_job, TranscriptJob, job_id)
 
 
 # --- running a job -------------------------------------------------------------------------------
-
-
-def _pick_up(job_id: int) -> tuple[TranscriptJob, dict[str, str]] | None:
-    """Claim a queued job exactly once and take its secrets (wiping them); None when the job is
-    not waiting (already run, or a duplicate delivery)."""
-    with transaction.atomic():
-        job = (
-            TranscriptJob.objects.select_for_update(of=("self",))
-            .select_related("school", "created_by", "class_group")
-            .filter(pk=job_id)
-            .first()
-        )
-        if job is None or job.status != JobStatus.QUEUED:
-            return None
-        sealed = bytes(job.sealed_secrets)
-        job.sealed_secrets = b""
-        job.started_at = timezone.now()
-        handoff = timedelta(seconds=settings.SIGNING_HANDOFF_SECONDS)
-        if sealed and job.started_at - job.created_at > handoff:
-            job.status = JobStatus.FAILED
-            job.finished_at = job.started_at
-            job.message = _(
-                "No worker picked the job up in time, and the certificate password it was given "
-                "has expired; start the job again."
-            )
-            job.save()
-            return None
-        job.status = JobStatus.RUNNING
-        job.save()
-    secrets = json.loads(decrypt_at_rest(sealed)) if sealed else {}
-    return job, secrets
-
-
-def _finish(job: TranscriptJob, *, message: str = "", failed: bool = False) -> None:
-    TranscriptJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.FAILED if failed else JobStatus.FINISHED,
-        finished_at=timezone.now(),
-        message=message,
-    )
 
 
 def _steps_for(job: TranscriptJob, transcript: Transcript, signers: dict[str, Signer]) -> str:
@@ -232,7 +176,9 @@ def _steps_for(job: TranscriptJob, transcript: Transcript, signers: dict[str, Si
 
 def run_job(job_id: int) -> dict[str, int | str]:
     """The worker's side of a job; returns a summary (the task's result)."""
-    picked = _pick_up(job_id)
+    picked = background.pick_up(
+        TranscriptJob.objects.select_related("school", "created_by", "class_group"), job_id
+    )
     if picked is None:
         return {"job": job_id, "status": "not run"}
     job, secrets = picked
@@ -247,7 +193,7 @@ def run_job(job_id: int) -> dict[str, int | str]:
                 stack=stack,
             )
         except JobRefused as exc:
-            _finish(job, message=exc.message, failed=True)
+            background.finish(job, message=exc.message, failed=True)
             return {"job": job_id, "status": "failed"}
         del secrets
         transcripts = (
@@ -277,7 +223,7 @@ def run_job(job_id: int) -> dict[str, int | str]:
             else:
                 update[counter] = F(counter) + 1
             TranscriptJob.objects.filter(pk=job.pk).update(**update)
-    _finish(job)
+    background.finish(job)
     job.refresh_from_db()
     return {"job": job_id, "status": job.status, "done": job.done, "failed": len(failures)}
 

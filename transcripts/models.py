@@ -194,7 +194,7 @@ class VerificationLookup(models.Model):
 
     at = models.DateTimeField(auto_now_add=True)
     code = models.CharField(max_length=32, blank=True)
-    method = models.CharField(max_length=10)  # "code" | "pdf" | "xml"
+    method = models.CharField(max_length=10)  # "code" | "pdf" | "xml" | "package"
     version = models.ForeignKey(
         TranscriptVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -226,7 +226,36 @@ class JobStep(models.TextChoices):
     SEAL = SignerRole.SEAL, _("Apply the school seal")
 
 
-class TranscriptJob(models.Model):
+class BackgroundJob(models.Model):
+    """What every background job records for its progress bar: status, counts, per-item
+    failures, and the secrets handed to the worker (encrypted, wiped when it picks the job up).
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    sealed_secrets = models.BinaryField(blank=True, default=b"", editable=False)
+    task_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    #: [{"transcript_id", "student", "class_name", "message", …}], one per failed student
+    failures = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.processed / self.total) if self.total else 100
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class TranscriptJob(BackgroundJob):
     """A batch over some transcripts (confirm, sign, seal), run by a background worker.
 
     The scope (transcript ids) and the steps are fixed when the job is started. Progress and
@@ -244,24 +273,13 @@ class TranscriptJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
     steps = models.JSONField()
     transcript_ids = models.JSONField()
     retry_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries"
     )
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    sealed_secrets = models.BinaryField(blank=True, default=b"", editable=False)
-    task_id = models.CharField(max_length=64, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    total = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
-    #: [{"transcript_id", "student", "class_name", "step", "message"}], one per failed student
-    failures = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("transcript job")
@@ -271,13 +289,163 @@ class TranscriptJob(models.Model):
     def __str__(self) -> str:
         return f"job {self.pk} {'+'.join(self.steps)} ({self.status})"
 
-    @property
-    def percent(self) -> int:
-        return round(100 * self.processed / self.total) if self.total else 100
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-
     def step_labels(self) -> list[str]:
         return [JobStep(step).label for step in self.steps]
+
+
+# --- Packages for the provincial system ----------------------------------------------------------
+
+
+class PackageKind(models.TextChoices):
+    FULL = "full", _("Full: every final transcript of the year")
+    INCREMENTAL = "incremental", _("Incremental: what changed since the last accepted upload")
+    SINGLE = "single", _("One student (e.g. a transfer to another school)")
+
+
+class UploadStatus(models.TextChoices):
+    NONE = "", _("Not uploaded")
+    QUEUED = "queued", _("Waiting to upload")
+    UPLOADING = "uploading", _("Uploading")
+    ACCEPTED = "accepted", _("Accepted by the Department")
+    REJECTED = "rejected", _("Refused by the Department")
+    FAILED = "failed", _("Upload failed")
+
+
+def package_upload_path(package: TranscriptPackage, filename: str) -> str:
+    return f"packages/{package.school_id}/{filename}"
+
+
+class TranscriptPackage(BackgroundJob):
+    """One export of signed transcripts for the provincial system (docs/package-format.md): the
+    background job that builds it, the ZIP it produced, and its upload to the Department.
+
+    The scope (which versions, which withdrawals) is worked out when the job runs and recorded
+    as :class:`PackageEntry` rows. A retry runs the same row again; the package id is derived
+    from the content, so the same final versions always give the same id.
+    """
+
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey("schools.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=PackageKind.choices)
+    student = models.ForeignKey(
+        "schools.Student", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    only_final = models.BooleanField(
+        default=False, help_text=_("Export the final transcripts even if others are not final.")
+    )
+    #: Empty for an export started from the command line.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    #: The manifest's package id (maGoi): a UUID derived from the content.
+    package_id = models.UUIDField(null=True, blank=True, editable=False)
+    file = models.FileField(upload_to=package_upload_path, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    final_count = models.PositiveIntegerField(default=0)
+    withdrawn_count = models.PositiveIntegerField(default=0)
+    #: Students of the scope left out because their transcript is not final (with only_final).
+    left_out_count = models.PositiveIntegerField(default=0)
+    #: Sent as Idempotency-Key on every upload request of this package.
+    upload_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    upload_status = models.CharField(
+        max_length=10, choices=UploadStatus.choices, default=UploadStatus.NONE, blank=True
+    )
+    upload_task_id = models.CharField(max_length=64, blank=True)
+    upload_message = models.TextField(blank=True)
+    receipt_id = models.CharField(max_length=200, blank=True)
+    receipt = models.JSONField(default=dict, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transcript package")
+        verbose_name_plural = _("transcript packages")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"package {self.pk} {self.kind} {self.year} ({self.status})"
+
+    @property
+    def is_uploading(self) -> bool:
+        return self.upload_status in (UploadStatus.QUEUED, UploadStatus.UPLOADING)
+
+    @property
+    def download_name(self) -> str:
+        return f"hocba-{self.school.code}-{self.year.name}-{self.kind}-{self.pk}.zip"
+
+
+class EntryStatus(models.TextChoices):
+    FINAL = "final", _("Final")
+    WITHDRAWN = "withdrawn", _("Withdrawn (superseded)")
+
+
+class PackageEntry(models.Model):
+    """A transcript version in a package: its files (final) or its withdrawal (superseded)."""
+
+    package = models.ForeignKey(TranscriptPackage, on_delete=models.CASCADE, related_name="entries")
+    version = models.ForeignKey(TranscriptVersion, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=EntryStatus.choices)
+
+    class Meta:
+        verbose_name = _("package entry")
+        verbose_name_plural = _("package entries")
+        constraints = [
+            models.UniqueConstraint(fields=["package", "version"], name="package_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package_id}: {self.version} {self.status}"
+
+
+class UploadAttempt(models.Model):
+    """One attempt at sending a package to the provincial endpoint, with what happened."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Refused by the server")
+        ERROR = "error", _("Network or server error (retried)")
+
+    package = models.ForeignKey(
+        TranscriptPackage, on_delete=models.CASCADE, related_name="upload_attempts"
+    )
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    #: Where this attempt started in the file (the server's offset) and how much it sent.
+    offset = models.PositiveBigIntegerField(default=0)
+    bytes_sent = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("upload attempt")
+        verbose_name_plural = _("upload attempts")
+        ordering = ["package", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} #{self.number} {self.outcome}"
+
+
+class ProvincialEndpoint(models.Model):
+    """Where a school uploads its packages, when it differs from the deployment's settings
+    (PROVINCE_UPLOAD_URL / PROVINCE_UPLOAD_TOKEN). The token is stored encrypted."""
+
+    school = models.OneToOneField(
+        "schools.School", on_delete=models.CASCADE, related_name="provincial_endpoint"
+    )
+    url = models.URLField(_("upload address"), max_length=500)
+    token_encrypted = models.BinaryField(blank=True, default=b"", editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("provincial endpoint")
+        verbose_name_plural = _("provincial endpoints")
+
+    def __str__(self) -> str:
+        return f"{self.school} → {self.url}"

@@ -1,14 +1,29 @@
 """Background tasks (Django's Tasks API through the django-tasks backport). Tasks take primary
-keys and are enqueued after commit; the work itself lives in :mod:`transcripts.jobs`."""
+keys and are enqueued after commit; the work itself lives in :mod:`transcripts.jobs` and
+:mod:`transcripts.packages`."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
 from transcripts import jobs
+from transcripts.packages import exports, uploads
 
 
 @task()
 def run_transcript_job(job_id: int) -> dict[str, int | str]:
     """Run a confirm / sign / seal batch (see :func:`transcripts.jobs.run_job`)."""
     return jobs.run_job(job_id)
+
+
+@task()
+def run_package_export(package_id: int) -> dict[str, int | str]:
+    """Build a transcript package (see :func:`transcripts.packages.exports.run_export`)."""
+    return exports.run_export(package_id)
+
+
+@task()
+def run_package_upload(package_id: int) -> dict[str, int | str]:
+    """Send a package to the provincial endpoint (see
+    :func:`transcripts.packages.uploads.run_upload`)."""
+    return uploads.run_upload(package_id)

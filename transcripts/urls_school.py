@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from transcripts.views import detail, homeroom, jobs, review
+from transcripts.views import detail, homeroom, jobs, packages, review
 
 app_name = "hocba"
 
@@ -19,4 +19,12 @@ urlpatterns = [
     path("jobs/<int:pk>/", jobs.job, name="job"),
     path("jobs/<int:pk>/progress/", jobs.job_progress, name="job_progress"),
     path("jobs/<int:pk>/retry/", jobs.job_retry, name="job_retry"),
+    path("packages/", packages.packages, name="packages"),
+    path("packages/start/", packages.package_start, name="package_start"),
+    path("packages/settings/", packages.province_settings, name="province_settings"),
+    path("packages/<int:pk>/", packages.package, name="package"),
+    path("packages/<int:pk>/progress/", packages.package_progress, name="package_progress"),
+    path("packages/<int:pk>/retry/", packages.package_retry, name="package_retry"),
+    path("packages/<int:pk>/download/", packages.package_download, name="package_download"),
+    path("packages/<int:pk>/upload/", packages.package_upload, name="package_upload"),
 ]

@@ -26,7 +26,9 @@ import hashlib
 import io
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -204,39 +206,44 @@ def _anchors() -> list[x509.Certificate]:
         return []
 
 
-def verify_pdf(data: bytes) -> Verdict:
+class InvalidDocument(Exception):
+    """A signed file that does not verify; ``reason`` is short and translated."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def pdf_signatures(data: bytes, anchors: Sequence[x509.Certificate]) -> list[SignerInfo]:
+    """Every signature of the PDF, each intact, valid and trusted (a path to one of
+    ``anchors``, checked offline); raises :class:`InvalidDocument` otherwise."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    if len(data) > MAX_UPLOAD_BYTES:
-        return _invalid("pdf", _("The file is larger than 10 MB."))
-    anchors = _anchors()
-    if not anchors:
-        return _invalid("pdf", _("No trusted certification authority is configured."))
     roots = [
         asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in anchors
     ]
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
-    except Exception:  # pyHanko raises many kinds of errors on malformed input
-        return _invalid("pdf", _("The file is not a readable PDF."))
+    except Exception as exc:  # pyHanko raises many kinds of errors on malformed input
+        raise InvalidDocument(_("The file is not a readable PDF.")) from exc
     if not embedded:
-        return _invalid("pdf", _("The PDF has no digital signature."))
+        raise InvalidDocument(_("The PDF has no digital signature."))
     signers = []
     for signature in embedded:
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
             status = validate_pdf_signature(signature, context)
-        except Exception:
-            return _invalid("pdf", _("A signature cannot be checked."))
+        except Exception as exc:
+            raise InvalidDocument(_("A signature cannot be checked.")) from exc
         if not (status.intact and status.valid):
-            return _invalid("pdf", _("The document was changed after it was signed."))
+            raise InvalidDocument(_("The document was changed after it was signed."))
         if not status.trusted:
-            return _invalid("pdf", _("A signature is not from a trusted certification authority."))
+            raise InvalidDocument(_("A signature is not from a trusted certification authority."))
         if not status.bottom_line:
-            return _invalid("pdf", _("The document was changed after it was signed."))
+            raise InvalidDocument(_("The document was changed after it was signed."))
         signed_at = status.signer_reported_dt
         if status.timestamp_validity is not None:
             signed_at = status.timestamp_validity.timestamp
@@ -248,6 +255,19 @@ def verify_pdf(data: bytes) -> Verdict:
                 _asn1_key(status.signing_cert.subject),
             )
         )
+    return signers
+
+
+def verify_pdf(data: bytes) -> Verdict:
+    if len(data) > MAX_UPLOAD_BYTES:
+        return _invalid("pdf", _("The file is larger than 10 MB."))
+    anchors = _anchors()
+    if not anchors:
+        return _invalid("pdf", _("No trusted certification authority is configured."))
+    try:
+        signers = pdf_signatures(data, anchors)
+    except InvalidDocument as exc:
+        return _invalid("pdf", exc.reason)
     digest = hashlib.sha256(data).hexdigest()
     version = _versions().filter(pdf_sha256=digest).first()
     if version is None:
@@ -330,14 +350,16 @@ def _signing_time(signature: etree._Element) -> datetime.datetime | None:
         return None
 
 
-def _verify_one_xml_signature(root: etree._Element, index: int) -> tuple[bytes, etree._Element]:
+def _verify_one_xml_signature(
+    root: etree._Element, index: int, anchor_paths: Sequence[str | Path]
+) -> tuple[bytes, etree._Element]:
     """Verify the ``index``-th ds:Signature (with only it left in a copy of the document) against
     each trust anchor file; return the signing key (PEM) and the signed element."""
     from signxml import InvalidInput, InvalidSignature
     from signxml.xades import XAdESVerifier
 
     last_error: Exception | None = None
-    for path in settings.SIGNING_TRUST_ANCHORS:
+    for path in anchor_paths:
         copy = etree.fromstring(etree.tostring(root), parser=_parser())
         for position, signature in enumerate(copy.findall(f".//{{{DS_NS}}}Signature")):
             if position != index:
@@ -368,37 +390,34 @@ def _same_content(signed: etree._Element, version: TranscriptVersion) -> bool:
     return False
 
 
-def verify_xml(data: bytes) -> Verdict:
+def xml_signatures(
+    root: etree._Element, anchor_paths: Sequence[str | Path]
+) -> tuple[list[SignerInfo], etree._Element]:
+    """Every ds:Signature of the document, each valid and trusted (against the PEM files
+    ``anchor_paths``) and all over the same ``hocBa`` data element, which is returned with the
+    signers; raises :class:`InvalidDocument` otherwise."""
     from signxml import InvalidCertificate
 
-    if len(data) > MAX_UPLOAD_BYTES:
-        return _invalid("xml", _("The file is larger than 10 MB."))
-    if not _anchors():
-        return _invalid("xml", _("No trusted certification authority is configured."))
-    try:
-        root = etree.fromstring(data, parser=_parser())
-    except (etree.XMLSyntaxError, ValueError):
-        return _invalid("xml", _("The file is not readable XML."))
-    if root.getroottree().docinfo.doctype:
-        return _invalid("xml", _("The file is not readable XML."))
     signatures = root.findall(f".//{{{DS_NS}}}Signature")
     if not signatures:
-        return _invalid("xml", _("The XML has no digital signature."))
+        raise InvalidDocument(_("The XML has no digital signature."))
     signers: list[SignerInfo] = []
     signed_data: etree._Element | None = None
     for index, signature in enumerate(signatures):
         try:
-            key_pem, signed = _verify_one_xml_signature(root, index)
-        except InvalidCertificate:
-            return _invalid("xml", _("A signature is not from a trusted certification authority."))
-        except Exception:  # signxml raises several kinds of errors on bad input
-            return _invalid("xml", _("The document was changed after it was signed."))
+            key_pem, signed = _verify_one_xml_signature(root, index, anchor_paths)
+        except InvalidCertificate as exc:
+            raise InvalidDocument(
+                _("A signature is not from a trusted certification authority.")
+            ) from exc
+        except Exception as exc:  # signxml raises several kinds of errors on bad input
+            raise InvalidDocument(_("The document was changed after it was signed.")) from exc
         if _local(signed) != "hocBa":
-            return _invalid("xml", _("The signed part is not a transcript."))
+            raise InvalidDocument(_("The signed part is not a transcript."))
         if signed_data is not None and etree.tostring(signed, method="c14n") != etree.tostring(
             signed_data, method="c14n"
         ):
-            return _invalid("xml", _("The signatures do not cover the same data."))
+            raise InvalidDocument(_("The signatures do not cover the same data."))
         signed_data = signed
         cert = _signature_cert(signature, key_pem)
         common_name, organisation = _cert_names(cert) if cert else ("", "")
@@ -411,6 +430,31 @@ def verify_xml(data: bytes) -> Verdict:
             )
         )
     assert signed_data is not None
+    return signers, signed_data
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    """Parse an uploaded XML file safely (no entities, no network, no DTD); raises
+    :class:`InvalidDocument`."""
+    try:
+        root = etree.fromstring(data, parser=_parser())
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise InvalidDocument(_("The file is not readable XML.")) from exc
+    if root.getroottree().docinfo.doctype:
+        raise InvalidDocument(_("The file is not readable XML."))
+    return root
+
+
+def verify_xml(data: bytes) -> Verdict:
+    if len(data) > MAX_UPLOAD_BYTES:
+        return _invalid("xml", _("The file is larger than 10 MB."))
+    if not _anchors():
+        return _invalid("xml", _("No trusted certification authority is configured."))
+    try:
+        root = parse_xml(data)
+        signers, signed_data = xml_signatures(root, settings.SIGNING_TRUST_ANCHORS)
+    except InvalidDocument as exc:
+        return _invalid("xml", exc.reason)
     digest = hashlib.sha256(data).hexdigest()
     version = _versions().filter(xml_sha256=digest).first()
     if version is None:

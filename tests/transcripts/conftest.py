@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from django.core.management import call_command
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -365,3 +366,94 @@ def assert_xml_signatures(xml: bytes, count: int, ca_pem: Path, tmp_path: Path) 
         run = xmlsec_verify(xml, index, ca_pem, tmp_path)
         assert run.returncode == 0, run.stderr
         assert "SignedInfo References (ok/all): 3/3" in run.stderr
+
+
+# --- Background jobs on a real task backend ---------------------------------------------------
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(params=["db", "rq"])
+def backend(request, settings, monkeypatch):
+    """The task backend under test, and a function that runs its worker until the queue is
+    empty."""
+    if request.param == "db":
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+        }
+
+        # The worker runs inside the test's transaction: its periodic close_old_connections()
+        # would close that connection (it closes one not in autocommit mode) on PostgreSQL.
+        monkeypatch.setattr(
+            "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+        )
+
+        def work() -> None:
+            call_command("db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0)
+
+    else:
+        import django_rq
+        import redis
+        from rq.worker import SimpleWorker
+
+        settings.RQ_QUEUES = {"default": {"URL": REDIS_TEST_URL, "DEFAULT_TIMEOUT": 600}}
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}
+        }
+        try:
+            redis.Redis.from_url(REDIS_TEST_URL).ping()
+        except redis.exceptions.ConnectionError:
+            pytest.fail(
+                "Redis is not running on 127.0.0.1:6379: apt-get install redis-server "
+                "&& service redis-server start"
+            )
+        django_rq.get_queue("default").empty()
+
+        def work() -> None:
+            from django_tasks_rq.backend import Job
+
+            queue = django_rq.get_queue("default", job_class=Job)
+            SimpleWorker([queue], connection=queue.connection, job_class=Job).work(burst=True)
+
+    return work
+
+
+# --- Final transcripts and packages ---------------------------------------------------------
+
+
+def finalise(transcript, homeroom, principal, role_signers) -> None:
+    """Confirm, sign (homeroom teacher, principal) and seal a complete transcript."""
+    from transcripts.workflow import confirm_ready
+
+    confirm_ready(actor=homeroom, transcript=transcript)
+    sign_all(transcript, homeroom, principal, role_signers)
+
+
+@pytest.fixture
+def final_class(signing_setup, credentials, class_a, homeroom, principal, role_signers):
+    """Every student of class 6A1 with a complete year and a final (sealed) transcript."""
+    transcripts = []
+    for enrollment in class_a.enrollments.order_by("roll_number"):
+        complete_year(class_a, enrollment.student)
+        transcript = transcript_for(student=enrollment.student, class_group=class_a)
+        finalise(transcript, homeroom, principal, role_signers)
+        transcripts.append(transcript)
+    return transcripts
+
+
+def export_now(actor, school, *, kind="full", **options):
+    """Start an export and run the worker's side in this process; the package, refreshed."""
+    from transcripts.packages.exports import run_export, start_export
+
+    package = start_export(
+        actor=actor,
+        school=school,
+        year=school.current_year(),
+        kind=kind,
+        secret=P12_PASSWORD,
+        enqueue=False,
+        **options,
+    )
+    run_export(package.pk)
+    package.refresh_from_db()
+    return package

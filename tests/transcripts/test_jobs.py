@@ -11,7 +11,6 @@ import datetime
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,53 +37,6 @@ from transcripts.models import (
 )
 
 pytestmark = pytest.mark.usefixtures("english")
-
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture(params=["db", "rq"])
-def backend(request, settings, monkeypatch):
-    """The task backend under test, and a function that runs its worker until the queue is
-    empty."""
-    if request.param == "db":
-        settings.TASKS = {
-            "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-        }
-
-        # The worker runs inside the test's transaction: its periodic close_old_connections()
-        # would close that connection (it closes one not in autocommit mode) on PostgreSQL.
-        monkeypatch.setattr(
-            "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-        )
-
-        def work() -> None:
-            call_command("db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0)
-
-    else:
-        import django_rq
-        import redis
-        from rq.worker import SimpleWorker
-
-        settings.RQ_QUEUES = {"default": {"URL": REDIS_TEST_URL, "DEFAULT_TIMEOUT": 600}}
-        settings.TASKS = {
-            "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}
-        }
-        try:
-            redis.Redis.from_url(REDIS_TEST_URL).ping()
-        except redis.exceptions.ConnectionError:
-            pytest.fail(
-                "Redis is not running on 127.0.0.1:6379: apt-get install redis-server "
-                "&& service redis-server start"
-            )
-        django_rq.get_queue("default").empty()
-
-        def work() -> None:
-            from django_tasks_rq.backend import Job
-
-            queue = django_rq.get_queue("default", job_class=Job)
-            SimpleWorker([queue], connection=queue.connection, job_class=Job).work(burst=True)
-
-    return work
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""The public verification page (no login): by the code on the transcript (the QR target) or by
-uploading the signed PDF or XML. Rate-limited per client address; every lookup is logged."""
+"""The public verification page (no login): by the code on the transcript (the QR target), by
+uploading the signed PDF or XML, or by uploading a whole package (ZIP) for the offline checks of
+``verify_package``. Rate-limited per client address; every lookup is logged."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from transcripts.models import VerificationLookup
+from transcripts.packages.verify import verify_package
 from transcripts.verification import (
     INVALID,
     MAX_UPLOAD_BYTES,
@@ -96,12 +99,38 @@ def verify_home(request: HttpRequest) -> HttpResponse:
             {"error": _("Choose a PDF or XML file to check.")},
             status=400,
         )
+    head = upload.read(4)
+    upload.seek(0)
+    if head == b"PK\x03\x04":
+        return _package(request, upload)
     if upload.size > MAX_UPLOAD_BYTES:
         verdict = Verdict(
             outcome=INVALID, method="file", reason=_("The file is larger than 10 MB.")
         )
         return _result(request, verdict)
     return _result(request, verify_file(upload.read()))
+
+
+def _package(request: HttpRequest, upload) -> HttpResponse:
+    """A transcript package (ZIP): the offline checks of ``verify_package``, against the
+    configured trust anchors. The report names members (student codes), never a student."""
+    limit = settings.VERIFY_PACKAGE_MAX_BYTES
+    if upload.size > limit:
+        return render(
+            request,
+            "transcripts/verify.html",
+            {
+                "error": _(
+                    "The package is larger than %(size)s: check it with `manage.py "
+                    "verify_package` or the standard tools (docs/package-format.md)."
+                )
+                % {"size": filesizeformat(limit)}
+            },
+            status=413,
+        )
+    report = verify_package(upload.file)
+    _log(request, method="package", outcome="genuine" if report.ok else INVALID)
+    return render(request, "transcripts/verify.html", {"report": report})
 
 
 @login_not_required

@@ -10,7 +10,6 @@ SIGNING_SECRET, never from the command line (it would show in the process list a
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,14 +18,17 @@ from django.utils.translation import gettext as _
 
 from accounts.access import SIGNING_ROLES
 from accounts.models import Membership, Role, User
-from schools.models import ClassGroup, School, SchoolYear
+from schools.models import ClassGroup, School
 from transcripts.jobs import JobRefused, credential_for
+from transcripts.management.commands._options import (
+    SECRET_VARIABLE,
+    school_and_year,
+    secret_from_environment,
+)
 from transcripts.models import SignerRole, Transcript
 from transcripts.pipeline import BatchResult, confirm_batch, sign_batch, signer_for
 from transcripts.signing.signers import SigningError
 from transcripts.workflow import TRANSITIONS, transcript_for
-
-SECRET_VARIABLE = "SIGNING_SECRET"  # noqa: S105 - the name of the variable, not a secret
 
 
 class Command(BaseCommand):
@@ -50,10 +52,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        school = School.objects.filter(code=options["school"]).first()
-        if school is None:
-            raise CommandError(_("No school with code %(code)s.") % {"code": options["school"]})
-        year = self._year(school, options["year"])
+        school, year = school_and_year(options["school"], options["year"])
         user = User.objects.filter(username=options["username"], is_active=True).first()
         if user is None:
             raise CommandError(
@@ -72,19 +71,6 @@ class Command(BaseCommand):
         else:
             result = self._sign(user, school, classes, seal=options["seal"])
         self._report(result)
-
-    def _year(self, school: School, text: str) -> SchoolYear:
-        start = text.split("-")[0]
-        year = (
-            SchoolYear.objects.filter(school=school, start_year=int(start)).first()
-            if start.isdigit()
-            else None
-        )
-        if year is None or year.name != text:
-            raise CommandError(
-                _("No school year %(year)s in %(school)s.") % {"year": text, "school": school}
-            )
-        return year
 
     def _confirm(self, user: User, classes: QuerySet[ClassGroup]) -> BatchResult:
         own = list(classes.filter(homeroom_teacher=user))
@@ -132,15 +118,7 @@ class Command(BaseCommand):
             credential = credential_for(school=school, user=user, step=role)
         except JobRefused as exc:
             raise CommandError(exc.message) from exc
-        secret = os.environ.get(SECRET_VARIABLE)
-        if not secret:
-            raise CommandError(
-                _(
-                    "Set the environment variable %(name)s to the certificate's password, PIN or "
-                    "access token."
-                )
-                % {"name": SECRET_VARIABLE}
-            )
+        secret = secret_from_environment()
         try:
             signer = signer_for(credential=credential, secret=secret)
         except SigningError as exc:

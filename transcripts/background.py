@@ -1,0 +1,95 @@
+"""What every background job of the transcripts shares: handing secrets to the worker sealed,
+picking a queued job up exactly once (wiping its secrets), and finishing it.
+
+A job row (:class:`transcripts.models.BackgroundJob`) is created with its secrets sealed
+(AES-GCM under a key derived from SECRET_KEY) and enqueued after commit. :func:`pick_up` claims
+it under a row lock: a second delivery finds it no longer queued and does nothing; a job that
+waited longer than SIGNING_HANDOFF_SECONDS with secrets fails without using them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from transcripts.models import BackgroundJob, JobStatus
+from transcripts.signing.signers import decrypt_at_rest, encrypt_at_rest
+
+Job = TypeVar("Job", bound=BackgroundJob)
+logger = logging.getLogger(__name__)
+
+
+def seal_secrets(secrets: dict[str, str]) -> bytes:
+    """The secrets as stored on the job row for the worker (empty when there are none)."""
+    return encrypt_at_rest(json.dumps(secrets).encode()) if secrets else b""
+
+
+def pick_up(jobs: QuerySet[Job], pk: int) -> tuple[Job, dict[str, str]] | None:
+    """Claim the queued job ``pk`` of ``jobs`` exactly once and take its secrets (wiping them);
+    None when it is not waiting (already run, or a duplicate delivery)."""
+    with transaction.atomic():
+        job = jobs.select_for_update(of=("self",)).filter(pk=pk).first()
+        if job is None or job.status != JobStatus.QUEUED:
+            return None
+        sealed = bytes(job.sealed_secrets)
+        job.sealed_secrets = b""
+        job.started_at = timezone.now()
+        handoff = timedelta(seconds=settings.SIGNING_HANDOFF_SECONDS)
+        if sealed and job.started_at - job.created_at > handoff:
+            job.status = JobStatus.FAILED
+            job.finished_at = job.started_at
+            job.message = _(
+                "No worker picked the job up in time, and the certificate password it was given "
+                "has expired; start the job again."
+            )
+            job.save()
+            return None
+        job.status = JobStatus.RUNNING
+        job.save()
+    secrets = json.loads(decrypt_at_rest(sealed)) if sealed else {}
+    return job, secrets
+
+
+def finish(job: BackgroundJob, *, message: str = "", failed: bool = False, **fields) -> None:
+    """Record the end of a job (and any result ``fields``)."""
+    type(job).objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED if failed else JobStatus.FINISHED,
+        finished_at=timezone.now(),
+        message=message,
+        **fields,
+    )
+
+
+def enqueue(
+    task,
+    model: type[models.Model],
+    pk: int,
+    *,
+    status_field: str = "status",
+    task_field: str = "task_id",
+    message_field: str = "message",
+    queued: str = JobStatus.QUEUED,
+    failed: str = JobStatus.FAILED,
+) -> None:
+    """Hand job ``pk`` to the task backend (called after commit). When the broker is down the
+    job says so and fails, instead of waiting for ever."""
+    try:
+        result = task.enqueue(pk)
+    except Exception as exc:
+        logger.exception("could not enqueue %s %s", model.__name__, pk)
+        fields = {status_field: failed, message_field: _(
+            "The job could not be queued (%(error)s); start it again."
+        ) % {"error": type(exc).__name__}}  # fmt: skip
+        if status_field == "status":
+            fields.update(sealed_secrets=b"", finished_at=timezone.now())
+        model.objects.filter(pk=pk, **{status_field: queued}).update(**fields)
+        return
+    model.objects.filter(pk=pk).update(**{task_field: str(result.id)})

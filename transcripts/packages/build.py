@@ -1,0 +1,217 @@
+"""Write a package ZIP from stored, signed transcript versions.
+
+Nothing is rendered or signed again: each final version's stored XML and PDF are copied into
+the ZIP as they are, after checking them against what was recorded when they were signed
+(the SHA-256 of each file, the XML's identity and schema, the number of signatures). Only the
+manifest is signed, with the school's seal. Files are read one at a time, so memory does not
+grow with the school's size. A transcript that fails a check is reported with the reason and
+the build goes on to report every other one; the caller discards a ZIP with failures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import zipfile
+from collections.abc import Callable, Sequence
+from typing import BinaryIO
+
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from schools.models import School, SchoolYear
+from transcripts.models import TranscriptVersion
+from transcripts.packages import format as fmt
+from transcripts.signing.formats import DS_NS, sign_cms_detached
+from transcripts.signing.signers import Signer
+from transcripts.xml import InvalidTranscriptXML, data_element, validate_xml
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    version_id: int
+    transcript_id: int
+    student: str
+    class_name: str
+    message: str
+
+    def as_json(self) -> dict[str, str | int]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class BuildResult:
+    manifest: fmt.Manifest | None
+    failures: list[Failure]
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest is not None and not self.failures
+
+
+class _Refused(Exception):
+    pass
+
+
+def _read(field, what: str) -> bytes:
+    if not field:
+        raise _Refused(_("The signed %(file)s is missing.") % {"file": what})
+    try:
+        with field.open("rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise _Refused(
+            _("The signed %(file)s cannot be read (%(error)s).")
+            % {"file": what, "error": exc.strerror or type(exc).__name__}
+        ) from exc
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_digest(data: bytes, recorded: str, what: str) -> str:
+    digest = _sha256(data)
+    if digest != recorded:
+        raise _Refused(
+            _(
+                "The stored %(file)s is not the one recorded when it was signed "
+                "(its SHA-256 differs)."
+            )
+            % {"file": what}
+        )
+    return digest
+
+
+def _check_xml(data: bytes, version: TranscriptVersion, school: School, year: SchoolYear) -> None:
+    try:
+        validate_xml(data)
+    except InvalidTranscriptXML as exc:
+        raise _Refused(_("The XML is not valid: %(error)s") % {"error": exc.errors[0]}) from exc
+    document = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    hocba = data_element(document)
+    ns = {"h": hocba.nsmap[None]}
+    found = (
+        hocba.get("maHocBa"),
+        hocba.get("phienBan"),
+        hocba.findtext("h:hocSinh/h:maHocSinh", namespaces=ns),
+        hocba.findtext("h:truong/h:maTruong", namespaces=ns),
+        hocba.findtext("h:namHoc", namespaces=ns),
+    )
+    transcript = version.transcript
+    expected = (
+        str(transcript.public_id),
+        str(version.number),
+        transcript.student.student_code,
+        school.code,
+        year.name,
+    )
+    if found != expected:
+        raise _Refused(_("The XML belongs to another transcript or version."))
+    signatures = len(document.findall(f"{{{DS_NS}}}Signature"))
+    if signatures != version.signature_count:
+        raise _Refused(
+            _("The XML carries %(found)s signatures; %(recorded)s were recorded.")
+            % {"found": signatures, "recorded": version.signature_count}
+        )
+
+
+def _entry(version: TranscriptVersion) -> fmt.TranscriptEntry:
+    transcript = version.transcript
+    return fmt.TranscriptEntry(
+        transcript_id=str(transcript.public_id),
+        student_code=transcript.student.student_code,
+        version=version.number,
+        verification_code=version.verification_code,
+        class_name=transcript.class_group.name,
+        signatures=version.signature_count,
+    )
+
+
+def _withdrawal(version: TranscriptVersion) -> fmt.Withdrawal:
+    transcript = version.transcript
+    return fmt.Withdrawal(
+        transcript_id=str(transcript.public_id),
+        student_code=transcript.student.student_code,
+        version=version.number,
+        verification_code=version.verification_code,
+        withdrawn_at=version.superseded_at,
+        reason=version.superseded_reason or _("superseded"),
+    )
+
+
+def write_package(
+    out: BinaryIO,
+    *,
+    school: School,
+    year: SchoolYear,
+    kind: str,
+    scope: fmt.Scope,
+    finals: Sequence[TranscriptVersion],
+    withdrawals: Sequence[TranscriptVersion],
+    seal: Signer,
+    created_at: datetime.datetime,
+    progress: Callable[[int], None] = lambda done: None,
+) -> BuildResult:
+    """Write the package to ``out`` (a seekable binary file). ``finals`` need their
+    transcript, student and class loaded and ``signature_count`` annotated (see
+    :func:`transcripts.packages.scope.current_finals`). ``progress`` is called with the number
+    of transcripts handled so far."""
+    files: list[fmt.FileEntry] = []
+    failures: list[Failure] = []
+    entries: list[fmt.TranscriptEntry] = []
+    with zipfile.ZipFile(out, "w", compresslevel=fmt.ZIP_COMPRESSLEVEL) as archive:
+
+        def add(path: str, data: bytes, *, compress: bool) -> None:
+            archive.writestr(fmt.zip_info(path, compress=compress), data)
+            files.append(fmt.FileEntry(path, len(data), _sha256(data)))
+
+        for name in fmt.SCHEMA_FILES:
+            add(f"schema/{name}", (fmt.SCHEMA_DIR / name).read_bytes(), compress=True)
+        for done, version in enumerate(finals, 1):
+            entry = _entry(version)
+            xml_path, pdf_path = entry.paths
+            try:
+                xml = _read(version.xml_file, "XML")
+                _check_digest(xml, version.xml_sha256, "XML")
+                _check_xml(xml, version, school, year)
+                pdf = _read(version.pdf_file, "PDF")
+                _check_digest(pdf, version.pdf_sha256, "PDF")
+            except _Refused as exc:
+                failures.append(_failure(version, str(exc)))
+            else:
+                add(xml_path, xml, compress=True)
+                add(pdf_path, pdf, compress=False)  # PDF streams are compressed already
+                entries.append(entry)
+            progress(done)
+        if failures:
+            return BuildResult(None, failures)
+        manifest = fmt.Manifest(
+            kind=kind,
+            school_code=school.code,
+            department_code=school.department_code,
+            school_name=school.name,
+            school_year=year.name,
+            scope=scope,
+            transcripts=tuple(entries),
+            withdrawals=tuple(_withdrawal(version) for version in withdrawals),
+            files=tuple(files),
+        ).with_identity(created_at=created_at)
+        manifest_bytes = fmt.manifest_xml(manifest)
+        archive.writestr(fmt.zip_info(fmt.MANIFEST, compress=True), manifest_bytes)
+        archive.writestr(
+            fmt.zip_info(fmt.SIGNATURE, compress=False), sign_cms_detached(manifest_bytes, seal)
+        )
+    return BuildResult(manifest, [])
+
+
+def _failure(version: TranscriptVersion, message: str) -> Failure:
+    transcript = version.transcript
+    return Failure(
+        version_id=version.pk,
+        transcript_id=transcript.pk,
+        student=transcript.student.full_name,
+        class_name=transcript.class_group.name,
+        message=message,
+    )

@@ -1,0 +1,331 @@
+"""Export jobs: build a package of the school's signed transcripts in the background.
+
+:func:`start_export` checks what can be checked at once — the actor may export, every
+transcript of the scope is final (or the school chose to send only the final ones), there is
+something to send, and the seal's password opens a certificate that may seal for this school —
+records a :class:`~transcripts.models.TranscriptPackage` and enqueues
+:func:`transcripts.tasks.run_package_export` after commit. :func:`run_export` is the worker's
+side: it works the scope out again, writes the ZIP to a temporary file while checking each
+stored transcript, seals the manifest and stores the package. A failed export lists every
+transcript that failed and why; :func:`retry_export` runs the same row again (same history
+row, same package id for the same versions), and re-running never renders or signs a
+transcript again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import tempfile
+from contextlib import ExitStack
+from functools import partial
+
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.access import EXPORT_ROLES, school_roles
+from accounts.models import User
+from schools.models import School, SchoolYear, Student
+from transcripts import background, jobs
+from transcripts.models import (
+    EntryStatus,
+    JobStatus,
+    JobStep,
+    PackageEntry,
+    PackageKind,
+    TranscriptPackage,
+)
+from transcripts.packages import format as fmt
+from transcripts.packages.build import write_package
+from transcripts.packages.scope import NotFinal, PackageScope, package_scope
+
+logger = logging.getLogger(__name__)
+
+#: A running export that has not reported progress for this long is considered dead (its
+#: worker stopped); it can be started again.
+STALE_AFTER = datetime.timedelta(minutes=5)
+_PROGRESS_EVERY = 25  # transcripts between progress writes
+
+
+class ExportRefused(Exception):
+    """An export that cannot start; ``message`` is translated, ``not_final`` lists the students
+    of the scope whose transcript is not final."""
+
+    def __init__(self, message: str, not_final: list[NotFinal] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.not_final = not_final or []
+
+
+def is_stale(package: TranscriptPackage) -> bool:
+    last = package.heartbeat_at or package.started_at
+    return (
+        package.status == JobStatus.RUNNING
+        and last is not None
+        and timezone.now() - last > STALE_AFTER
+    )
+
+
+def check_scope(
+    *, school: School, year: SchoolYear, kind: str, student: Student | None, only_final: bool
+) -> PackageScope:
+    """The scope of the export, or ExportRefused (not final, or nothing to send)."""
+    scope = package_scope(school=school, year=year, kind=kind, student=student)
+    if scope.not_final and not only_final:
+        raise ExportRefused(
+            ngettext(
+                "%(n)s student's transcript is not final yet. Finish it, or export only the "
+                "final transcripts.",
+                "%(n)s students' transcripts are not final yet. Finish them, or export only the "
+                "final transcripts.",
+                len(scope.not_final),
+            )
+            % {"n": len(scope.not_final)},
+            scope.not_final,
+        )
+    if scope.is_empty:
+        if kind == PackageKind.INCREMENTAL:
+            message = _("Nothing to send: every final transcript is already in an accepted upload.")
+        else:
+            message = _("Nothing to send: no transcript of this scope is final.")
+        raise ExportRefused(message, scope.not_final)
+    return scope
+
+
+def _check_seal(*, actor: User | None, school: School, secret: str) -> None:
+    with ExitStack() as stack:
+        try:
+            jobs.open_signers(
+                school=school,
+                user=actor,
+                steps=[JobStep.SEAL],
+                secrets={JobStep.SEAL: secret},
+                stack=stack,
+            )
+        except jobs.JobRefused as exc:
+            raise ExportRefused(exc.message) from exc
+
+
+def _check_actor(actor: User | None, school: School) -> None:
+    """None is the command line (an operator); a person must hold an export role there."""
+    if actor is not None and not school_roles(actor).get(school.pk, frozenset()) & EXPORT_ROLES:
+        raise PermissionDenied
+
+
+def start_export(
+    *,
+    actor: User | None,
+    school: School,
+    year: SchoolYear,
+    kind: str,
+    secret: str,
+    student: Student | None = None,
+    only_final: bool = False,
+    enqueue: bool = True,
+) -> TranscriptPackage:
+    """Check and record an export, and (with ``enqueue``) hand it to a worker after commit."""
+    _check_actor(actor, school)
+    kind = PackageKind(kind)
+    if kind == PackageKind.SINGLE and student is None:
+        raise ExportRefused(_("Choose the student."))
+    if student is not None and student.school_id != school.pk:
+        raise ExportRefused(_("That student is not of this school."))
+    scope = check_scope(school=school, year=year, kind=kind, student=student, only_final=only_final)
+    _check_seal(actor=actor, school=school, secret=secret)
+    with transaction.atomic():
+        package = TranscriptPackage.objects.create(
+            school=school,
+            year=year,
+            kind=kind,
+            student=student if kind == PackageKind.SINGLE else None,
+            only_final=only_final,
+            created_by=actor,
+            total=len(scope.finals),
+            sealed_secrets=background.seal_secrets({JobStep.SEAL: secret}),
+        )
+        if enqueue:
+            transaction.on_commit(partial(enqueue_export, package.pk))
+    return package
+
+
+def retry_export(
+    *, actor: User | None, package: TranscriptPackage, secret: str, enqueue: bool = True
+) -> TranscriptPackage:
+    """Run a failed (or dead) export again, on the same row."""
+    _check_actor(actor, package.school)
+    if not (package.status == JobStatus.FAILED or is_stale(package)):
+        raise ExportRefused(_("Only a failed or stopped export can be started again."))
+    _check_seal(actor=actor, school=package.school, secret=secret)
+    with transaction.atomic():
+        updated = TranscriptPackage.objects.filter(pk=package.pk, status=package.status).update(
+            status=JobStatus.QUEUED,
+            created_at=timezone.now(),  # the hand-off window starts now
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=None,
+            processed=0,
+            failures=[],
+            message="",
+            sealed_secrets=background.seal_secrets({JobStep.SEAL: secret}),
+        )
+        if not updated:
+            raise ExportRefused(_("Only a failed or stopped export can be started again."))
+        if enqueue:
+            transaction.on_commit(partial(enqueue_export, package.pk))
+    package.refresh_from_db()
+    return package
+
+
+def enqueue_export(package_id: int) -> None:
+    from transcripts.tasks import run_package_export
+
+    background.enqueue(run_package_export, TranscriptPackage, package_id)
+
+
+# --- the worker's side ---------------------------------------------------------------------------
+
+
+class _Progress:
+    """Writes progress (and a heartbeat) every few transcripts and at the end."""
+
+    def __init__(self, package: TranscriptPackage, total: int) -> None:
+        self.package = package
+        self.total = total
+
+    def __call__(self, done: int) -> None:
+        if done == self.total or done % _PROGRESS_EVERY == 0:
+            TranscriptPackage.objects.filter(pk=self.package.pk).update(
+                processed=done, heartbeat_at=timezone.now()
+            )
+
+
+def run_export(package_id: int) -> dict[str, int | str]:
+    """Build the package (the task's body); returns a summary."""
+    picked = background.pick_up(
+        TranscriptPackage.objects.select_related("school", "year", "student"), package_id
+    )
+    if picked is None:
+        return {"package": package_id, "status": "not run"}
+    package, secrets = picked
+    TranscriptPackage.objects.filter(pk=package.pk).update(
+        attempts=package.attempts + 1, heartbeat_at=timezone.now()
+    )
+    try:
+        outcome = _build(package, secrets.get(JobStep.SEAL, ""))
+    except ExportRefused as exc:
+        background.finish(package, message=exc.message, failed=True)
+        outcome = "failed"
+    except Exception as exc:  # a broken storage or a bug: say so on the row, keep the trace
+        logger.exception("package export %s failed", package.pk)
+        background.finish(
+            package,
+            message=_("The export stopped: %(error)s") % {"error": str(exc) or type(exc).__name__},
+            failed=True,
+        )
+        outcome = "failed"
+    return {"package": package_id, "status": outcome}
+
+
+def _build(package: TranscriptPackage, secret: str) -> str:
+    school, year = package.school, package.year
+    scope = check_scope(
+        school=school,
+        year=year,
+        kind=package.kind,
+        student=package.student,
+        only_final=package.only_final,
+    )
+    TranscriptPackage.objects.filter(pk=package.pk).update(total=len(scope.finals))
+    with ExitStack() as stack:
+        try:
+            seal = jobs.open_signers(
+                school=school,
+                user=package.created_by,
+                steps=[JobStep.SEAL],
+                secrets={JobStep.SEAL: secret},
+                stack=stack,
+            )[JobStep.SEAL]
+        except jobs.JobRefused as exc:
+            raise ExportRefused(exc.message) from exc
+        del secret
+        out = stack.enter_context(tempfile.TemporaryFile(prefix="sodiem-package-"))
+        result = write_package(
+            out,
+            school=school,
+            year=year,
+            kind=package.kind,
+            scope=fmt.Scope(
+                students=scope.students,
+                left_out=len(scope.not_final),
+                only_final=package.only_final,
+            ),
+            finals=scope.finals,
+            withdrawals=scope.withdrawals,
+            seal=seal,
+            created_at=timezone.now(),
+            progress=_Progress(package, len(scope.finals)),
+        )
+        if not result.ok:
+            failures = [failure.as_json() for failure in result.failures]
+            background.finish(
+                package,
+                failed=True,
+                failures=failures,
+                message=ngettext(
+                    "%(n)s transcript could not be packaged; nothing was exported.",
+                    "%(n)s transcripts could not be packaged; nothing was exported.",
+                    len(failures),
+                )
+                % {"n": len(failures)},
+            )
+            return "failed"
+        _store(package, out, result.manifest, scope)
+    return "finished"
+
+
+def _digest(handle) -> tuple[int, str]:
+    handle.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := handle.read(1024 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    handle.seek(0)
+    return size, digest.hexdigest()
+
+
+def _store(package: TranscriptPackage, out, manifest: fmt.Manifest, scope: PackageScope) -> None:
+    """Save the ZIP in the storage and record its entries and identity, in one transaction."""
+    size, sha256 = _digest(out)
+    previous = package.file.name if package.file else ""
+    package.file.save(f"{package.pk}-{package.kind}-{package.year.name}.zip", File(out), save=False)
+    try:
+        with transaction.atomic():
+            PackageEntry.objects.filter(package=package).delete()
+            PackageEntry.objects.bulk_create(
+                [PackageEntry(package=package, version=v, status=EntryStatus.FINAL)
+                 for v in scope.finals]
+                + [PackageEntry(package=package, version=v, status=EntryStatus.WITHDRAWN)
+                   for v in scope.withdrawals]
+            )  # fmt: skip
+            background.finish(
+                package,
+                file=package.file.name,
+                size=size,
+                sha256=sha256,
+                package_id=manifest.package_id,
+                final_count=len(manifest.transcripts),
+                withdrawn_count=len(manifest.withdrawals),
+                left_out_count=manifest.scope.left_out,
+                processed=len(scope.finals),
+            )
+    except BaseException:
+        package.file.delete(save=False)
+        raise
+    if previous and previous != package.file.name:
+        package.file.storage.delete(previous)

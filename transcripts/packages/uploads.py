@@ -1,0 +1,211 @@
+"""Upload jobs: send a built package to the provincial endpoint in the background.
+
+:func:`start_upload` checks that the package is built and not already accepted or on its way,
+and that an endpoint is configured (the school's own, else the deployment's settings), then
+enqueues :func:`transcripts.tasks.run_package_upload`. :func:`run_upload` claims the upload once
+and runs :func:`transcripts.packages.client.upload`, recording every attempt as an
+:class:`~transcripts.models.UploadAttempt` and, in the end, the receipt or the reason.
+Uploading again after a failure resumes the same session on the server (same Idempotency-Key).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import EXPORT_ROLES, school_roles
+from accounts.models import User
+from schools.models import School
+from transcripts import background
+from transcripts.models import (
+    JobStatus,
+    ProvincialEndpoint,
+    TranscriptPackage,
+    UploadAttempt,
+    UploadStatus,
+)
+from transcripts.packages import client
+from transcripts.packages import format as fmt
+from transcripts.signing.signers import SigningError, decrypt_at_rest, encrypt_at_rest
+
+logger = logging.getLogger(__name__)
+
+
+class UploadRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def endpoint_for(school: School) -> client.Endpoint | None:
+    """The school's own endpoint if it set one, else the deployment's; None when neither."""
+    own = ProvincialEndpoint.objects.filter(school=school).first()
+    timeout = float(settings.PROVINCE_UPLOAD_TIMEOUT)
+    if own is not None:
+        return client.Endpoint(own.url, endpoint_token(own), timeout)
+    if settings.PROVINCE_UPLOAD_URL:
+        return client.Endpoint(
+            settings.PROVINCE_UPLOAD_URL, settings.PROVINCE_UPLOAD_TOKEN or "", timeout
+        )
+    return None
+
+
+def endpoint_token(endpoint: ProvincialEndpoint) -> str:
+    blob = bytes(endpoint.token_encrypted)
+    if not blob:
+        return ""
+    try:
+        return decrypt_at_rest(blob).decode()
+    except SigningError:
+        logger.error("the upload token of school %s cannot be decrypted", endpoint.school_id)
+        return ""
+
+
+def save_endpoint(*, actor: User, school: School, url: str, token: str | None) -> None:
+    """Set the school's endpoint; ``token`` None keeps the stored one, "" clears it."""
+    endpoint = ProvincialEndpoint.objects.filter(school=school).first() or ProvincialEndpoint(
+        school=school
+    )
+    endpoint.url = url
+    endpoint.updated_by = actor
+    if token is not None:
+        endpoint.token_encrypted = encrypt_at_rest(token.encode()) if token else b""
+    endpoint.save()
+
+
+def policy() -> client.Policy:
+    return client.Policy(
+        max_attempts=settings.PROVINCE_UPLOAD_ATTEMPTS,
+        backoff=float(settings.PROVINCE_UPLOAD_BACKOFF),
+        chunk_size=settings.PROVINCE_UPLOAD_CHUNK_BYTES,
+    )
+
+
+def start_upload(
+    *, actor: User | None, package: TranscriptPackage, enqueue: bool = True
+) -> TranscriptPackage:
+    if actor is not None and not school_roles(actor).get(package.school_id, frozenset()) & (
+        EXPORT_ROLES
+    ):
+        raise PermissionDenied
+    if package.status != JobStatus.FINISHED or not package.file:
+        raise UploadRefused(_("Only a finished package can be uploaded."))
+    if package.upload_status == UploadStatus.ACCEPTED:
+        raise UploadRefused(_("The Department has already accepted this package."))
+    if endpoint_for(package.school) is None:
+        raise UploadRefused(
+            _("No address of the Department's system is configured: set it on the settings page.")
+        )
+    with transaction.atomic():
+        updated = (
+            TranscriptPackage.objects.filter(pk=package.pk)
+            .exclude(upload_status__in=[UploadStatus.QUEUED, UploadStatus.UPLOADING])
+            .exclude(upload_status=UploadStatus.ACCEPTED)
+            .update(upload_status=UploadStatus.QUEUED, upload_message="")
+        )
+        if not updated:
+            raise UploadRefused(_("This package is already being uploaded."))
+        if enqueue:
+            transaction.on_commit(partial(enqueue_upload, package.pk))
+    package.refresh_from_db()
+    return package
+
+
+def enqueue_upload(package_id: int) -> None:
+    from transcripts.tasks import run_package_upload
+
+    background.enqueue(
+        run_package_upload,
+        TranscriptPackage,
+        package_id,
+        status_field="upload_status",
+        task_field="upload_task_id",
+        message_field="upload_message",
+        queued=UploadStatus.QUEUED,
+        failed=UploadStatus.FAILED,
+    )
+
+
+def metadata(package: TranscriptPackage) -> dict[str, str | int]:
+    """The JSON of ``POST /uploads`` (docs/provincial-upload.md)."""
+    return {
+        "packageId": str(package.package_id),
+        "formatVersion": fmt.FORMAT_VERSION,
+        "schoolCode": package.school.code,
+        "departmentCode": package.school.department_code,
+        "schoolYear": package.year.name,
+        "kind": package.kind,
+        "size": package.size,
+        "sha256": package.sha256,
+        "transcripts": package.final_count,
+        "withdrawn": package.withdrawn_count,
+    }
+
+
+def _record(package: TranscriptPackage, attempt: client.Attempt) -> None:
+    UploadAttempt.objects.create(
+        package=package,
+        number=attempt.number,
+        started_at=attempt.started_at,
+        finished_at=attempt.finished_at or timezone.now(),
+        outcome=attempt.outcome,
+        http_status=attempt.http_status,
+        message=attempt.message[:2000],
+        offset=attempt.offset,
+        bytes_sent=attempt.bytes_sent,
+    )
+    TranscriptPackage.objects.filter(pk=package.pk).update(
+        upload_message=attempt.message[:2000] if attempt.outcome != client.ACCEPTED else ""
+    )
+
+
+def run_upload(package_id: int) -> dict[str, int | str]:
+    """The worker's side of an upload; returns a summary."""
+    claimed = TranscriptPackage.objects.filter(
+        pk=package_id, upload_status=UploadStatus.QUEUED
+    ).update(upload_status=UploadStatus.UPLOADING)
+    if not claimed:
+        return {"package": package_id, "status": "not run"}
+    package = TranscriptPackage.objects.select_related("school", "year").get(pk=package_id)
+    endpoint = endpoint_for(package.school)
+    done = package.upload_attempts.aggregate(n=Max("number"))["n"] or 0
+    result: dict[str, str] = {}
+    try:
+        if endpoint is None:
+            raise client.UploadRejected(
+                0, _("No address of the Department's system is configured.")
+            )
+        receipt = client.upload(
+            endpoint=endpoint,
+            open_file=lambda: package.file.open("rb"),
+            size=package.size,
+            metadata=metadata(package),
+            key=str(package.upload_key),
+            on_attempt=partial(_record, package),
+            policy=policy(),
+            first_attempt=done + 1,
+        )
+    except client.UploadRejected as exc:
+        result = {"upload_status": UploadStatus.REJECTED, "upload_message": exc.message}
+    except client.UploadGaveUp as exc:
+        result = {"upload_status": UploadStatus.FAILED, "upload_message": exc.message}
+    except Exception as exc:  # a bug or a storage failure: say so, keep the trace
+        logger.exception("upload of package %s failed", package.pk)
+        result = {"upload_status": UploadStatus.FAILED, "upload_message": str(exc)}
+    else:
+        result = {
+            "upload_status": UploadStatus.ACCEPTED,
+            "upload_message": "",
+            "receipt_id": receipt.receipt_id,
+            "receipt": receipt.body,
+            "accepted_at": timezone.now(),
+        }
+    TranscriptPackage.objects.filter(pk=package.pk).update(**result)
+    return {"package": package_id, "status": str(result["upload_status"])}
