@@ -174,7 +174,8 @@ def _secondary_school(
         },
     )
     year = seeder.year(school)
-    seeder.user(f"{prefix}admin", "Phạm Thu Hằng", school=school, role=Role.ADMIN)
+    admin = seeder.user(f"{prefix}admin", "Phạm Thu Hằng", school=school, role=Role.ADMIN)
+    seeder.enrol_totp(admin, school, "admin")  # exporting seals the package: MFA
     principal = seeder.user(
         f"{prefix}hieutruong", "Nguyễn Văn Bình", school=school, role=Role.PRINCIPAL
     )
@@ -248,7 +249,8 @@ def _primary_school(seeder: _Seeder, *, code: str, name: str, prefix: str) -> No
         },
     )
     year = seeder.year(school)
-    seeder.user(f"{prefix}admin", "Vũ Minh Tuấn", school=school, role=Role.ADMIN)
+    admin = seeder.user(f"{prefix}admin", "Vũ Minh Tuấn", school=school, role=Role.ADMIN)
+    seeder.enrol_totp(admin, school, "admin")
     principal = seeder.user(f"{prefix}hieutruong", "Đỗ Thị Lan", school=school, role=Role.PRINCIPAL)
     seeder.enrol_totp(principal, school, "principal")
     specialists = {}
