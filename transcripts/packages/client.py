@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 from urllib.parse import quote, urlsplit
 
+from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 ACCEPTED = "accepted"
@@ -131,6 +133,8 @@ class _Session:
             "Authorization": f"Bearer {endpoint.token}",
             "Idempotency-Key": key,
             "Accept": "application/json",
+            # the server's messages are shown to the admin: ask for them in their language
+            "Accept-Language": get_language() or settings.LANGUAGE_CODE,
         }
 
     def close(self) -> None:

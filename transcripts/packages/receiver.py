@@ -31,6 +31,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
 PREFIX = "/api/v1"
 CHUNK_SIZE = 256 * 1024
 
@@ -116,7 +119,7 @@ class ProvinceReceiver:
     def accepted(self) -> list[Upload]:
         return [u for u in self.uploads.values() if u.status == "accepted"]
 
-    def complete(self, upload: Upload) -> tuple[int, dict[str, Any]]:
+    def complete(self, upload: Upload, language: str) -> tuple[int, dict[str, Any]]:
         """Check the whole package (digest, then the verifier) and answer with a receipt."""
         from transcripts.packages.verify import verify_package
 
@@ -127,7 +130,8 @@ class ProvinceReceiver:
         if digest != meta["sha256"]:
             upload.status = "rejected"
             return 422, {"status": "rejected", "error": "the SHA-256 of the upload differs"}
-        report = verify_package(upload.path, anchor_paths=self.anchor_paths)
+        with translation.override(language):
+            report = verify_package(upload.path, anchor_paths=self.anchor_paths)
         if not report.ok:
             upload.status = "rejected"
             return 422, {
@@ -182,6 +186,16 @@ def _handler(receiver: ProvinceReceiver) -> type[http.server.BaseHTTPRequestHand
         def _body(self) -> bytes:
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
+        def _language(self) -> str:
+            """The language of the verifier's messages: the client's Accept-Language."""
+            wanted = (self.headers.get("Accept-Language") or "").split(",")[0].split(";")[0]
+            known = {code for code, _name in settings.LANGUAGES}
+            return (
+                wanted.strip().lower()
+                if wanted.strip().lower() in known
+                else settings.LANGUAGE_CODE
+            )
+
         def _gate(self) -> bool:
             """Faults and authentication; False when the request was already answered."""
             if receiver.take("timeout_next"):
@@ -219,7 +233,7 @@ def _handler(receiver: ProvinceReceiver) -> type[http.server.BaseHTTPRequestHand
                 if upload is not None:
                     if upload.status == "accepted":
                         return self._send(200, upload.receipt)
-                    self._send(*receiver.complete(upload))
+                    self._send(*receiver.complete(upload, self._language()))
                 return None
             self._body()
             return self._send(404, {"error": "unknown address"})
