@@ -146,6 +146,7 @@ def test_uploading_again_after_a_failure_resumes_the_same_session(
     upload_now(package, admin)
     assert package.upload_status == UploadStatus.ACCEPTED
     assert [(a.number, a.offset) for a in package.upload_attempts.all()] == [(1, 0), (2, 5000)]
+    assert attempts(package)[0] == (1, "error", None)  # the dropped chunk had no answer
     assert len(province.uploads) == 1  # one session: the Idempotency-Key is the package's
 
 

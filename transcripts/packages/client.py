@@ -273,7 +273,7 @@ def upload(
             )
         except _Temporary as exc:
             attempt.outcome, attempt.message, last = ERROR, exc.message, exc.message
-            attempt.http_status = exc.status or attempt.http_status
+            attempt.http_status = exc.status  # None: no answer (the connection failed)
             if exc.retry_after is not None:
                 wait = min(exc.retry_after, policy.max_backoff)
         except UploadRejected as exc:
