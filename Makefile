@@ -8,7 +8,7 @@ DEV_ENV := DEBUG=1
 DEMO_PKI_PASSWORD := demo-ky-so
 RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem
 
-.PHONY: run test setup system-deps lint format messages serve clean
+.PHONY: run test setup system-deps lint format messages serve serve-prod clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: setup
 	@echo "Demo certificates' password: $(DEMO_PKI_PASSWORD)"
 	$(RUN_ENV) PY=$(PY) scripts/dev-server.sh
 
+# The production stack on this machine: gunicorn, PostgreSQL, WhiteNoise, DEBUG off, Redis, RQ
+# workers (docs/deployment.md).
+serve-prod: setup
+	PY=$(PY) scripts/serve-prod.sh
+
 test: setup
 	$(DEV_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -45,4 +50,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .demo-logins.txt
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .demo-logins.txt media-prod

@@ -194,6 +194,19 @@ TASKS = {
     }
 }
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Cache: single-use two-factor codes and rate limits live here, so several application
+# processes must share it ("redis"); "locmem" (per process) is fine for one process.
+CACHE_BACKEND = env_choice("CACHE_BACKEND", "locmem", {"locmem", "redis"})
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+         "LOCATION": env_str("CACHE_REDIS_URL", "redis://127.0.0.1:6379/1"),
+         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "sodiem")}
+        if CACHE_BACKEND == "redis"
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}  # fmt: skip
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 #: How long a signing authorisation (the certificate password / PIN handed to a batch job,
 #: encrypted) stays usable before a worker picks the job up; it is wiped when picked up.

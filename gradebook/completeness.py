@@ -112,11 +112,12 @@ def school_book_statuses(
     students: dict[int, list[Student]] = defaultdict(list)
     for enrollment in current.select_related("student").order_by("roll_number"):
         students[enrollment.class_group_id].append(enrollment.student)
+    subjects = {entry.subject_id for entries in entries_by_grade.values() for entry in entries}
     filled = set(
         Mark.objects.filter(
             year=year,
             term=term,
-            subject__isnull=False,
+            subject_id__in=subjects,  # one book's status reads that book's marks only
             student__in=current.values("student_id"),
         )
         .exclude(value="")
