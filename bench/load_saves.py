@@ -30,11 +30,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import re
 import secrets
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -47,6 +49,10 @@ from common import environment, setup_django
 from yarl import URL
 
 LOAD_SCHOOL = "LOAD"
+#: The load teachers' password and their sessions, kept between runs: logging 50 teachers in
+#: again every run would meet the login rate limit (30 a minute from one address).
+PASSWORD = Path(tempfile.gettempdir()) / "sodiem-load-password"
+SESSIONS = Path(tempfile.gettempdir()) / "sodiem-load-sessions.json"
 SUBJECT = "TOAN"
 
 
@@ -112,8 +118,9 @@ def prepare(teachers: int, students: int, password: str) -> list[Teacher]:
             user, _ = User.objects.get_or_create(
                 username=f"load.t{index:02d}", defaults={"full_name": f"Giáo viên Tải {index:02d}"}
             )
-            user.set_password(password)
-            user.save(update_fields=["password"])
+            if not user.check_password(password):
+                user.set_password(password)
+                user.save(update_fields=["password"])
             Membership.objects.get_or_create(user=user, school=school, role=Role.TEACHER)
             class_group, new = ClassGroup.objects.get_or_create(
                 year=year, name=f"L{index:02d}", defaults={"grade": 6 + (index - 1) % 4}
@@ -171,14 +178,23 @@ async def log_in(session, base: str, username: str, password: str) -> str:
         page = await response.text()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     form = {"csrfmiddlewaretoken": token, "login": username, "password": password}
-    async with session.post(
-        f"{base}/accounts/login/",
-        data=form,
-        headers={"Referer": f"{base}/accounts/login/"},
-        allow_redirects=False,
-    ) as response:
-        if response.status != 302:
-            raise SystemExit(f"login of {username} failed: HTTP {response.status}")
+    for _attempt in range(10):
+        async with session.post(
+            f"{base}/accounts/login/",
+            data=form,
+            headers={"Referer": f"{base}/accounts/login/"},
+            allow_redirects=False,
+        ) as response:
+            if response.status == 302:
+                break
+            if response.status != 429:
+                raise SystemExit(f"login of {username} failed: HTTP {response.status}")
+        # allauth allows 30 logins a minute from one address: wait, as a school behind one
+        # public address would (the sessions are kept for the next runs: SESSIONS)
+        print(f"  {username}: login rate limit, waiting 20 s")
+        await asyncio.sleep(20)
+    else:
+        raise SystemExit(f"login of {username} failed: rate-limited")
     cookie = session.cookie_jar.filter_cookies(URL(base)).get("csrftoken")
     return cookie.value
 
@@ -191,11 +207,24 @@ async def run_load(teachers, base, password, rate, warmup, duration, snapshot):
     loop = asyncio.get_running_loop()
     interval = len(teachers) / rate if rate else 0.0
     sessions = []
+    saved = json.loads(SESSIONS.read_text()) if SESSIONS.exists() else {}
     for teacher in teachers:
-        session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=1), cookie_jar=aiohttp.CookieJar(unsafe=True)
+        jar = aiohttp.CookieJar(unsafe=True)
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1), cookie_jar=jar)
+        cookies = saved.get(f"{base} {teacher.username}")
+        if cookies:
+            jar.update_cookies(cookies, URL(base))
+            async with session.get(f"{base}/accounts/password/change/", allow_redirects=False) as r:
+                if r.status != 200:  # the session expired or the password changed: log in
+                    cookies = None
+        csrf = (
+            cookies["csrftoken"]
+            if cookies
+            else await log_in(session, base, teacher.username, password)
         )
-        sessions.append((teacher, session, await log_in(session, base, teacher.username, password)))
+        saved[f"{base} {teacher.username}"] = {c.key: c.value for c in jar}
+        sessions.append((teacher, session, csrf))
+    SESSIONS.write_text(json.dumps(saved))
     begin = loop.time() + 0.2
     end = begin + warmup + duration
     snapshot["before"] = snapshot["take"]()
@@ -350,7 +379,10 @@ def pct(values: list[float], q: float) -> float:
 def main() -> int:
     args = arguments()
     setup_django(args.database_url)
-    password = secrets.token_urlsafe(12)
+    if not PASSWORD.exists():
+        PASSWORD.write_text(secrets.token_urlsafe(12))
+        PASSWORD.chmod(0o600)
+    password = PASSWORD.read_text().strip()
     teachers = prepare(args.teachers, args.students, password)
     print(environment())
     print(
