@@ -210,7 +210,7 @@ def child_export(args: argparse.Namespace) -> dict[str, object]:
         "left_out": package.left_out_count,
         "size": package.size,
         "path": package.file.path,
-        "package_id": package.package_id,
+        "package_id": str(package.package_id),
         "environment": _environment(),
     }
 
