@@ -93,27 +93,10 @@ def _build_class(students: int) -> Bench:
 
     from accounts.models import Membership, Role, User
     from gradebook.demo import seed_class_marks
-    from schools.demo import school_year_start
-    from schools.models import ClassGroup, School, SchoolLevel, TeachingAssignment
-    from schools.services import create_school_year
+    from schools.models import ClassGroup, TeachingAssignment
 
     with transaction.atomic():
-        school, created = School.objects.get_or_create(
-            code=BENCH_SCHOOL,
-            defaults={
-                "name": "Trường THCS Benchmark",
-                "department_code": "01",
-                "level": SchoolLevel.LOWER_SECONDARY,
-            },
-        )
-        if created:
-            start = school_year_start(datetime.date.today())
-            create_school_year(
-                school=school,
-                start_year=start,
-                term1=(datetime.date(start, 9, 5), datetime.date(start + 1, 1, 15)),
-                term2=(datetime.date(start + 1, 1, 19), datetime.date(start + 1, 5, 25)),
-            )
+        school = bench_school(BENCH_SCHOOL, "Trường THCS Benchmark")
         teacher, _ = User.objects.get_or_create(
             username="bench.teacher", defaults={"full_name": "Giáo viên Benchmark"}
         )
@@ -131,6 +114,30 @@ def _build_class(students: int) -> Bench:
     if written:
         print(f"Built class {class_group.name}: {students} students, {written} marks (term I).")
     return Bench(class_group, subject, teacher)
+
+
+def bench_school(code: str, name: str):
+    """A lower secondary school with the current school year (created once, then reused)."""
+    from django.db import transaction
+
+    from schools.demo import school_year_start
+    from schools.models import School, SchoolLevel
+    from schools.services import create_school_year
+
+    with transaction.atomic():
+        school, created = School.objects.get_or_create(
+            code=code,
+            defaults={"name": name, "department_code": "01", "level": SchoolLevel.LOWER_SECONDARY},
+        )
+        if created:
+            start = school_year_start(datetime.date.today())
+            create_school_year(
+                school=school,
+                start_year=start,
+                term1=(datetime.date(start, 9, 5), datetime.date(start + 1, 1, 15)),
+                term2=(datetime.date(start + 1, 1, 19), datetime.date(start + 1, 5, 25)),
+            )
+    return school
 
 
 def _add_students(class_group: object, count: int) -> None:

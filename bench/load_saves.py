@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
 import os
 import re
@@ -45,7 +44,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import environment, setup_django
+import cell_save
+from common import Bench, _add_students, bench_school, environment, setup_django
 from yarl import URL
 
 LOAD_SCHOOL = "LOAD"
@@ -82,33 +82,14 @@ def arguments() -> argparse.Namespace:
 
 
 def prepare(teachers: int, students: int, password: str) -> list[Teacher]:
-    from common import _add_students
     from django.db import transaction
     from django.urls import reverse
 
     from accounts.models import Membership, Role, User
     from gradebook.demo import seed_class_marks
-    from schools.demo import school_year_start
-    from schools.models import ClassGroup, School, SchoolLevel, TeachingAssignment
-    from schools.services import create_school_year
+    from schools.models import ClassGroup, TeachingAssignment
 
-    with transaction.atomic():
-        school, created = School.objects.get_or_create(
-            code=LOAD_SCHOOL,
-            defaults={
-                "name": "Trường THCS Tải thử",
-                "department_code": "01",
-                "level": SchoolLevel.LOWER_SECONDARY,
-            },
-        )
-        if created:
-            start = school_year_start(datetime.date.today())
-            create_school_year(
-                school=school,
-                start_year=start,
-                term1=(datetime.date(start, 9, 5), datetime.date(start + 1, 1, 15)),
-                term2=(datetime.date(start + 1, 1, 19), datetime.date(start + 1, 5, 25)),
-            )
+    school = bench_school(LOAD_SCHOOL, "Trường THCS Tải thử")
     year = school.current_year()
     subject = school.subjects.get(code=SUBJECT)
     result = []
@@ -137,39 +118,12 @@ def prepare(teachers: int, students: int, password: str) -> list[Teacher]:
                 user.username,
                 class_group.pk,
                 reverse("gradebook:cell_save", kwargs=kwargs),
-                cells(class_group, subject),
+                cell_save._cells(Bench(class_group, subject, user)),
             )
         )
     if built:
         print(f"Built {teachers} classes of {students} students ({built} marks of term I).")
     return result
-
-
-def cells(class_group, subject) -> list[dict]:
-    from gradebook.columns import subject_columns
-    from gradebook.models import Mark
-
-    entry = class_group.year.curriculum.get(grade=class_group.grade, subject=subject)
-    columns = [c for c in subject_columns(entry, 1) if c.value_type == "score"]
-    marks = {
-        (m.student_id, m.kind, m.slot): m
-        for m in Mark.objects.filter(
-            year=class_group.year,
-            term=1,
-            subject=subject,
-            student__enrollments__class_group=class_group,
-        )
-    }
-    students = class_group.enrollments.order_by("roll_number").values_list("student_id", flat=True)
-    out = []
-    for column in columns:
-        for student in students:
-            mark = marks.get((student, column.kind, column.slot))
-            value, version = (mark.value, mark.version) if mark else ("", 0)
-            out.append(
-                {"student": student, "column": column.key, "value": value, "version": version}
-            )
-    return out
 
 
 async def log_in(session, base: str, username: str, password: str) -> str:
@@ -251,9 +205,9 @@ async def save_loop(teacher, session, csrf, base, interval, begin, end):
             now = loop.time()
         if now >= end:
             return
+        body = cell_save._next_body(teacher.cells, index)  # the cell, changed (8 ↔ 7)
         cell = teacher.cells[index % len(teacher.cells)]
         index += 1
-        body = {**cell, "value": "7" if cell["value"] == "8" else "8"}
         sent = loop.time()
         try:
             async with session.post(base + teacher.url, json=body, headers=headers) as response:

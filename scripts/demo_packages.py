@@ -49,9 +49,16 @@ import django  # noqa: E402
 django.setup()
 
 from django.urls import reverse  # noqa: E402
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-from screenshot import CHROMIUM, CHROMIUM_ARGS, current_code, log_in, totp_secret_from_db  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from screenshot import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    current_code,
+    log_in,
+    shot,
+    totp_secret_from_db,
+)
 
 from schools.demo import SECONDARY_CODE  # noqa: E402
 
@@ -60,12 +67,6 @@ CA = ROOT / "media" / "demo-pki" / "demo-ca.pem"
 DOC = ROOT / "docs" / "package-format.md"
 PY = sys.executable
 JOB_TIMEOUT = 10 * 60_000
-
-
-def shot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
-    path = out / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    print(f"  screenshot {path}")
 
 
 def run(*command: str | Path) -> tuple[int, str]:

@@ -47,7 +47,14 @@ django.setup()
 from django.urls import reverse  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-from screenshot import CHROMIUM, CHROMIUM_ARGS, current_code, log_in, totp_secret_from_db  # noqa: E402
+from screenshot import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    current_code,
+    log_in,
+    shot,
+    totp_secret_from_db,
+)
 
 from gradebook.models import Mark  # noqa: E402
 from schools.demo import SECONDARY_CODE  # noqa: E402
@@ -75,12 +82,6 @@ class Codes:
         code = current_code(secret, period)
         self.used[user] = int(time.time()) // period
         return code
-
-
-def shot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
-    path = out / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    print(f"  screenshot {path}")
 
 
 def wait_for_job(page: Page) -> str:

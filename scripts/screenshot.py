@@ -68,6 +68,13 @@ def current_code(secret: str, period: int) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
+def shot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
+    """Save a screenshot as OUT/NAME.png and say where it went (the demo walkthroughs)."""
+    path = out / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(f"  screenshot {path}")
+
+
 def log_in(page: Page, base: str, user: str, password: str, totp: Callable[[], str] | None) -> None:
     page.goto(f"{base}/accounts/login/")
     page.locator("#id_login").fill(user)
