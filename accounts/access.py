@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -162,20 +162,24 @@ def get_subject_gradebook(
     """A class × subject gradebook. Reading: leadership/admin, the homeroom teacher and the
     subject's teachers of that class. Writing: only a teacher assigned to that class × subject.
     404 outside the school or when the subject is not in the class's curriculum."""
+    assigned = TeachingAssignment.objects.filter(
+        teacher=access.user, class_group=OuterRef("pk"), subject_id=subject_pk
+    )
     class_group = get_object_or_404(
-        ClassGroup.objects.select_related("year", "year__school", "homeroom_teacher"),
+        ClassGroup.objects.select_related("year", "homeroom_teacher").annotate(
+            teaches=Exists(assigned)
+        ),
         pk=class_pk,
         year__school=access.school,
     )
+    class_group.year.school = access.school
     entry = get_object_or_404(
         CurriculumEntry.objects.select_related("subject"),
         year_id=class_group.year_id,
         grade=class_group.grade,
         subject_id=subject_pk,
     )
-    teaches = TeachingAssignment.objects.filter(
-        teacher=access.user, class_group=class_group, subject_id=subject_pk
-    ).exists()
+    teaches = class_group.teaches
     if write:
         if not teaches:
             raise PermissionDenied

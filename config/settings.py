@@ -128,6 +128,13 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
+# A school's teachers often reach the server from one public address (NAT): allauth's default
+# of 30 logins a minute per address would turn them away on a peak morning. Failed logins stay
+# limited per address and per account (allauth's defaults), which is what stops guessing.
+ACCOUNT_RATE_LIMITS = {
+    "login": env_str("LOGIN_RATE_LIMIT", "300/m/ip"),
+    "login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key"),
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "So diem & Hoc ba so")
 # Roles that sign transcripts must have MFA (TOTP) before they can use the product.
@@ -207,6 +214,8 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }  # fmt: skip
+if CACHE_BACKEND == "redis":  # a shared cache: sessions are read from it, written through
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 #: How long a signing authorisation (the certificate password / PIN handed to a batch job,
 #: encrypted) stays usable before a worker picks the job up; it is wiped when picked up.

@@ -63,7 +63,7 @@ def lock_state(
     return "open", None
 
 
-def _status(
+def status_of(
     class_group: ClassGroup,
     entry: CurriculumEntry,
     term: int,
@@ -71,6 +71,8 @@ def _status(
     filled: set[tuple[int, int, str, str]],
     locks: list[Lock],
 ) -> BookStatus:
+    """One book's status from what has been read: its current students, the filled cells
+    (student id, subject id, kind, slot) and the active locks of its year."""
     columns = required_columns(entry, term)
     missing = [
         (student, column)
@@ -126,7 +128,7 @@ def school_book_statuses(
     locks = list(Lock.objects.active().filter(year=year))
     return {
         c.pk: [
-            _status(c, entry, term, students[c.pk], filled, locks)
+            status_of(c, entry, term, students[c.pk], filled, locks)
             for entry in entries_by_grade.get(c.grade, [])
         ]
         for c in classes

@@ -103,21 +103,25 @@ def save_mark(
     client_ip: str | None = None,
     bypass_locks: bool = False,
     max_length: int | None = None,
+    enrolled: bool = False,
 ) -> SaveResult:
     """Set one cell from typed text.
 
     Refuses (raising a GradebookError) an invalid value, a cell under a lock (unless an approved
     correction applies it: `bypass_locks`), and a save based on an old version (`base_version`
     not the current one; None skips the check, for imports that show a diff first). An unchanged
-    value writes nothing. Permission to write is checked by the caller's access getter.
+    value writes nothing. Permission to write is checked by the caller's access getter;
+    `enrolled` says the caller has already found the student's enrolment in the class.
     """
-    if max_length is None:
-        max_length = settings_for(class_group.year.school_id).comment_max_length
+    limit = {}
+    if column.value_type == "text":  # the school's limit applies to comments only
+        school_id = class_group.year.school_id
+        limit["max_length"] = max_length or settings_for(school_id).comment_max_length
     try:
-        value = canonical_value(text, value_type=column.value_type, max_length=max_length)
+        value = canonical_value(text, value_type=column.value_type, **limit)
     except InvalidMark as error:
         raise InvalidValue(invalid_mark_message(error)) from error
-    if not _enrolled(student, class_group):
+    if not enrolled and not _enrolled(student, class_group):
         raise InvalidValue(_("This student is not in class %(name)s.") % {"name": class_group.name})
     if not bypass_locks and (lock := cell_lock(class_group=class_group, column=column)):
         raise Locked(lock_message(lock))

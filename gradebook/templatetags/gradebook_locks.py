@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.access import SchoolAccess
 from gradebook import locking
 from gradebook.columns import COMPETENCIES, QUALITIES
-from gradebook.completeness import BookStatus, book_status
+from gradebook.completeness import BookStatus, book_status, status_of
+from gradebook.grid_data import Cell, Grid
 from gradebook.models import CorrectionRequest, CorrectionStatus, Kind, Lock, LockKind, Mark
 from schools.models import ClassGroup, CurriculumEntry, TeachingAssignment
 
@@ -62,11 +63,16 @@ class LockPanel:
 
 @register.simple_tag
 def lock_panel(
-    access: SchoolAccess, class_group: ClassGroup, entry: CurriculumEntry, term: int | str
+    access: SchoolAccess,
+    class_group: ClassGroup,
+    entry: CurriculumEntry,
+    term: int | str,
+    grid: Grid | str | None = None,
 ) -> LockPanel | None:
-    """`{% lock_panel access class_group entry term as panel %}`: the book's state, its locks
-    and what this user may do about them, in a few queries whatever the class size. None for
-    anything but a term's gradebook (a year view has nothing to submit)."""
+    """`{% lock_panel access class_group entry term grid as panel %}`: the book's state, its
+    locks and what this user may do about them, in a few queries whatever the class size (two
+    when given the page's `grid`, whose students and cells it counts). None for anything but a
+    term's gradebook (a year view has nothing to submit)."""
     term = int(term) if str(term).isdigit() else 0
     if term not in (1, 2):
         return None
@@ -88,22 +94,43 @@ def lock_panel(
         .order_by("starts_at")
         .first()
     )
-    teaches = TeachingAssignment.objects.filter(
-        teacher_id=access.user.pk, class_group=class_group, subject_id=entry.subject_id
-    ).exists()
     locks = list(
         covering.select_related("created_by", "class_group", "subject").order_by(
             "kind", "starts_at"
         )
     )
+    if not isinstance(grid, Grid):  # a page without the grid: read the book
+        status = book_status(class_group, entry, term)
+        teaches = TeachingAssignment.objects.filter(
+            teacher_id=access.user.pk, class_group=class_group, subject_id=entry.subject_id
+        ).exists()
+    else:
+        status = _grid_status(grid, locks)
+        teaches = grid.writer  # a subject book's writer is its assigned teacher
     submitted = any(lock.kind == LockKind.SUBMITTED and lock.term == term for lock in locks)
     return LockPanel(
-        status=book_status(class_group, entry, term),
+        status=status,
         locks=locks,
         scheduled=scheduled,
         can_submit=teaches and not submitted and term in (1, 2),
         is_leader=access.has_any(locking.LEADERSHIP_ROLES),
     )
+
+
+def _grid_status(grid: Grid, locks: list[Lock]) -> BookStatus:
+    """The book's status from the rows the grid has read (current students, their cells) and
+    the locks covering it (the year's other locks do not cover it)."""
+    subject_id = grid.book.subject_id
+    rows = [row for row in grid.rows if row.enrollment.left_on is None]
+    filled = {
+        (row.enrollment.student_id, subject_id, item.column.kind, item.column.slot)
+        for row in rows
+        for item in row.items
+        if isinstance(item, Cell) and item.value != ""
+    }
+    students = [row.enrollment.student for row in rows]
+    book = grid.book
+    return status_of(book.class_group, book.entry, grid.term, students, filled, locks)
 
 
 @dataclass(frozen=True)

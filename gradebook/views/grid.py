@@ -61,6 +61,8 @@ def is_writer(access: SchoolAccess, book: Book) -> bool:
     """Whether the user writes this book when it is open (the access getters' write rule)."""
     if book.entry is None:
         return book.class_group.homeroom_teacher_id == access.user.pk
+    if hasattr(book.class_group, "teaches"):  # annotated by the access getter
+        return book.class_group.teaches
     return TeachingAssignment.objects.filter(
         teacher=access.user, class_group=book.class_group, subject_id=book.subject_id
     ).exists()
@@ -260,6 +262,7 @@ def cell_save(
             base_version=version,
             source=EventSource.GRID,
             client_ip=request.META.get("REMOTE_ADDR"),
+            enrolled=True,
         )
     except Conflict as conflict:
         mark = conflict.mark
