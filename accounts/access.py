@@ -12,18 +12,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User
+from config import sql
 from schools.models import (
     ClassGroup,
     CurriculumEntry,
     School,
     SchoolYear,
     Student,
+    Subject,
     TeachingAssignment,
 )
 
@@ -41,15 +43,33 @@ Department."""
 
 def school_roles(user: User) -> dict[int, frozenset[str]]:
     """school id → the user's active roles there. Cached on the user object per request."""
-    cached = getattr(user, "_school_roles", None)
+    return {pk: roles for pk, (_school, roles) in _memberships(user).items()}
+
+
+_MEMBERSHIPS = sql.statement(
+    """
+    SELECT {s.columns}, m."role"
+    FROM {m.table} m JOIN {s.table} s ON s."id" = m."school_id"
+    WHERE m."user_id" = %s AND m."is_active" = %s
+    """,
+    m=Membership,
+    s=School,
+)
+
+
+def _memberships(user: User) -> dict[int, tuple[School, frozenset[str]]]:
+    """school id → (the school, the user's active roles there), in one query (every request
+    runs it: hand-written, config/sql.py). Cached on the user object per request."""
+    cached = getattr(user, "_memberships", None)
     if cached is None:
-        cached = {}
+        schools: dict[int, School] = {}
+        roles: dict[int, set[str]] = {}
         if user.is_authenticated:
-            rows = Membership.objects.active().filter(user=user).values_list("school_id", "role")
-            for school_id, role in rows:
-                cached.setdefault(school_id, set()).add(role)
-        cached = {k: frozenset(v) for k, v in cached.items()}
-        user._school_roles = cached
+            for row in sql.fetch_all(_MEMBERSHIPS, [user.pk, True]):
+                school = schools.setdefault(row[0], sql.build(School, row[:-1]))
+                roles.setdefault(school.pk, set()).add(row[-1])
+        cached = {pk: (school, frozenset(roles[pk])) for pk, school in schools.items()}
+        user._memberships = cached
     return cached
 
 
@@ -113,11 +133,11 @@ def get_school(
 ) -> SchoolAccess:
     """The school with this code if the user belongs to it (404 otherwise); 403 if `roles` is
     given and the user holds none of them there."""
-    roles_by_school = school_roles(request.user)
-    school = get_object_or_404(School, code=code)
-    if school.pk not in roles_by_school:
+    found = [m for m in _memberships(request.user).values() if m[0].code == code]
+    if not found:
         raise Http404
-    access = SchoolAccess(user=request.user, school=school, roles=roles_by_school[school.pk])
+    school, roles_there = found[0]
+    access = SchoolAccess(user=request.user, school=school, roles=roles_there)
     if roles is not None:
         access.require(roles)
     return access
@@ -156,30 +176,53 @@ def get_student(access: SchoolAccess, pk: int) -> Student:
 # --- Gradebooks -------------------------------------------------------------------------------
 
 
+_SUBJECT_GRADEBOOK = sql.statement(
+    """
+    SELECT {c.columns}, {y.columns}, {h.columns}, {e.columns}, {s.columns},
+        EXISTS (
+            SELECT 1 FROM {t.table} t
+            WHERE t."class_group_id" = c."id" AND t."subject_id" = %s AND t."teacher_id" = %s
+        )
+    FROM {c.table} c
+    JOIN {y.table} y ON y."id" = c."year_id"
+    LEFT JOIN {h.table} h ON h."id" = c."homeroom_teacher_id"
+    LEFT JOIN {e.table} e
+        ON e."year_id" = c."year_id" AND e."grade" = c."grade" AND e."subject_id" = %s
+    LEFT JOIN {s.table} s ON s."id" = e."subject_id"
+    WHERE c."id" = %s AND y."school_id" = %s
+    """,
+    c=ClassGroup,
+    y=SchoolYear,
+    h=User,
+    e=CurriculumEntry,
+    s=Subject,
+    t=TeachingAssignment,
+)
+
+
 def get_subject_gradebook(
     access: SchoolAccess, class_pk: int, subject_pk: int, *, write: bool = False
 ) -> tuple[ClassGroup, CurriculumEntry]:
     """A class × subject gradebook. Reading: leadership/admin, the homeroom teacher and the
     subject's teachers of that class. Writing: only a teacher assigned to that class × subject.
-    404 outside the school or when the subject is not in the class's curriculum."""
-    assigned = TeachingAssignment.objects.filter(
-        teacher=access.user, class_group=OuterRef("pk"), subject_id=subject_pk
+    404 outside the school or when the subject is not in the class's curriculum.
+
+    One hand-written query (config/sql.py): every grid page and every cell save runs it."""
+    params = [subject_pk, access.user.pk, subject_pk, class_pk, access.school.pk]
+    row = sql.fetch_one(_SUBJECT_GRADEBOOK, params)
+    if row is None:
+        raise Http404
+    class_group, year, homeroom_teacher, entry, subject = sql.build_all(
+        row, ClassGroup, SchoolYear, User, CurriculumEntry, Subject
     )
-    class_group = get_object_or_404(
-        ClassGroup.objects.select_related("year", "homeroom_teacher").annotate(
-            teaches=Exists(assigned)
-        ),
-        pk=class_pk,
-        year__school=access.school,
-    )
-    class_group.year.school = access.school
-    entry = get_object_or_404(
-        CurriculumEntry.objects.select_related("subject"),
-        year_id=class_group.year_id,
-        grade=class_group.grade,
-        subject_id=subject_pk,
-    )
-    teaches = class_group.teaches
+    if entry is None:
+        raise Http404
+    year.school = access.school
+    class_group.year = year
+    if homeroom_teacher is not None:
+        class_group.homeroom_teacher = homeroom_teacher
+    entry.subject = subject
+    class_group.teaches = teaches = bool(row[-1])
     if write:
         if not teaches:
             raise PermissionDenied

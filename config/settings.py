@@ -96,6 +96,17 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and statements a connection runs five times prepared
+    # (psycopg's threshold; Django turns it off by default): PostgreSQL then stops parsing and
+    # planning the same statements on every request — about two thirds of its CPU per mark
+    # save (bench/RESULTS.md). DATABASE_PREPARED_STATEMENTS=0 turns both off, for a pooler
+    # that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+    prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": prepared,
+        "prepare_threshold": 5 if prepared else None,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the dev server and a task worker share the file safely.
     DATABASES["default"]["OPTIONS"] = {

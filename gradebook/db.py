@@ -6,14 +6,17 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 
+from config import sql
+
 M = TypeVar("M", bound=models.Model)
 
 
 def lock_or_create(model: type[M], *, defaults: dict[str, Any], **lookup: Any) -> M:
     """The row matching `lookup`, created with `defaults` if missing, locked (SELECT … FOR
-    UPDATE) for the rest of the transaction. One query when the row exists; safe when two
-    transactions create it at once (the loser locks the winner's row)."""
-    row = model.objects.select_for_update().filter(**lookup).first()
+    UPDATE) for the rest of the transaction. One query when the row exists (hand-written: every
+    mark save runs it twice, config/sql.py); safe when two transactions create it at once (the
+    loser locks the winner's row)."""
+    row = sql.select_for_update(model, **lookup)
     if row is None:
         try:
             with transaction.atomic():

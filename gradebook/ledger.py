@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
 
+from config import sql
 from gradebook.db import lock_or_create
 from gradebook.models import LedgerHead, Mark, MarkEvent
 from schools.models import School
@@ -43,9 +44,9 @@ def append_event(event: MarkEvent) -> MarkEvent:
     event.seq = head.seq + 1
     event.prev_hash = head.hash
     event.hash = event_digest(event)
-    event.save(force_insert=True)
+    sql.insert(event)  # hand-written statements: every mark save appends (config/sql.py)
     head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
+    sql.update(head, ["seq", "hash"])
     return event
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config import sql
 from gradebook.columns import Column, canonical_value
 from gradebook.db import lock_or_create
 from gradebook.ledger import append_event
@@ -65,24 +66,42 @@ def settings_for(school_id: int) -> GradebookSettings:
 
 
 def normalise_ip(address: str | None) -> str | None:
+    """The client's address as the database gives it back (the ledger hashes it): an IPv4
+    client of an IPv6 socket (`::ffff:10.0.0.7`) is recorded as its IPv4 address."""
     try:
-        return str(ipaddress.ip_address(address)) if address else None
+        ip = ipaddress.ip_address(address) if address else None
     except ValueError:
         return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return None if ip is None else str(ip)
+
+
+_COVERING_LOCK = sql.statement(
+    """
+    SELECT {k.columns} FROM {k.table} k
+    WHERE k."year_id" = %s AND k."released_at" IS NULL AND k."starts_at" <= %s
+        AND (k."term" IS NULL OR k."term" = %s)
+        AND (k."class_group_id" IS NULL OR k."class_group_id" = %s)
+        AND (k."subject_id" IS NULL OR k."subject_id" = %s)
+    ORDER BY k."starts_at" LIMIT 1
+    """,
+    k=Lock,
+)
 
 
 def cell_lock(*, class_group: ClassGroup, column: Column) -> Lock | None:
-    """The lock that covers this cell now, if any."""
-    return (
-        Lock.objects.covering(
-            year_id=class_group.year_id,
-            term=column.term,
-            class_group_id=class_group.pk,
-            subject_id=column.subject_id,
-        )
-        .order_by("starts_at")
-        .first()
-    )
+    """The lock that covers this cell now, if any: the earliest of `Lock.objects.covering`
+    (hand-written, config/sql.py: every save and grid page asks)."""
+    params = [
+        class_group.year_id,
+        sql.datetime_param(timezone.now()),
+        column.term,
+        class_group.pk,
+        column.subject_id,
+    ]
+    row = sql.fetch_one(_COVERING_LOCK, params)
+    return None if row is None else sql.build(Lock, row)
 
 
 def _enrolled(student: Student, class_group: ClassGroup) -> bool:
@@ -141,7 +160,7 @@ def save_mark(
     old_value = mark.value
     mark.value, mark.version = value, mark.version + 1
     mark.updated_at, mark.updated_by = now, actor
-    mark.save(update_fields=["value", "version", "updated_at", "updated_by"])
+    sql.update(mark, ["value", "version", "updated_at", "updated_by"])
     event = append_event(
         MarkEvent(
             school_id=class_group.year.school_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import SchoolAccess, get_homeroom_book, get_school, get_subject_gradebook
+from config import sql
 from gradebook.grid_data import (
     Book,
     build_grid,
@@ -40,7 +41,7 @@ from gradebook.services import (
     save_mark,
     settings_for,
 )
-from schools.models import ClassGroup, Enrollment, TeachingAssignment
+from schools.models import ClassGroup, Enrollment, Student, TeachingAssignment
 
 # --- Access ------------------------------------------------------------------------------------
 
@@ -74,13 +75,26 @@ def checked_term(term: int) -> int:
     return term
 
 
+_ENROLLMENT = sql.statement(
+    """
+    SELECT {e.columns}, {s.columns}
+    FROM {e.table} e JOIN {s.table} s ON s."id" = e."student_id"
+    WHERE e."class_group_id" = %s AND e."student_id" = %s
+    """,
+    e=Enrollment,
+    s=Student,
+)
+
+
 def get_enrollment(book: Book, student_pk: int) -> Enrollment:
-    """The student's place in the book's class (404 if the student is not in it)."""
-    return get_object_or_404(
-        Enrollment.objects.select_related("student"),
-        class_group=book.class_group,
-        student_id=student_pk,
-    )
+    """The student's place in the book's class (404 if the student is not in it).
+    Hand-written (config/sql.py): every cell save asks."""
+    row = sql.fetch_one(_ENROLLMENT, [book.class_group.pk, student_pk])
+    if row is None:
+        raise Http404
+    enrollment, student = sql.build_all(row, Enrollment, Student)
+    enrollment.student = student
+    return enrollment
 
 
 def current_term(class_group: ClassGroup) -> int:
