@@ -99,7 +99,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, and statements a connection runs five times prepared
     # (psycopg's threshold; Django turns it off by default): PostgreSQL then stops parsing and
-    # planning the same statements on every request — about two thirds of its CPU per mark
+    # planning the same statements on every request — more than half of its CPU per mark
     # save (bench/RESULTS.md). DATABASE_PREPARED_STATEMENTS=0 turns both off, for a pooler
     # that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
     prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)
