@@ -14,6 +14,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
 
 
@@ -61,7 +62,15 @@ class Transcript(models.Model):
 
     @property
     def current_version(self) -> TranscriptVersion | None:
-        return self.versions.filter(superseded_at__isnull=True).order_by("-number").first()
+        return self._current_versions().first()
+
+    def is_signed_as(self, role: str) -> bool:
+        """Whether the current version carries ``role``'s signature (one query)."""
+        current = self._current_versions().values("pk")[:1]
+        return TranscriptSignature.objects.filter(version=Subquery(current), role=role).exists()
+
+    def _current_versions(self) -> models.QuerySet[TranscriptVersion]:
+        return self.versions.filter(superseded_at__isnull=True).order_by("-number")
 
 
 def version_upload_path(version: TranscriptVersion, filename: str) -> str:

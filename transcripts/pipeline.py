@@ -212,7 +212,7 @@ def sign_version(
     SigningRefused (certificate not acceptable) or SigningError (the signature failed); in every
     case nothing is changed."""
     role = SignerRole(role)
-    transcript.refresh_from_db()
+    _reload(transcript)
     _expect_state(transcript, role)
     check_certificate(actor=actor, transcript=transcript, role=role, signer=signer)
     version = transcript.current_version
@@ -230,7 +230,11 @@ def sign_version(
                 certificate_subject=signer.certificate.subject.rfc4514_string(),
                 certificate_serial=format(signer.certificate.serial_number, "X"),
             )
-            locked = TranscriptVersion.objects.select_for_update().get(pk=signature.version_id)
+            locked = (  # with its transcript, which names the files (version_upload_path)
+                TranscriptVersion.objects.select_for_update(of=("self",))
+                .select_related("transcript")
+                .get(pk=signature.version_id)
+            )
             pdf = sign_pdf(
                 _read(locked.pdf_file),
                 signer,
@@ -245,8 +249,14 @@ def sign_version(
     except BaseException:
         _delete(saved)
         raise
-    transcript.refresh_from_db()
+    _reload(transcript)
     return signature
+
+
+def _reload(transcript: Transcript) -> None:
+    """Re-read the transcript (its state), keeping its school: the certificate check and the
+    signature's location read it for every signature of a batch."""
+    transcript.refresh_from_db(from_queryset=Transcript.objects.select_related("school"))
 
 
 def _read(field) -> bytes:
@@ -327,8 +337,7 @@ def sign_one(*, actor: User, transcript: Transcript, role: str, signer: Signer) 
     carries this role's signature on its current version is skipped, so re-running a batch never
     double-signs."""
     role = SignerRole(role)
-    version = transcript.current_version  # sign_version re-reads the transcript itself
-    if version is not None and version.signatures.filter(role=role).exists():
+    if transcript.is_signed_as(role):  # sign_version re-reads the transcript itself
         return _("already signed")
     sign_version(actor=actor, transcript=transcript, role=role, signer=signer)
     return None

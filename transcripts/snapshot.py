@@ -324,7 +324,12 @@ def build_snapshot(student: Student, year: SchoolYear) -> Snapshot:
 
     Raises :class:`gradebook.results.NotEnrolled` when the student has no class that year.
     """
-    data = student_year_results(student, year)
+    return snapshot_of_results(student_year_results(student, year))
+
+
+def snapshot_of_results(data: StudentYearResults) -> Snapshot:
+    """The snapshot of year results already computed: confirming a transcript checks the
+    results for blockers first and snapshots the same ones, computing them once."""
     snapshot = _frame(data)
     if data.primary:
         _primary(data, snapshot)

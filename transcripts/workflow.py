@@ -26,7 +26,7 @@ from transcripts.models import (
     TranscriptSignature,
     TranscriptVersion,
 )
-from transcripts.snapshot import build_snapshot, snapshot_digest
+from transcripts.snapshot import snapshot_digest, snapshot_of_results
 
 
 class TranscriptRefused(Exception):
@@ -76,9 +76,11 @@ def _is_principal(user: User, school_id: int) -> bool:
     )
 
 
-def _locked(transcript: Transcript, action: str) -> Transcript:
-    """The transcript row locked for this transaction, checked against the action's states."""
-    locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
+def _locked(transcript: Transcript, action: str, *, related: tuple[str, ...] = ()) -> Transcript:
+    """The transcript row locked for this transaction, checked against the action's states.
+    ``related`` rows are read in the same query (and not locked)."""
+    rows = Transcript.objects.select_for_update(of=("self",)).select_related(*related)
+    locked = rows.get(pk=transcript.pk)
     sources, _target = TRANSITIONS[action]
     if locked.state not in sources:
         raise TranscriptRefused(
@@ -105,13 +107,14 @@ def _move(transcript: Transcript, action: str, *, actor: User, comment: str = ""
 def confirm_ready(*, actor: User, transcript: Transcript) -> TranscriptVersion:
     """The homeroom teacher confirms the data: a version is snapshotted (a new one only if the
     data changed since the last unsigned one)."""
-    transcript = _locked(transcript, "confirm")
+    transcript = _locked(transcript, "confirm", related=("class_group", "student", "year__school"))
     if transcript.class_group.homeroom_teacher_id != actor.pk:
         raise TranscriptRefused(_("Only the class's homeroom teacher confirms its transcripts."))
-    missing = incomplete_reasons(transcript)
+    results = student_year_results(transcript.student, transcript.year)
+    missing = blockers(results.results)
     if missing:
         raise TranscriptRefused(_("Not ready: %(missing)s.") % {"missing": "; ".join(missing)})
-    snapshot = build_snapshot(transcript.student, transcript.year)
+    snapshot = snapshot_of_results(results)
     digest = snapshot_digest(snapshot)
     current = transcript.current_version
     if current is None or current.snapshot_sha256 != digest or current.signatures.exists():
@@ -151,6 +154,18 @@ def blockers(results: Any) -> list[str]:
     return reasons
 
 
+def _may_sign(actor: User, transcript: Transcript, role: str) -> bool:
+    """Whether signing as ``role`` is the actor's; only that role's check is run (each of the
+    leadership checks is a query)."""
+    if role == SignerRole.HOMEROOM:
+        return transcript.class_group.homeroom_teacher_id == actor.pk
+    if role == SignerRole.PRINCIPAL:
+        return _is_leader(actor, transcript.school_id)
+    if role == SignerRole.SEAL:
+        return _is_principal(actor, transcript.school_id)
+    raise ValueError(f"Unknown signer role {role!r}")
+
+
 def _supersede(version: TranscriptVersion, reason: str) -> None:
     version.superseded_at = timezone.now()
     version.superseded_reason = reason
@@ -169,14 +184,8 @@ def record_signature(
     """Record a signature of `role` on the current version and advance the state. The role must
     be the actor's: the class's homeroom teacher, a principal or vice principal, and (for the
     school seal) the principal."""
-    transcript = _locked(transcript, role)
-    school_id = transcript.school_id
-    allowed = {
-        SignerRole.HOMEROOM: transcript.class_group.homeroom_teacher_id == actor.pk,
-        SignerRole.PRINCIPAL: _is_leader(actor, school_id),
-        SignerRole.SEAL: _is_principal(actor, school_id),
-    }[role]
-    if not allowed:
+    transcript = _locked(transcript, role, related=("class_group",))
+    if not _may_sign(actor, transcript, role):
         raise TranscriptRefused(_("You may not sign this transcript in that role."))
     signature = TranscriptSignature.objects.create(
         version=transcript.current_version,

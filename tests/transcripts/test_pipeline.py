@@ -12,6 +12,7 @@ from django.utils import translation
 from gradebook.columns import subject_columns
 from gradebook.services import save_mark
 from tests.transcripts.conftest import (
+    actors,
     assert_pdf_signatures,
     assert_xml_signatures,
     complete_year,
@@ -19,8 +20,10 @@ from tests.transcripts.conftest import (
     stored,
 )
 from transcripts.models import SignerRole, State, TranscriptSignature
-from transcripts.pipeline import render_version, sign_batch, sign_version
+from transcripts.pipeline import confirm_one, render_version, sign_batch, sign_one, sign_version
+from transcripts.signing import formats
 from transcripts.signing.certificates import SigningRefused
+from transcripts.signing.signers import SigningError
 from transcripts.workflow import TranscriptRefused, confirm_ready, reopen, transcript_for
 from transcripts.xml import validate_xml
 
@@ -112,6 +115,41 @@ def test_the_right_certificate_in_the_wrong_hands_writes_nothing(
     assert (version.pdf_file.name, version.pdf_sha256) == before
     files = list(Path(version.pdf_file.path).parent.iterdir())
     assert sorted(p.name for p in files) == ["hocba-0-rendered.pdf", "hocba-0-rendered.xml"]
+
+
+def test_a_signature_too_big_for_its_reservation_writes_nothing(
+    monkeypatch, transcript, homeroom, role_signers
+):
+    confirm_ready(actor=homeroom, transcript=transcript)
+    version = render_version(version=transcript.current_version)
+    before = (version.pdf_file.name, version.pdf_sha256, version.xml_sha256)
+    monkeypatch.setattr(formats, "signature_reservation", lambda signer, *, timestamped: 2048)
+    with pytest.raises(SigningError, match="larger than expected"):
+        sign_version(
+            actor=homeroom,
+            transcript=transcript,
+            role="homeroom",
+            signer=role_signers[SignerRole.HOMEROOM],
+        )
+    version.refresh_from_db()
+    assert transcript.state == State.READY and not TranscriptSignature.objects.exists()
+    assert (version.pdf_file.name, version.pdf_sha256, version.xml_sha256) == before
+    files = sorted(p.name for p in Path(version.pdf_file.path).parent.iterdir())
+    assert files == ["hocba-0-rendered.pdf", "hocba-0-rendered.xml"]
+
+
+def test_queries_per_transcript_through_the_batch_steps(
+    transcript, homeroom, principal, role_signers, django_assert_num_queries
+):
+    """What one transcript costs through a job's steps (issue 7; before: 23, 26, 21, 21 — the
+    year results computed twice, every role's permission query run for each role, the school
+    re-read after each refresh). Savepoints count: the test runs inside a transaction."""
+    with django_assert_num_queries(15):
+        confirm_one(actor=homeroom, transcript=transcript)
+    for role, actor in actors(homeroom, principal).items():
+        with django_assert_num_queries(20 if role == SignerRole.HOMEROOM else 16):  # + render
+            sign_one(actor=actor, transcript=transcript, role=role, signer=role_signers[role])
+    assert transcript.state == State.FINAL
 
 
 def test_a_version_is_rendered_once(transcript, homeroom):
