@@ -25,6 +25,14 @@ untimed render and signature, then released together; peak RSS from the kernel, 
 4. (`--font-documents`, default 50, 0 to skip) the first documents rendered bare with other
    fonts or options, to show what the PDF/A variant and font subsetting cost.
 
+Where the pipeline's time goes: in the timed pipeline worker, the steps of the job path are
+wrapped with timers (see SPLIT_POINTS; a call nested in another is charged to the inner one
+only) and every SQL query and commit is timed, so each document's wall time splits into the
+render step (year results, snapshot, XML, HTML, WeasyPrint's PDF/A-3), the signatures (PAdES
+and XAdES, with their count, so the cost of one), SQL (queries and commits), the certificates
+(opened per job, checked per signature), the stored files, and the rest (the ORM's own time,
+job bookkeeping). The render step is then set against the bare render of the same documents.
+
 Re-running: before each pipeline step the chosen transcripts are put back to draft through
 the workflow, as a school would: a final one is reopened by the principal (its version is
 superseded, so confirming makes and renders a new version), one left half-way by an
@@ -37,6 +45,8 @@ versions (their rows stay, pointing at missing files: this is a benchmark databa
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import io
 import json
 import os
@@ -60,6 +70,27 @@ DEFAULT_MEDIA_ROOT = "/tmp/sodiem-bench-render-media"  # noqa: S108 — a benchm
 REOPEN_REASON = "Benchmark re-run (bench/render_sign.py)"
 TARGET_RATIO, TARGET_SPEEDUP = 0.90, 1.8
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+#: Timed steps of the job path: bucket → the (module, name) it is looked up as by its caller
+#: (a bucket's names that do not exist are skipped, but each bucket must time something).
+SPLIT_POINTS = {
+    "results": [
+        ("transcripts.workflow", "student_year_results"),
+        ("transcripts.snapshot", "student_year_results"),
+    ],
+    "snapshot": [
+        ("transcripts.workflow", "build_snapshot"),
+        ("transcripts.workflow", "snapshot_of_results"),
+    ],
+    "xml": [("transcripts.pipeline", "snapshot_to_xml")],
+    "html": [("transcripts.render", "transcript_html")],
+    "pdf": [("transcripts.render", "html_to_pdf")],
+    "pades": [("transcripts.pipeline", "sign_pdf")],
+    "xades": [("transcripts.pipeline", "sign_xml")],
+    "open": [("transcripts.jobs", "open_signers")],
+    "check": [("transcripts.pipeline", "check_certificate")],
+    "files": [("transcripts.pipeline", "_store"), ("transcripts.pipeline", "_read")],
+}
+RENDER_BUCKETS = ("results", "snapshot", "xml", "html", "pdf")
 #: Bare render variants: name → what it is (see bare_variant for how each is built).
 VARIANTS = {
     "bundled": "bundled pre-subset Noto Serif (as the pipeline), plain PDF",
@@ -254,6 +285,57 @@ def rss_kib() -> dict[str, int]:
     return {key: int(fields[key].split()[0]) for key in ("VmRSS", "VmHWM")}
 
 
+class Split:
+    """Wall time per bucket, exclusive: a timed call is charged its own time less that of the
+    timed calls and SQL inside it (so SQL run while computing results counts as SQL)."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys([*SPLIT_POINTS, "sql", "commit"], 0.0)
+        self.calls = dict.fromkeys(self.seconds, 0)
+        self._stack: list[str] = []
+        self._since = 0.0
+
+    def _charge(self) -> None:
+        now = time.perf_counter()
+        if self._stack:
+            self.seconds[self._stack[-1]] += now - self._since
+        self._since = now
+
+    def run(self, bucket: str, function, *args, **kwargs):
+        self._charge()
+        self._stack.append(bucket)
+        self.calls[bucket] += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            self._charge()
+            self._stack.pop()
+
+    def wrap(self, bucket: str, function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            return self.run(bucket, function, *args, **kwargs)
+
+        return timed
+
+    def install(self) -> None:
+        """Time the job path's steps (SPLIT_POINTS) and the database connection's commits."""
+        from django.db import connections
+
+        for bucket, points in SPLIT_POINTS.items():
+            modules = [(importlib.import_module(module), name) for module, name in points]
+            found = [(module, name) for module, name in modules if hasattr(module, name)]
+            if not found:
+                raise SystemExit(f"Nothing to time for {bucket!r}: {points} (renamed?)")
+            for module, name in found:
+                setattr(module, name, self.wrap(bucket, getattr(module, name)))
+        wrapper = connections["default"]
+        wrapper.commit = self.wrap("commit", wrapper.commit)
+
+    def sql(self, execute, sql, params, many, context):  # Django's execute_wrapper signature
+        return self.run("sql", execute, sql, params, many, context)
+
+
 def child_pipeline(args: argparse.Namespace) -> dict[str, object]:
     setup_django(args.database_url)
     from django.db import connection
@@ -273,18 +355,13 @@ def child_pipeline(args: argparse.Namespace) -> dict[str, object]:
     for transcript in transcripts:
         classes.setdefault(transcript.class_group_id, []).append(transcript)
     warm_up_pipeline(transcripts[0], principal)
-    queries = 0
-
-    def count(execute, sql, params, many, context):  # Django's execute_wrapper signature
-        nonlocal queries
-        queries += 1
-        return execute(sql, params, many, context)
-
+    split = Split()
+    split.install()
     profiler = _profiler(args)
     after_setup = rss_kib()
     summaries = []
     start = release_point()
-    with connection.execute_wrapper(count):
+    with connection.execute_wrapper(split.sql):
         if profiler:
             profiler.start()
         for members in classes.values():
@@ -323,7 +400,8 @@ def child_pipeline(args: argparse.Namespace) -> dict[str, object]:
         "jobs": len(summaries),
         "failed": sum(int(s.get("failed", 0)) for s in summaries),
         "not_finished": [s for s in summaries if s.get("status") != "finished"],
-        "queries": queries,
+        "queries": split.calls["sql"],
+        "split": {"seconds": split.seconds, "calls": split.calls},
         "rss_after_setup_kib": after_setup["VmRSS"],
     }
 
@@ -575,6 +653,58 @@ def describe_pipeline(run: Run, figures: dict) -> str:
     )
 
 
+def split_ms(run: Run) -> tuple[dict[str, float], dict[str, float], float]:
+    """(bucket → ms per document, bucket → calls per document, wall ms per document), summed
+    over the workers; "other" is the wall time no bucket was charged with."""
+    documents = run.documents
+    ms = {bucket: 0.0 for bucket in run.workers[0]["split"]["seconds"]}
+    calls = dict.fromkeys(ms, 0.0)
+    for worker in run.workers:
+        for bucket, seconds in worker["split"]["seconds"].items():
+            ms[bucket] += seconds * 1000 / documents
+            calls[bucket] += worker["split"]["calls"][bucket] / documents
+    wall = sum(w["end"] - w["start"] for w in run.workers) * 1000 / documents
+    ms["other"] = wall - sum(ms.values())
+    return ms, calls, wall
+
+
+def describe_split(run: Run, bare: Run | None = None) -> str:
+    """Where the pipeline's time per document goes (see the module's docstring)."""
+    ms, calls, wall = split_ms(run)
+    render = sum(ms[b] for b in RENDER_BUCKETS)
+    signatures = ms["pades"] + ms["xades"]
+    sql = ms["sql"] + ms["commit"]
+
+    def each(bucket: str) -> float:
+        return ms[bucket] / calls[bucket] if calls[bucket] else 0.0
+
+    lines = [
+        f"  time per document: {wall:.0f} ms =",
+        f"    render step {render:.0f} ms: year results {ms['results']:.1f} "
+        f"({calls['results']:.1f} computations), snapshot {ms['snapshot']:.1f}, XML "
+        f"{ms['xml']:.1f}, HTML {ms['html']:.1f}, WeasyPrint PDF/A-3 {ms['pdf']:.0f}",
+        f"    + signatures {signatures:.0f} ms: {calls['pades']:.1f} PAdES × {each('pades'):.1f} "
+        f"ms, {calls['xades']:.1f} XAdES × {each('xades'):.1f} ms",
+        f"    + SQL {sql:.0f} ms: {calls['sql']:.0f} queries {ms['sql']:.1f} ms, "
+        f"{calls['commit']:.1f} commits {ms['commit']:.1f} ms",
+        f"    + certificates {ms['open'] + ms['check']:.0f} ms: opened when each job starts and "
+        f"again in its worker, {ms['open']:.1f} ms ({calls['open'] * run.documents:.0f} times "
+        f"here: per job, not per document); checked per signature, {each('check'):.2f} ms each",
+        f"    + files {ms['files']:.1f} ms: stored and read back, SHA-256",
+        f"    + other {ms['other']:.0f} ms: ORM, job bookkeeping, the rest",
+    ]
+    if bare is not None:
+        bare_ms = bare.seconds * 1000 / bare.documents * len(bare.workers)
+        lines.append(
+            f"  render step alone: {render:.0f} ms/document = {render / bare_ms:.2f} × bare "
+            f"WeasyPrint's {bare_ms:.0f} ms/document (its PDF/A-3 + attachment part "
+            f"{ms['pdf']:.0f} ms = {ms['pdf'] / bare_ms:.2f} ×); each signature costs PAdES "
+            f"{each('pades'):.1f} ms, XAdES {each('xades'):.1f} ms; everything else "
+            f"{wall - render - signatures:.0f} ms/document"
+        )
+    return "\n".join(lines)
+
+
 def describe_bare(run: Run) -> str:
     pages = sum(w["pages"] for w in run.workers)
     size = statistics.mean(w["mean_size"] for w in run.workers)
@@ -637,6 +767,7 @@ def main() -> int:
     if args.profile:
         run, figures = pipeline_run(args, 1, "--profile", str(args.profile.resolve()))
         print(f"pipeline under pyinstrument, 1 worker:\n{describe_pipeline(run, figures)}")
+        print(describe_split(run))
         print(f"profile: {args.profile} and {args.profile.with_suffix('.txt')}")
         return 0
     one, figures = pipeline_run(args, 1)
@@ -656,11 +787,13 @@ def main() -> int:
         f"{verdict(ratio, TARGET_RATIO)})",
         flush=True,
     )
+    print(f"where the pipeline's time goes, 1 worker:\n{describe_split(one, bare_one)}", flush=True)
     if not args.no_parallel:
         two, figures_two = pipeline_run(args, 2)
         bare_two = run_workers(args, "bare", halves(figures_two["ids"], 2))
         print(f"pipeline, 2 workers:\n{describe_pipeline(two, figures_two)}")
         print(f"bare WeasyPrint, 2 workers:\n{describe_bare(bare_two)}")
+        print(f"where the pipeline's time goes, 2 workers:\n{describe_split(two, bare_two)}")
         speedup, bare_speedup = two.rate / one.rate, bare_two.rate / bare_one.rate
         print(
             f"speed-up 2 workers / 1: pipeline {speedup:.2f}× (target ≥ {TARGET_SPEEDUP}×: "
