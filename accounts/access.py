@@ -22,6 +22,7 @@ from config import sql
 from schools.models import (
     ClassGroup,
     CurriculumEntry,
+    Enrollment,
     School,
     SchoolYear,
     Student,
@@ -176,27 +177,41 @@ def get_student(access: SchoolAccess, pk: int) -> Student:
 # --- Gradebooks -------------------------------------------------------------------------------
 
 
-_SUBJECT_GRADEBOOK = sql.statement(
-    """
-    SELECT {c.columns}, {y.columns}, {h.columns}, {e.columns}, {s.columns},
+_SUBJECT_GRADEBOOK = """
+    SELECT {c.columns}, {y.columns}, {e.columns}, {s.columns},
         EXISTS (
             SELECT 1 FROM {t.table} t
             WHERE t."class_group_id" = c."id" AND t."subject_id" = %s AND t."teacher_id" = %s
-        )
+        ) STUDENT_COLUMNS
     FROM {c.table} c
     JOIN {y.table} y ON y."id" = c."year_id"
-    LEFT JOIN {h.table} h ON h."id" = c."homeroom_teacher_id"
     LEFT JOIN {e.table} e
         ON e."year_id" = c."year_id" AND e."grade" = c."grade" AND e."subject_id" = %s
-    LEFT JOIN {s.table} s ON s."id" = e."subject_id"
+    LEFT JOIN {s.table} s ON s."id" = e."subject_id" STUDENT_JOIN
     WHERE c."id" = %s AND y."school_id" = %s
-    """,
-    c=ClassGroup,
-    y=SchoolYear,
-    h=User,
-    e=CurriculumEntry,
-    s=Subject,
-    t=TeachingAssignment,
+"""
+_GRADEBOOK_MODELS = {
+    "c": ClassGroup,
+    "y": SchoolYear,
+    "e": CurriculumEntry,
+    "s": Subject,
+    "t": TeachingAssignment,
+}
+_BOOK = sql.statement(
+    _SUBJECT_GRADEBOOK.replace("STUDENT_COLUMNS", "").replace("STUDENT_JOIN", ""),
+    **_GRADEBOOK_MODELS,
+)
+_BOOK_AND_ENROLMENT = sql.statement(
+    _SUBJECT_GRADEBOOK.replace("STUDENT_COLUMNS", ", {n.columns}, {p.columns}").replace(
+        "STUDENT_JOIN",
+        """
+        LEFT JOIN {n.table} n ON n."class_group_id" = c."id" AND n."student_id" = %s
+        LEFT JOIN {p.table} p ON p."id" = n."student_id"
+        """,
+    ),
+    **_GRADEBOOK_MODELS,
+    n=Enrollment,
+    p=Student,
 )
 
 
@@ -208,21 +223,48 @@ def get_subject_gradebook(
     404 outside the school or when the subject is not in the class's curriculum.
 
     One hand-written query (config/sql.py): every grid page and every cell save runs it."""
+    class_group, entry, _enrollment = _subject_gradebook(access, class_pk, subject_pk, write)
+    return class_group, entry
+
+
+def get_subject_cell(
+    access: SchoolAccess, class_pk: int, subject_pk: int, student_pk: int | None
+) -> tuple[ClassGroup, CurriculumEntry, Enrollment | None]:
+    """`get_subject_gradebook` for writing, with the student's enrolment in the class (None if
+    the student is not in it, or `student_pk` is None), read by the same query: a cell save."""
+    return _subject_gradebook(access, class_pk, subject_pk, True, student_pk=student_pk)
+
+
+def _subject_gradebook(
+    access: SchoolAccess,
+    class_pk: int,
+    subject_pk: int,
+    write: bool,
+    *,
+    student_pk: int | None = None,
+) -> tuple[ClassGroup, CurriculumEntry, Enrollment | None]:
+    models = [ClassGroup, SchoolYear, CurriculumEntry, Subject]
     params = [subject_pk, access.user.pk, subject_pk, class_pk, access.school.pk]
-    row = sql.fetch_one(_SUBJECT_GRADEBOOK, params)
+    statement = _BOOK
+    if student_pk is not None:
+        statement = _BOOK_AND_ENROLMENT
+        params.insert(3, student_pk)
+    row = sql.fetch_one(statement, params)
     if row is None:
         raise Http404
-    class_group, year, homeroom_teacher, entry, subject = sql.build_all(
-        row, ClassGroup, SchoolYear, User, CurriculumEntry, Subject
-    )
+    teaches_at = sum(sql.width(m) for m in models)
+    class_group, year, entry, subject = sql.build_all(row[:teaches_at], *models)
     if entry is None:
         raise Http404
+    enrollment = None
+    if student_pk is not None:
+        enrollment, student = sql.build_all(row[teaches_at + 1 :], Enrollment, Student)
+        if enrollment is not None:
+            enrollment.student = student
     year.school = access.school
     class_group.year = year
-    if homeroom_teacher is not None:
-        class_group.homeroom_teacher = homeroom_teacher
     entry.subject = subject
-    class_group.teaches = teaches = bool(row[-1])
+    class_group.teaches = teaches = bool(row[teaches_at])
     if write:
         if not teaches:
             raise PermissionDenied
@@ -230,7 +272,7 @@ def get_subject_gradebook(
         teaches or access.sees_whole_school or class_group.homeroom_teacher_id == access.user.pk
     ):
         raise PermissionDenied
-    return class_group, entry
+    return class_group, entry, enrollment
 
 
 def get_homeroom_book(access: SchoolAccess, class_pk: int, *, write: bool = False) -> ClassGroup:

@@ -73,25 +73,28 @@ def _connection() -> BaseDatabaseWrapper:
     return connections[DEFAULT_DB_ALIAS]
 
 
-def for_update() -> str:
-    """` FOR UPDATE` where the database locks selected rows (SQLite locks the whole file on
-    the first write of a transaction instead)."""
-    return " FOR UPDATE" if _connection().features.has_select_for_update else ""
+def locks_rows() -> bool:
+    """Whether the database locks selected rows (`FOR UPDATE`); SQLite locks the whole file
+    on a transaction's first write instead."""
+    return _connection().features.has_select_for_update
 
 
-def _converters(model: type[models.Model]) -> list[tuple[Any, list[Callable]]]:
-    """Per concrete field: the expression and the converters the ORM applies to its value on
-    this thread's connection (cached on it: the converters are bound to its `ops`)."""
-    connection = _connection()
+def _converters(
+    model: type[models.Model], connection: BaseDatabaseWrapper
+) -> list[tuple[int, Any, list[Callable]]]:
+    """The fields whose values the ORM converts on this connection (SQLite's booleans and
+    date-times, say): position, expression, converters. Cached on the connection, whose `ops`
+    the converters are bound to."""
     cached = connection.__dict__.setdefault("_hot_sql_converters", {})
     found = cached.get(model)
     if found is None:
         found = []
-        for field in model._meta.concrete_fields:
+        for index, field in enumerate(model._meta.concrete_fields):
             column = field.get_col(model._meta.db_table)
             converters = connection.ops.get_db_converters(column)
             converters += column.get_db_converters(connection)
-            found.append((column, converters))
+            if converters:
+                found.append((index, column, converters))
         cached[model] = found
     return found
 
@@ -100,7 +103,7 @@ def build(model: type[M], values: Sequence[Any]) -> M:
     """The instance the ORM would make of a row's values selected by `columns(model, …)`."""
     connection = _connection()
     converted = list(values)
-    for index, (column, converters) in enumerate(_converters(model)):
+    for index, column, converters in _converters(model, connection):
         for converter in converters:
             converted[index] = converter(converted[index], column, connection)
     return model.from_db(connection.alias, None, converted)
@@ -124,10 +127,6 @@ def datetime_param(value: datetime.datetime) -> Any:
     return _connection().ops.adapt_datetimefield_value(value)
 
 
-def ip_param(value: str | None) -> Any:
-    return _connection().ops.adapt_ipaddressfield_value(value)
-
-
 def fetch_one(sql: str, params: Sequence[Any]) -> tuple | None:
     with _connection().cursor() as cursor:
         cursor.execute(sql, params)
@@ -147,15 +146,16 @@ def execute(sql: str, params: Sequence[Any]) -> int:
         return cursor.rowcount
 
 
-def _param(field: models.Field, value: Any) -> Any:
+def _param(field: models.Field, value: Any, connection: BaseDatabaseWrapper) -> Any:
     if isinstance(value, models.Model):
         value = value.pk
-    return field.get_db_prep_save(value, _connection())
+    return field.get_db_prep_save(value, connection)
 
 
 def select_for_update(model: type[M], **lookup: Any) -> M | None:
     """`model.objects.select_for_update().filter(**lookup).first()` for a lookup of plain
     field equalities (None: IS NULL) that matches at most one row."""
+    connection = _connection()
     conditions, params = [], []
     for name, value in lookup.items():
         field = model._meta.get_field(name)
@@ -163,10 +163,11 @@ def select_for_update(model: type[M], **lookup: Any) -> M | None:
             conditions.append(f"{quote(field.column)} IS NULL")
         else:
             conditions.append(f"{quote(field.column)} = %s")
-            params.append(_param(field, value))
+            params.append(_param(field, value, connection))
     where = " AND ".join(conditions)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     row = fetch_one(
-        f"SELECT {columns(model, table(model))} FROM {table(model)} WHERE {where}{for_update()}",  # noqa: S608 — names from model metadata
+        f"SELECT {columns(model, table(model))} FROM {table(model)} WHERE {where}{lock}",  # noqa: S608 — names from model metadata
         params,
     )
     return None if row is None else build(model, row)
@@ -174,34 +175,40 @@ def select_for_update(model: type[M], **lookup: Any) -> M | None:
 
 def update(instance: models.Model, fields: Sequence[str]) -> None:
     """`instance.save(update_fields=fields)` (no signals: nothing listens on these models)."""
+    connection = _connection()
     meta = instance._meta
     targets = [meta.get_field(name) for name in fields]
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in targets)
-    params = [_param(f, getattr(instance, f.attname)) for f in targets]
+    params = [_param(f, getattr(instance, f.attname), connection) for f in targets]
     execute(
         f"UPDATE {table(type(instance))} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608 — names from model metadata
-        [*params, _param(meta.pk, instance.pk)],
+        [*params, _param(meta.pk, instance.pk, connection)],
     )
 
 
-def insert(instance: models.Model) -> None:
+def insert(instance: models.Model, *, ignore_conflicts: bool = False) -> None:
     """`instance.save(force_insert=True)`: a new row with every concrete field but an
-    automatic primary key, which is set on the instance (no signals)."""
+    automatic primary key, which is set on the instance (no signals). `ignore_conflicts`:
+    a row that breaks a unique constraint is not inserted (`ON CONFLICT DO NOTHING`), and
+    the instance's primary key stays None."""
     meta = instance._meta
     auto_pk = meta.pk if isinstance(meta.pk, models.AutoField) else None
     fields = [f for f in meta.concrete_fields if f is not auto_pk]
     names = ", ".join(quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    params = [_param(f, f.pre_save(instance, add=True)) for f in fields]
-    text = f"INSERT INTO {table(type(instance))} ({names}) VALUES ({placeholders})"  # noqa: S608 — names from model metadata
     connection = _connection()
+    params = [_param(f, f.pre_save(instance, add=True), connection) for f in fields]
+    text = f"INSERT INTO {table(type(instance))} ({names}) VALUES ({placeholders})"  # noqa: S608 — names from model metadata
+    if ignore_conflicts:
+        text += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         if auto_pk is not None and connection.features.can_return_columns_from_insert:
             cursor.execute(f"{text} RETURNING {quote(auto_pk.column)}", params)
-            instance.pk = cursor.fetchone()[0]
+            inserted = cursor.fetchone()
+            instance.pk = None if inserted is None else inserted[0]
         else:
             cursor.execute(text, params)
-            if auto_pk is not None:
+            if auto_pk is not None and cursor.rowcount == 1:
                 instance.pk = connection.ops.last_insert_id(cursor, meta.db_table, auto_pk.column)
-    instance._state.adding = False
+    instance._state.adding = instance.pk is None
     instance._state.db = connection.alias

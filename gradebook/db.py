@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, models, transaction
+from django.db import models
 
 from config import sql
 
@@ -18,10 +18,6 @@ def lock_or_create(model: type[M], *, defaults: dict[str, Any], **lookup: Any) -
     loser locks the winner's row)."""
     row = sql.select_for_update(model, **lookup)
     if row is None:
-        try:
-            with transaction.atomic():
-                model.objects.create(**lookup, **defaults)
-        except IntegrityError:
-            pass  # created concurrently
-        row = model.objects.select_for_update().get(**lookup)
+        sql.insert(model(**lookup, **defaults), ignore_conflicts=True)  # or created meanwhile
+        row = sql.select_for_update(model, **lookup)
     return row

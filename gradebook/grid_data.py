@@ -17,7 +17,6 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from config import sql
 from gradebook.columns import Column, homeroom_columns, subject_columns
 from gradebook.models import CommentPhrase, Kind, LedgerHead, Lock, Mark, MarkEvent
 from gradebook.rules import Explanation, InvalidMark
@@ -473,24 +472,13 @@ def student_values(book: Book, student_id: int) -> dict[int, Values]:
     return values_by_student(book.marks([student_id])).get(student_id, {})
 
 
-_ROW = """
-    SELECT m."kind", m."slot", m."value" FROM {m.table} m
-    WHERE m."year_id" = %s AND m."student_id" = %s AND m."term" = %s AND m."subject_id" {subject}
-"""
-_ROW_VALUES = sql.statement(_ROW.replace("{subject}", "= %s"), m=Mark)
-_HOMEROOM_ROW_VALUES = sql.statement(_ROW.replace("{subject}", "IS NULL"), m=Mark)
-
-
-def row_results(book: Book, term: int, student_id: int, language: str) -> dict[str, dict]:
-    """The computed cells of one row, as JSON (one hand-written query, config/sql.py: every
-    cell save answers with it; none for a book without results)."""
+def row_results(
+    book: Book, term: int, row: dict[tuple[str, str], str], language: str
+) -> dict[str, dict]:
+    """The computed cells of one row, as JSON, from the row's values ((kind, slot) → value,
+    as a save gives them back: no query)."""
     if not book.computed_columns():
         return {}
-    statement = _ROW_VALUES if book.subject_id is not None else _HOMEROOM_ROW_VALUES
-    params = [book.class_group.year_id, student_id, term]
-    if book.subject_id is not None:
-        params.append(book.subject_id)
-    row = {(kind, slot): value for kind, slot, value in sql.fetch_all(statement, params)}
     return {k: c.as_json() for k, c in computed_cells(book, term, row, language).items()}
 
 

@@ -4,7 +4,7 @@ one transaction; views, imports and corrections all come through here."""
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -54,6 +54,7 @@ class Conflict(GradebookError):
 class SaveResult:
     mark: Mark
     event: MarkEvent | None  # None when the value did not change
+    row: dict[tuple[str, str], str]  # (kind, slot) → value of the cell's row after the save
 
     @property
     def changed(self) -> bool:
@@ -77,31 +78,91 @@ def normalise_ip(address: str | None) -> str | None:
     return None if ip is None else str(ip)
 
 
-_COVERING_LOCK = sql.statement(
-    """
-    SELECT {k.columns} FROM {k.table} k
+_COVERING = """
+    FROM {k.table} k
     WHERE k."year_id" = %s AND k."released_at" IS NULL AND k."starts_at" <= %s
         AND (k."term" IS NULL OR k."term" = %s)
         AND (k."class_group_id" IS NULL OR k."class_group_id" = %s)
         AND (k."subject_id" IS NULL OR k."subject_id" = %s)
     ORDER BY k."starts_at" LIMIT 1
-    """,
-    k=Lock,
-)
+"""
+_COVERING_LOCK = sql.statement("SELECT {k.columns}" + _COVERING, k=Lock)
+_LOCK = sql.statement('SELECT {k.columns} FROM {k.table} k WHERE k."id" = %s', k=Lock)
+
+
+def _covering_params(class_group: ClassGroup, column: Column) -> list:
+    now = sql.datetime_param(timezone.now())
+    return [class_group.year_id, now, column.term, class_group.pk, column.subject_id]
 
 
 def cell_lock(*, class_group: ClassGroup, column: Column) -> Lock | None:
     """The lock that covers this cell now, if any: the earliest of `Lock.objects.covering`
     (hand-written, config/sql.py: every save and grid page asks)."""
-    params = [
-        class_group.year_id,
-        sql.datetime_param(timezone.now()),
-        column.term,
-        class_group.pk,
-        column.subject_id,
-    ]
-    row = sql.fetch_one(_COVERING_LOCK, params)
+    row = sql.fetch_one(_COVERING_LOCK, _covering_params(class_group, column))
     return None if row is None else sql.build(Lock, row)
+
+
+_ROW = """
+    SELECT {m.columns}, (SELECT k."id" COVERING)
+    FROM {m.table} m
+    WHERE m."student_id" = %s AND m."year_id" = %s AND m."term" = %s AND m."subject_id" SUBJECT
+    ORDER BY m."id"
+"""
+
+
+def _row_statement(subject: str, lock: str) -> str:
+    text = _ROW.replace("COVERING", _COVERING).replace("SUBJECT", subject)
+    return sql.statement(text + lock, m=Mark, k=Lock)
+
+
+_ROW_STATEMENTS = {  # (subject book, the database locks rows) → statement
+    (subject, locks): _row_statement("= %s" if subject else "IS NULL", lock)
+    for subject in (True, False)
+    for locks, lock in ((True, " FOR UPDATE"), (False, ""))
+}
+
+
+_MARK_FIELDS = [f.attname for f in Mark._meta.concrete_fields]
+_KIND, _SLOT, _VALUE = (_MARK_FIELDS.index(name) for name in ("kind", "slot", "value"))
+
+
+@dataclass
+class LockedRow:
+    """The existing cells of one row (student × year × term × subject, or the homeroom book),
+    locked for the transaction in id order, with the lock that covers them: one statement for
+    what a save reads (hand-written, config/sql.py)."""
+
+    rows: dict[tuple[str, str], tuple]  # (kind, slot) → the cell's selected values
+    lock_id: int | None
+    cells: dict[tuple[str, str], Mark] = field(default_factory=dict)  # the ones built
+
+    @classmethod
+    def read(cls, *, class_group: ClassGroup, student: Student, column: Column) -> LockedRow:
+        statement = _ROW_STATEMENTS[column.subject_id is not None, sql.locks_rows()]
+        params = _covering_params(class_group, column)
+        params += [student.pk, class_group.year_id, column.term]
+        if column.subject_id is not None:
+            params.append(column.subject_id)
+        rows = sql.fetch_all(statement, params)
+        if not rows:  # no cell of the row yet: the lock is asked on its own
+            lock = cell_lock(class_group=class_group, column=column)
+            return cls(rows={}, lock_id=lock.pk if lock else None)
+        return cls(rows={(r[_KIND], r[_SLOT]): r[:-1] for r in rows}, lock_id=rows[0][-1])
+
+    def lock(self) -> Lock | None:
+        row = None if self.lock_id is None else sql.fetch_one(_LOCK, [self.lock_id])
+        return None if row is None else sql.build(Lock, row)
+
+    def cell(self, column: Column) -> Mark | None:
+        """The column's existing cell (built only now: a save needs one of the row's)."""
+        key = (column.kind, column.slot)
+        if key not in self.cells and key in self.rows:
+            self.cells[key] = sql.build(Mark, self.rows[key])
+        return self.cells.get(key)
+
+    def values(self) -> dict[tuple[str, str], str]:
+        values = {key: row[_VALUE] for key, row in self.rows.items()}
+        return values | {key: mark.value for key, mark in self.cells.items()}
 
 
 def _enrolled(student: Student, class_group: ClassGroup) -> bool:
@@ -142,19 +203,23 @@ def save_mark(
         raise InvalidValue(invalid_mark_message(error)) from error
     if not enrolled and not _enrolled(student, class_group):
         raise InvalidValue(_("This student is not in class %(name)s.") % {"name": class_group.name})
-    if not bypass_locks and (lock := cell_lock(class_group=class_group, column=column)):
+    row = LockedRow.read(class_group=class_group, student=student, column=column)
+    if not bypass_locks and (lock := row.lock()):
         raise Locked(lock_message(lock))
     mark_changing.send(
         sender=Mark, student=student, year_id=class_group.year_id, column=column, actor=actor
     )
 
-    mark = locked_cell(class_group=class_group, student=student, column=column)
+    mark = row.cell(column)
+    if mark is None:
+        mark = locked_cell(class_group=class_group, student=student, column=column)
+        row.cells[column.kind, column.slot] = mark
     if base_version is not None and base_version != mark.version:
         if mark.value == value:  # someone saved the same value: no conflict to resolve
-            return SaveResult(mark=mark, event=None)
+            return SaveResult(mark=mark, event=None, row=row.values())
         raise Conflict(_("Someone else changed this cell meanwhile."), mark=mark)
     if mark.value == value:
-        return SaveResult(mark=mark, event=None)
+        return SaveResult(mark=mark, event=None, row=row.values())
 
     now = timezone.now()
     old_value = mark.value
@@ -175,7 +240,7 @@ def save_mark(
             client_ip=normalise_ip(client_ip),
         )
     )
-    return SaveResult(mark=mark, event=event)
+    return SaveResult(mark=mark, event=event, row=row.values())
 
 
 def locked_cell(*, class_group: ClassGroup, student: Student, column: Column) -> Mark:

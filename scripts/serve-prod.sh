@@ -75,7 +75,7 @@ echo "Task workers: $TASK_WORKERS (RQ, Redis). Web: gunicorn, $WEB_WORKERS worke
 echo "Serving on http://127.0.0.1:$PORT  (DEBUG off, $DATABASE_URL; Ctrl-C to stop)"
 "$PY" -m gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" \
   --workers "$WEB_WORKERS" --threads "$WEB_THREADS" --worker-class "$([ "$WEB_THREADS" -gt 1 ] && echo gthread || echo sync)" \
-  --max-requests 5000 --max-requests-jitter 500 --timeout 60 --graceful-timeout 20 \
+  --preload --max-requests 50000 --max-requests-jitter 5000 --timeout 60 --graceful-timeout 20 \
   ${ACCESS_LOG:+--access-logfile "$ACCESS_LOG"} --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(M)sms' \
   ${GUNICORN_ARGS:-} &
 pids+=($!)

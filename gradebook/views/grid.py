@@ -20,7 +20,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import SchoolAccess, get_homeroom_book, get_school, get_subject_gradebook
+from accounts.access import (
+    SchoolAccess,
+    get_homeroom_book,
+    get_school,
+    get_subject_cell,
+    get_subject_gradebook,
+)
 from config import sql
 from gradebook.grid_data import (
     Book,
@@ -58,6 +64,20 @@ def get_book(
     return access, Book(class_group, entry)
 
 
+def get_cell_book(
+    request: HttpRequest, code: str, class_pk: int, subject_pk: int | None, student_pk: int | None
+) -> tuple[Book, Enrollment | None]:
+    """The book a cell save writes (as `get_book(write=True)`) and the student's enrolment in
+    its class (None when the student is not in it or not given). A subject book's comes with
+    the book, in one query."""
+    access = get_school(request, code)
+    if subject_pk is None:
+        book = Book(get_homeroom_book(access, class_pk, write=True))
+        return book, None if student_pk is None else find_enrollment(book, student_pk)
+    class_group, entry, enrollment = get_subject_cell(access, class_pk, subject_pk, student_pk)
+    return Book(class_group, entry), enrollment
+
+
 def is_writer(access: SchoolAccess, book: Book) -> bool:
     """Whether the user writes this book when it is open (the access getters' write rule)."""
     if book.entry is None:
@@ -87,11 +107,19 @@ _ENROLLMENT = sql.statement(
 
 
 def get_enrollment(book: Book, student_pk: int) -> Enrollment:
-    """The student's place in the book's class (404 if the student is not in it).
-    Hand-written (config/sql.py): every cell save asks."""
+    """The student's place in the book's class (404 if the student is not in it)."""
+    enrollment = find_enrollment(book, student_pk)
+    if enrollment is None:
+        raise Http404
+    return enrollment
+
+
+def find_enrollment(book: Book, student_pk: int) -> Enrollment | None:
+    """The student's place in the book's class, with the student, or None (hand-written,
+    config/sql.py: a homeroom cell save asks)."""
     row = sql.fetch_one(_ENROLLMENT, [book.class_group.pk, student_pk])
     if row is None:
-        raise Http404
+        return None
     enrollment, student = sql.build_all(row, Enrollment, Student)
     enrollment.student = student
     return enrollment
@@ -248,7 +276,6 @@ def cell_save(
     """Save one cell from the grid. JSON or form body: student, column, value, version (the
     version the user saw). Answers 200 with the saved cell and its row's results, 409 with the
     current value on a conflict, 422 for a refused value, 423 when locked."""
-    book = get_book(request, code, class_pk, subject_pk, write=True)[1]
     try:
         payload = read_payload(request)
         student_pk = int(payload["student"])
@@ -256,12 +283,16 @@ def cell_save(
         text = "" if payload.get("value") is None else str(payload["value"])
         version = int(payload["version"])
     except (KeyError, TypeError, ValueError):
+        student_pk = None
+    book, enrollment = get_cell_book(request, code, class_pk, subject_pk, student_pk)
+    if student_pk is None:  # said only now: a refusal of access comes first
         message = _("Incomplete request: student, column, value and version are required.")
         return JsonResponse({"error": message}, status=400)
     column = book.column(key)
     if column is None or version < 0:
         return JsonResponse({"error": _("This gradebook has no such column.")}, status=400)
-    enrollment = get_enrollment(book, student_pk)
+    if enrollment is None:
+        raise Http404
     cell = {"student": student_pk, "column": key}
     if enrollment.left_on is not None:
         message = _("This student has left the class; their marks are read-only.")
@@ -303,7 +334,7 @@ def cell_save(
             "display": display_value(mark.value, column.value_type, get_language()),
             "version": mark.version,
             "changed": result.changed,
-            "row": row_results(book, column.term, student_pk, get_language()),
+            "row": row_results(book, column.term, result.row, get_language()),
         }
     )
 
