@@ -197,3 +197,15 @@ def test_poll_does_not_return_other_terms_or_subjects(
     changes = reverse("gradebook:grid_changes", args=["SCHOOLA", class_a.pk, maths.pk, 2])
     post(teacher_client, save_url, students[0], "1:tx:1", "9", 0)
     assert teacher_client.get(changes, {"since": "0"}).json()["cells"] == []
+
+
+def test_poll_with_nothing_new_reads_no_marks(
+    teacher_client, save_url, students, class_a, maths, django_assert_num_queries
+):
+    changes = reverse("gradebook:grid_changes", args=["SCHOOLA", class_a.pk, maths.pk, 1])
+    post(teacher_client, save_url, students[0], "1:tx:1", "9", 0)
+    cursor = teacher_client.get(changes).json()["cursor"]
+    # session, user, memberships, book, ledger cursor, covering lock: no marks, no events
+    with django_assert_num_queries(6):
+        data = teacher_client.get(changes, {"since": cursor}).json()
+    assert data == {"cursor": cursor, "cells": [], "rows": {}, "locked": False}
