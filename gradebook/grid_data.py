@@ -358,9 +358,14 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
     columns = book.columns(term)
     cursor = ledger_cursor(book.class_group.year.school_id)  # before the marks: no change lost
     people = enrollments(book.class_group)
-    marks = list(book.marks([e.student_id for e in people]).filter(term=term))
-    by_cell = {(m.student_id, m.kind, m.slot): m for m in marks}
-    values = values_by_student(marks)
+    marks = book.marks([e.student_id for e in people]).filter(term=term)
+    by_cell: dict[tuple[int, str, str], tuple[str, int]] = {}  # → (value, version)
+    values: dict[int, Values] = {}  # student id → this term's (kind, slot) → value
+    for student_id, kind, slot, value, version in marks.values_list(
+        "student_id", "kind", "slot", "value", "version"
+    ):  # tuples, not instances: some 500 cells a page
+        by_cell[student_id, kind, slot] = (value, version)
+        values.setdefault(student_id, {})[kind, slot] = value
     lock = cell_lock(class_group=book.class_group, column=columns[0])
     layout: list[Column | ComputedColumn] = list(columns)
     computed_at = next((i for i, c in enumerate(columns) if c.value_type == "text"), len(columns))
@@ -371,17 +376,16 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
         left = enrollment.left_on is not None
         cells: dict[str, Cell] = {}
         for column in columns:
-            mark = by_cell.get((student_id, column.kind, column.slot))
-            value = mark.value if mark else ""
+            value, version = by_cell.get((student_id, column.kind, column.slot), ("", 0))
             cells[column.key] = Cell(
                 column=column,
                 value=value,
                 display=display_value(value, column.value_type, language),
-                version=mark.version if mark else 0,
+                version=version,
                 editable=writer and lock is None and not left,
                 locked=lock is not None,
             )
-        computed = computed_cells(book, term, values.get(student_id, {}).get(term, {}), language)
+        computed = computed_cells(book, term, values.get(student_id, {}), language)
         items = [
             cells[item.key] if isinstance(item, Column) else computed[item.id] for item in layout
         ]

@@ -2,11 +2,13 @@
 
 A term of a 45-student book has some 500 cells; rendering them through the template language
 cost most of the page (bench/grid_load.py, issue 7). This tag writes the same markup in Python
-(every value escaped, as the template language does); URLs are reversed once per row.
+(every value escaped, as the template language does); a student's URLs are reversed once per
+page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape as _escape
 
 from django import template
@@ -33,6 +35,11 @@ def grid_rows(context: template.Context, grid: Grid) -> SafeString:
     entry = context.get("entry")
     term = context["term"]
     correction_url = reverse("gradebook:correction_new", args=[code])
+    book_args = [code, class_group.pk, entry.subject_id] if entry else [code, class_group.pk]
+    urls = {  # a student's links: reversed once for the page, the student's id put in per row
+        "row_edit": student_url("gradebook:row_edit", [*book_args, term]),
+        "explain": student_url("gradebook:explain", book_args) if entry else None,
+    }
     texts = {  # escaped once here: the cells put them in attributes and text as they are
         "left_title": _("Left the class: read only"),
         "row_title": _("Edit the whole row in a form"),
@@ -50,22 +57,27 @@ def grid_rows(context: template.Context, grid: Grid) -> SafeString:
         )
     parts = []
     for index, row in enumerate(grid.rows):
-        parts.append(_row(row, index, grid, code, class_group, entry, term, correction_url, texts))
+        parts.append(_row(row, index, grid, class_group, entry, urls, correction_url, texts))
     return mark_safe("\n".join(parts))  # noqa: S308 - every part comes from format_html
 
 
-def _row(row: Row, index, grid, code, class_group, entry, term, correction_url, texts) -> str:
+_STUDENT = 987654321987  # stands for the student's id in a URL reversed once for a page
+
+
+def student_url(name: str, args: list) -> Callable[[int], str]:
+    """A function of a student's id giving the URL `name` with `args` and that id, reversed
+    once rather than for every row (the URL's other parts cannot contain the stand-in)."""
+    pattern = reverse(name, args=[*args, _STUDENT])
+    return lambda student_id: pattern.replace(str(_STUDENT), str(int(student_id)))
+
+
+def _row(row: Row, index, grid, class_group, entry, urls, correction_url, texts) -> str:
     student = row.student
     left_attrs = f' class="gb-left" title="{texts["left_title"]}"' if row.left else ""
     if grid.writer and not row.left:
-        args = (
-            [code, class_group.pk, entry.subject_id, term, student.pk]
-            if entry
-            else [code, class_group.pk, term, student.pk]
-        )
         name = format_html(
             '<a href="{}" class="gb-row-link" title="{}">{}</a>',
-            reverse("gradebook:row_edit", args=args),
+            urls["row_edit"](student.pk),
             mark_safe(texts["row_title"]),  # noqa: S308 - escaped above
             student.full_name,
         )
@@ -74,7 +86,7 @@ def _row(row: Row, index, grid, code, class_group, entry, term, correction_url, 
     if row.left:
         name += mark_safe(f' <span class="badge text-bg-secondary">{texts["left"]}</span>')  # noqa: S308
     explain = (
-        reverse("gradebook:explain", args=[code, class_group.pk, entry.subject_id, student.pk])
+        urls["explain"](student.pk)
         if entry is not None and any(item.is_computed for item in row.items)
         else ""
     )
