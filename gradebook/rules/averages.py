@@ -8,6 +8,7 @@ half-up to one decimal on the exact quotient, never via ``float`` or ``round()``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from decimal import Decimal
@@ -58,10 +59,19 @@ def parse_score(text: str) -> Decimal:
     (``"+7"``); a dangling or missing digit (``"7."``, ``".5"``); leading zeros (``"07"``);
     exponents, ``NaN``, ``Infinity``, underscores, thousands separators and non-ASCII digits.
     """
-    if text is None or (isinstance(text, str) and not text.strip()):
+    if isinstance(text, str):
+        return _parse_score_text(text)
+    if text is None:
+        raise InvalidMark(EMPTY_SCORE, code="empty")
+    raise InvalidMark(NOT_A_SCORE, code="not_a_score", params={"value": quote_input(text)})
+
+
+@functools.lru_cache(maxsize=4096)  # pure; a class summary parses some 4,000 scores
+def _parse_score_text(text: str) -> Decimal:
+    if not text.strip():
         raise InvalidMark(EMPTY_SCORE, code="empty")
     params = {"value": quote_input(text)}
-    match = _NUMBER.fullmatch(text.strip()) if isinstance(text, str) else None
+    match = _NUMBER.fullmatch(text.strip())
     if match is None:
         raise InvalidMark(NOT_A_SCORE, code="not_a_score", params=params)
     sign, whole, fraction = match.groups()
@@ -88,9 +98,16 @@ def score_tenths(value: Decimal | int) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"a score must be a Decimal or int, not {type(value).__name__}")
-    params = {"value": quote_input(str(value))}
     if isinstance(value, Decimal) and not value.is_finite():
-        raise InvalidMark(NOT_A_SCORE, code="not_a_score", params=params)
+        raise InvalidMark(
+            NOT_A_SCORE, code="not_a_score", params={"value": quote_input(str(value))}
+        )
+    return _finite_score_tenths(value)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # pure; a class summary converts ~4,000 scores
+def _finite_score_tenths(value: Decimal | int) -> int:
+    params = {"value": quote_input(str(value))}
     if not 0 <= value <= 10:
         raise InvalidMark(SCORE_OUT_OF_RANGE, code="out_of_range", params=params)
     scaled = Fraction(value) * 10  # exact, unlike Decimal arithmetic under a 28-digit context

@@ -8,6 +8,7 @@ means Đạt/Chưa đạt, case-insensitive and trimmed. No other abbreviations 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from enum import StrEnum
@@ -161,21 +162,29 @@ _CODE_SHAPE = re.compile(r"[A-Za-zĐđ]+")
 _D_ALIASES = {"Đ": "D", "CĐ": "CD"}
 
 
+@functools.lru_cache(maxsize=1024)
+def _member(text: str, enum: type[_E]) -> _E | None:
+    """The member ``text`` names, or None. Cached: a class summary parses some 4,000 codes,
+    all among a handful of strings."""
+    candidate = unicodedata.normalize("NFC", text.strip())
+    if _CODE_SHAPE.fullmatch(candidate):
+        candidate = candidate.upper()
+        candidate = _D_ALIASES.get(candidate, candidate)
+        for member in enum:
+            if member.value == candidate:
+                return member
+    return None
+
+
 def _parse_code(text: object, enum: type[_E]) -> _E:
     """Parse a typed code into ``enum``; ``Đ``/``CĐ`` alias ``D``/``CD`` when ``enum`` has them."""
     if isinstance(text, enum):
         return text
     if text is None or (isinstance(text, str) and not text.strip()):
         raise InvalidMark(EMPTY_LEVEL, code="empty")
+    if isinstance(text, str) and (member := _member(text, enum)) is not None:
+        return member
     allowed = ", ".join(member.value for member in enum)
-    if isinstance(text, str):
-        candidate = unicodedata.normalize("NFC", text.strip())
-        if _CODE_SHAPE.fullmatch(candidate):
-            candidate = candidate.upper()
-            candidate = _D_ALIASES.get(candidate, candidate)
-            for member in enum:
-                if member.value == candidate:
-                    return member
     raise InvalidMark(
         UNKNOWN_LEVEL,
         code="unknown_level",

@@ -8,6 +8,7 @@ prefixed ``≈`` when it is not exact.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -46,6 +47,7 @@ class Explanation:
         return self.text("vi")
 
 
+@functools.lru_cache(maxsize=4096)  # a class summary formats the same few values thousands of times
 def tenths(value: int, *, language: str, always_decimal: bool = False) -> str:
     """Format a quantity given in tenths: ``75`` -> "7.5"/"7,5"; ``80`` -> "8" (or "8.0")."""
     whole, tenth = divmod(value, 10)
