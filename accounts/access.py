@@ -197,6 +197,8 @@ _GRADEBOOK_MODELS = {
     "s": Subject,
     "t": TeachingAssignment,
 }
+_BOOK_MODELS = (ClassGroup, SchoolYear, CurriculumEntry, Subject)  # in the order selected
+_TEACHES_AT = sum(sql.width(m) for m in _BOOK_MODELS)  # then "teaches", then the enrolment
 _BOOK = sql.statement(
     _SUBJECT_GRADEBOOK.replace("STUDENT_COLUMNS", "").replace("STUDENT_JOIN", ""),
     **_GRADEBOOK_MODELS,
@@ -243,7 +245,6 @@ def _subject_gradebook(
     *,
     student_pk: int | None = None,
 ) -> tuple[ClassGroup, CurriculumEntry, Enrollment | None]:
-    models = [ClassGroup, SchoolYear, CurriculumEntry, Subject]
     params = [subject_pk, access.user.pk, subject_pk, class_pk, access.school.pk]
     statement = _BOOK
     if student_pk is not None:
@@ -252,8 +253,8 @@ def _subject_gradebook(
     row = sql.fetch_one(statement, params)
     if row is None:
         raise Http404
-    teaches_at = sum(sql.width(m) for m in models)
-    class_group, year, entry, subject = sql.build_all(row[:teaches_at], *models)
+    teaches_at = _TEACHES_AT
+    class_group, year, entry, subject = sql.build_all(row[:teaches_at], *_BOOK_MODELS)
     if entry is None:
         raise Http404
     enrollment = None

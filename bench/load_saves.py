@@ -231,13 +231,13 @@ class Connection:
                 close = True
         payload = await reader.readexactly(length)
         if close:
-            writer.close()
-            self.streams = None
+            self.close()
         return int(status_line.split()[1]), json.loads(payload) if payload else {}
 
     def close(self) -> None:
         if self.streams is not None:
             self.streams[1].close()
+            self.streams = None
 
 
 async def save_loop(teacher, connection, base, interval, begin, end):
@@ -261,7 +261,6 @@ async def save_loop(teacher, connection, base, interval, begin, end):
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             teacher.errors[type(exc).__name__] += 1
             connection.close()
-            connection.streams = None
             status, answer = 0, {}
         teacher.latencies.append((sent, loop.time() - sent))
         if status == 200:

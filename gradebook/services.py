@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from config import sql
 from gradebook.columns import Column, canonical_value
-from gradebook.db import lock_or_create
+from gradebook.db import create_locked, lock_or_create
 from gradebook.ledger import append_event
 from gradebook.messages import invalid_mark_message
 from gradebook.models import EventSource, GradebookSettings, Lock, Mark, MarkEvent
@@ -135,6 +135,7 @@ class LockedRow:
     rows: dict[tuple[str, str], tuple]  # (kind, slot) → the cell's selected values
     lock_id: int | None
     cells: dict[tuple[str, str], Mark] = field(default_factory=dict)  # the ones built
+    covering: Lock | None = None  # the lock, when it was read whole
 
     @classmethod
     def read(cls, *, class_group: ClassGroup, student: Student, column: Column) -> LockedRow:
@@ -146,12 +147,14 @@ class LockedRow:
         rows = sql.fetch_all(statement, params)
         if not rows:  # no cell of the row yet: the lock is asked on its own
             lock = cell_lock(class_group=class_group, column=column)
-            return cls(rows={}, lock_id=lock.pk if lock else None)
+            return cls(rows={}, lock_id=lock.pk if lock else None, covering=lock)
         return cls(rows={(r[_KIND], r[_SLOT]): r[:-1] for r in rows}, lock_id=rows[0][-1])
 
     def lock(self) -> Lock | None:
-        row = None if self.lock_id is None else sql.fetch_one(_LOCK, [self.lock_id])
-        return None if row is None else sql.build(Lock, row)
+        if self.covering is None and self.lock_id is not None:
+            found = sql.fetch_one(_LOCK, [self.lock_id])
+            self.covering = None if found is None else sql.build(Lock, found)
+        return self.covering
 
     def cell(self, column: Column) -> Mark | None:
         """The column's existing cell (built only now: a save needs one of the row's)."""
@@ -212,7 +215,7 @@ def save_mark(
 
     mark = row.cell(column)
     if mark is None:
-        mark = locked_cell(class_group=class_group, student=student, column=column)
+        mark = locked_cell(class_group=class_group, student=student, column=column, missing=True)
         row.cells[column.kind, column.slot] = mark
     if base_version is not None and base_version != mark.version:
         if mark.value == value:  # someone saved the same value: no conflict to resolve
@@ -243,8 +246,11 @@ def save_mark(
     return SaveResult(mark=mark, event=event, row=row.values())
 
 
-def locked_cell(*, class_group: ClassGroup, student: Student, column: Column) -> Mark:
-    """The cell's row, created empty if new, locked for the rest of the transaction."""
+def locked_cell(
+    *, class_group: ClassGroup, student: Student, column: Column, missing: bool = False
+) -> Mark:
+    """The cell's row, created empty if new, locked for the rest of the transaction;
+    `missing`: the caller has just found it absent, so it is created without looking again."""
     key = {
         "student": student,
         "year_id": class_group.year_id,
@@ -253,7 +259,9 @@ def locked_cell(*, class_group: ClassGroup, student: Student, column: Column) ->
         "kind": column.kind,
         "slot": column.slot,
     }
-    return lock_or_create(Mark, defaults={"school_id": class_group.year.school_id}, **key)
+    defaults = {"school_id": class_group.year.school_id}
+    find = create_locked if missing else lock_or_create
+    return find(Mark, defaults=defaults, **key)
 
 
 def lock_message(lock: Lock) -> str:

@@ -209,3 +209,16 @@ def test_poll_with_nothing_new_reads_no_marks(
     with django_assert_num_queries(6):
         data = teacher_client.get(changes, {"since": cursor}).json()
     assert data == {"cursor": cursor, "cells": [], "rows": {}, "locked": False}
+
+
+def test_a_new_cell_costs_two_statements_more_than_a_changed_one(
+    teacher_client, save_url, students, django_assert_num_queries
+):
+    """A changed cell: session, user, roles + school, the book with the student, BEGIN, the row
+    with its lock, the transcript's state, the update, the ledger (head, event, head), COMMIT.
+    A new cell of a row: its insert and its lock, found missing once, not twice."""
+    post(teacher_client, save_url, students[0], "1:tx:1", "5", 0)  # the ledger head exists
+    with django_assert_num_queries(12):
+        assert post(teacher_client, save_url, students[0], "1:tx:1", "6", 1).status_code == 200
+    with django_assert_num_queries(14):
+        assert post(teacher_client, save_url, students[0], "1:tx:2", "7", 0).status_code == 200

@@ -28,6 +28,10 @@ from transcripts.workflow import TranscriptRefused, confirm_ready, reopen, trans
 from transcripts.xml import validate_xml
 
 
+def sign_as_homeroom(actor, transcript, signer):
+    return sign_version(actor=actor, transcript=transcript, role="homeroom", signer=signer)
+
+
 def test_full_path_confirm_and_three_signatures(
     transcript, homeroom, principal, role_signers, pki, pki_nssdb, tmp_path
 ):
@@ -75,19 +79,9 @@ def test_a_certificate_of_someone_else_is_refused_before_anything_changes(
 ):
     confirm_ready(actor=homeroom, transcript=transcript)
     with translation.override("en"), pytest.raises(SigningRefused, match="belongs to"):
-        sign_version(
-            actor=homeroom,
-            transcript=transcript,
-            role="homeroom",
-            signer=role_signers[SignerRole.PRINCIPAL],
-        )
+        sign_as_homeroom(homeroom, transcript, role_signers[SignerRole.PRINCIPAL])
     with pytest.raises(SigningRefused):  # a person's certificate is not the school seal
-        sign_version(
-            actor=principal,
-            transcript=transcript,
-            role="homeroom",
-            signer=role_signers[SignerRole.HOMEROOM],
-        )
+        sign_as_homeroom(principal, transcript, role_signers[SignerRole.HOMEROOM])
     transcript.refresh_from_db()
     version = transcript.current_version
     assert transcript.state == State.READY
@@ -105,12 +99,7 @@ def test_the_right_certificate_in_the_wrong_hands_writes_nothing(
     teacher.full_name = "homeroom"  # same name as the certificate, but not this class's teacher
     teacher.save()
     with pytest.raises(TranscriptRefused):
-        sign_version(
-            actor=teacher,
-            transcript=transcript,
-            role="homeroom",
-            signer=role_signers[SignerRole.HOMEROOM],
-        )
+        sign_as_homeroom(teacher, transcript, role_signers[SignerRole.HOMEROOM])
     version.refresh_from_db()
     assert (version.pdf_file.name, version.pdf_sha256) == before
     files = list(Path(version.pdf_file.path).parent.iterdir())
@@ -125,12 +114,7 @@ def test_a_signature_too_big_for_its_reservation_writes_nothing(
     before = (version.pdf_file.name, version.pdf_sha256, version.xml_sha256)
     monkeypatch.setattr(formats, "signature_reservation", lambda signer, *, timestamped: 2048)
     with pytest.raises(SigningError, match="larger than expected"):
-        sign_version(
-            actor=homeroom,
-            transcript=transcript,
-            role="homeroom",
-            signer=role_signers[SignerRole.HOMEROOM],
-        )
+        sign_as_homeroom(homeroom, transcript, role_signers[SignerRole.HOMEROOM])
     version.refresh_from_db()
     assert transcript.state == State.READY and not TranscriptSignature.objects.exists()
     assert (version.pdf_file.name, version.pdf_sha256, version.xml_sha256) == before
