@@ -409,9 +409,10 @@ def child_pipeline(args: argparse.Namespace) -> dict[str, object]:
 def warm_up_pipeline(transcript: object, principal: object) -> None:
     """One render and one PAdES + XAdES signature, untimed and stored nowhere: what a
     long-lived worker has done before (fonts, stylesheet, signing libraries loaded)."""
+    from transcripts.credentials import open_signer
     from transcripts.jobs import credential_for
     from transcripts.models import JobStep
-    from transcripts.pipeline import signer_for, verification_url
+    from transcripts.pipeline import verification_url
     from transcripts.render import render_transcript_pdf
     from transcripts.signing.formats import sign_pdf, sign_xml
     from transcripts.snapshot import build_snapshot
@@ -426,7 +427,7 @@ def warm_up_pipeline(transcript: object, principal: object) -> None:
         verification_url=verification_url("WARMUP2345"),
     )
     credential = credential_for(school=transcript.school, user=principal, step=JobStep.PRINCIPAL)
-    signer = signer_for(credential=credential, secret=DEMO_PASSWORD)
+    signer = open_signer(credential=credential, secret=DEMO_PASSWORD)
     try:
         sign_pdf(pdf, signer, field_name="Warmup", reason="warm-up", location="bench")
         sign_xml(xml, signer, reference_id=DATA_ID)

@@ -53,3 +53,20 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {sorted(choices)}")
     return value
+
+
+def env_json_file(name: str) -> dict:
+    """The JSON object in the file named by the variable (an empty dict when unset)."""
+    import json
+
+    path = os.environ.get(name, "").strip()
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name}={path!r}: cannot read a JSON object ({exc})") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name}={path!r} must hold a JSON object")
+    return value

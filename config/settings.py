@@ -10,7 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_int, env_json_file, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -231,6 +231,20 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 #: How long a signing authorisation (the certificate password / PIN handed to a batch job,
 #: encrypted) stays usable before a worker picks the job up; it is wiped when picked up.
 SIGNING_HANDOFF_SECONDS = env_int("SIGNING_HANDOFF_SECONDS", 900, minimum=30)
+#: Remote signing services the signers may choose (docs/signing.md): a JSON file of
+#: {name: {"adapter": "csc" | "confirm-v1", "label", "base_url", ...}}. Endpoints come only
+#: from here, never from a user.
+SIGNING_SERVICES = env_json_file("SIGNING_SERVICES_FILE")
+#: PKCS#11 libraries that may be loaded into the server process for tokens or HSMs attached to
+#: the server (comma-separated paths); a credential naming another library is refused.
+SIGNING_PKCS11_LIBRARIES = env_list("SIGNING_PKCS11_LIBRARIES", [])
+#: How long a batch waits for the signer's USB token (the signing companion on their own
+#: computer) before it expires, leaving every transcript as it was.
+SIGNING_COMPANION_SECONDS = env_int("SIGNING_COMPANION_SECONDS", 600, minimum=30)
+#: Where the signing companion listens on the signer's computer (signer-companion/README.md).
+SIGNING_COMPANION_URL = env_str("SIGNING_COMPANION_URL", "http://127.0.0.1:8790")
+#: How long a waiting batch of a remote service may wait at most, whatever the service says.
+SIGNING_REMOTE_MAX_SECONDS = env_int("SIGNING_REMOTE_MAX_SECONDS", 900, minimum=30)
 
 # Uploads of transcript packages to the provincial Department of Education
 # (docs/provincial-upload.md). A school's own address and token (its settings page) take

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
@@ -28,8 +28,21 @@ logger = logging.getLogger(__name__)
 
 
 def seal_secrets(secrets: dict[str, str]) -> bytes:
-    """The secrets as stored on the job row for the worker (empty when there are none)."""
-    return encrypt_at_rest(json.dumps(secrets).encode()) if secrets else b""
+    """The secrets as stored on the job row for the worker (empty when there are none), with
+    the time they were sealed: they are usable for SIGNING_HANDOFF_SECONDS from then."""
+    if not secrets:
+        return b""
+    payload = {"sealed_at": timezone.now().isoformat(), "secrets": secrets}
+    return encrypt_at_rest(json.dumps(payload).encode())
+
+
+def _unseal(sealed: bytes, default_time: datetime) -> tuple[dict[str, str], datetime]:
+    """The secrets and when they were sealed (a job parked while its signer confirms keeps the
+    secrets of its later steps sealed again)."""
+    payload = json.loads(decrypt_at_rest(sealed))
+    if "sealed_at" not in payload:  # sealed before the time was kept in the blob
+        return payload, default_time
+    return payload["secrets"], datetime.fromisoformat(payload["sealed_at"])
 
 
 def pick_up(jobs: QuerySet[Job], pk: int) -> tuple[Job, dict[str, str]] | None:
@@ -41,11 +54,15 @@ def pick_up(jobs: QuerySet[Job], pk: int) -> tuple[Job, dict[str, str]] | None:
             return None
         sealed = bytes(job.sealed_secrets)
         job.sealed_secrets = b""
-        job.started_at = timezone.now()
+        now = timezone.now()
+        secrets, sealed_at = _unseal(sealed, job.created_at) if sealed else ({}, now)
+        if job.started_at is None:  # the first hand-off: sealed when the job row was created
+            sealed_at = job.created_at
+            job.started_at = now
         handoff = timedelta(seconds=settings.SIGNING_HANDOFF_SECONDS)
-        if sealed and job.started_at - job.created_at > handoff:
+        if sealed and now - sealed_at > handoff:
             job.status = JobStatus.FAILED
-            job.finished_at = job.started_at
+            job.finished_at = now
             job.message = _(
                 "No worker picked the job up in time, and the certificate password it was given "
                 "has expired; start the job again."
@@ -54,7 +71,6 @@ def pick_up(jobs: QuerySet[Job], pk: int) -> tuple[Job, dict[str, str]] | None:
             return None
         job.status = JobStatus.RUNNING
         job.save()
-    secrets = json.loads(decrypt_at_rest(sealed)) if sealed else {}
     return job, secrets
 
 
@@ -93,3 +109,16 @@ def enqueue(
         model.objects.filter(pk=pk, **{status_field: queued}).update(**fields)
         return
     model.objects.filter(pk=pk).update(**{task_field: str(result.id)})
+
+
+def enqueue_later(task, pk: int, *, seconds: float) -> bool:
+    """Run ``task(pk)`` again in ``seconds`` (a poll), where the task backend can defer; False
+    when it cannot (the immediate backend of a debugging setup) or the broker is down."""
+    if not task.get_backend().supports_defer:
+        return False
+    try:
+        task.using(run_after=timezone.now() + timedelta(seconds=seconds)).enqueue(pk)
+    except Exception:
+        logger.exception("could not schedule %s for %s", task.name, pk)
+        return False
+    return True

@@ -14,25 +14,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from contextlib import ExitStack
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import SIGNING_ROLES, school_roles
 from accounts.models import Role, User
 from schools.models import ClassGroup, School, SchoolYear
-from transcripts import background, pipeline
+from transcripts import background, batches, credentials, pipeline
+from transcripts.credentials import active_credential
 from transcripts.models import (
+    BATCH_ENDED,
+    BatchStatus,
+    CredentialKind,
+    JobStatus,
     JobStep,
+    SigningBatch,
     SigningCredential,
     Transcript,
     TranscriptJob,
 )
 from transcripts.signing.certificates import SigningRefused
 from transcripts.signing.signers import Signer, SigningError
+from transcripts.signing.sources import SignatureSource
 from transcripts.workflow import TranscriptRefused
 
 logger = logging.getLogger(__name__)
@@ -48,53 +57,78 @@ class JobRefused(Exception):
         self.message = message
 
 
-# --- credentials and signers ---------------------------------------------------------------------
+# --- credentials and signature sources -----------------------------------------------------------
 
 
 def credential_for(*, school: School, user: User, step: str) -> SigningCredential:
     """The active credential that signs ``step``: the school's seal (no user) for the seal,
     otherwise the user's own at this school."""
-    credentials = SigningCredential.objects.filter(school=school, is_active=True)
+    credential = active_credential(school=school, user=None if step == JobStep.SEAL else user)
+    if credential is not None:
+        return credential
     if step == JobStep.SEAL:
-        credential = credentials.filter(user__isnull=True).order_by("-created_at").first()
-        if credential is None:
-            raise JobRefused(_("The school has no organisational certificate (seal) registered."))
-    else:
-        credential = credentials.filter(user=user).order_by("-created_at").first()
-        if credential is None:
-            raise JobRefused(
-                _(
-                    "You have no signing certificate registered at this school; ask the school "
-                    "admin."
-                )
-            )
-    return credential
+        raise JobRefused(_("The school has no organisational certificate (seal) registered."))
+    raise JobRefused(
+        _(
+            "You have no signing certificate registered at this school: add one on your "
+            "signing settings page."
+        )
+    )
 
 
-def open_signers(
-    *, school: School, user: User, steps: Iterable[str], secrets: dict[str, str], stack: ExitStack
-) -> dict[str, Signer]:
-    """step → an open Signer (closed by ``stack``), each certificate checked against its role.
-    Raises JobRefused with a message the user can act on (wrong password, certificate refused)."""
-    signers: dict[str, Signer] = {}
+def open_source(
+    *, school: School, user: User, step: str, secret: str
+) -> tuple[SigningCredential, SignatureSource]:
+    """The credential and an open signature source for ``step``, its certificate checked
+    against the role. Raises JobRefused with a message the user can act on (wrong password,
+    service unreachable, certificate refused). The caller closes the source."""
+    credential = credential_for(school=school, user=user, step=step)
+    try:
+        source = credentials.open_source(credential=credential, secret=secret)
+    except SigningError as exc:
+        raise JobRefused(
+            _("The certificate could not be opened: %(reason)s")
+            % {"reason": pipeline.failure_message(exc)}
+        ) from exc
+    try:
+        pipeline.check_certificate_for(actor=user, school=school, role=step, signer=source)
+    except SigningRefused as exc:
+        source.close()
+        raise JobRefused(str(exc)) from exc
+    return credential, source
+
+
+def open_seal_signer(*, school: School, user: User | None, secret: str) -> Signer:
+    """The school seal as a signer the server uses at once (a package manifest's signature),
+    its certificate checked; JobRefused when it cannot be opened or is refused, or when the seal
+    is used from the signer's own computer (the companion)."""
+    credential = credential_for(school=school, user=user, step=JobStep.SEAL)  # type: ignore[arg-type]
+    try:
+        signer = credentials.open_signer(credential=credential, secret=secret)
+    except SigningError as exc:
+        raise JobRefused(
+            _("The certificate could not be opened: %(reason)s")
+            % {"reason": pipeline.failure_message(exc)}
+        ) from exc
+    try:
+        pipeline.check_certificate_for(actor=user, school=school, role=JobStep.SEAL, signer=signer)
+    except SigningRefused as exc:
+        signer.close()
+        raise JobRefused(str(exc)) from exc
+    return signer
+
+
+def check_sources(
+    *, school: School, user: User, steps: Iterable[str], secrets: dict[str, str]
+) -> None:
+    """Open and close every signing step's source: a wrong password or a refused certificate
+    fails now, on the confirmation page, not in the worker."""
     for step in steps:
-        if step not in SIGNING_STEPS:
-            continue
-        credential = credential_for(school=school, user=user, step=step)
-        try:
-            signer = pipeline.signer_for(credential=credential, secret=secrets.get(step, ""))
-        except SigningError as exc:
-            raise JobRefused(
-                _("The certificate could not be opened: %(reason)s")
-                % {"reason": pipeline.failure_message(exc)}
-            ) from exc
-        stack.callback(signer.close)
-        try:
-            pipeline.check_certificate_for(actor=user, school=school, role=step, signer=signer)
-        except SigningRefused as exc:
-            raise JobRefused(str(exc)) from exc
-        signers[step] = signer
-    return signers
+        if step in SIGNING_STEPS:
+            _credential, source = open_source(
+                school=school, user=user, step=step, secret=secrets.get(step, "")
+            )
+            source.close()
 
 
 # --- starting a job ------------------------------------------------------------------------------
@@ -124,15 +158,17 @@ def start_job(
     secrets: dict[str, str] | None = None,
     class_group: ClassGroup | None = None,
     retry_of: TranscriptJob | None = None,
+    in_background: bool = True,
 ) -> TranscriptJob:
-    """Check and record a job, and enqueue it once the transaction commits."""
+    """Check and record a job, and enqueue it once the transaction commits (unless the caller
+    runs it itself: ``manage.py sign_transcripts``)."""
     ids = [t.pk for t in transcripts if t.school_id == school.pk and t.year_id == year.pk]
     if not ids:
         raise JobRefused(_("No transcripts selected."))
     _check_steps(actor=actor, school=school, steps=steps, class_group=class_group)
     secrets = {step: (secrets or {}).get(step, "") for step in steps if step in SIGNING_STEPS}
-    with ExitStack() as stack:  # fail now, not in the worker, on a wrong password
-        open_signers(school=school, user=actor, steps=steps, secrets=secrets, stack=stack)
+    check_sources(school=school, user=actor, steps=steps, secrets=secrets)
+    secrets = {step: secret for step, secret in secrets.items() if secret}
     with transaction.atomic():
         job = TranscriptJob.objects.create(
             school=school,
@@ -145,7 +181,8 @@ def start_job(
             retry_of=retry_of,
             sealed_secrets=background.seal_secrets(secrets),
         )
-        transaction.on_commit(partial(enqueue, job.pk))
+        if in_background:
+            transaction.on_commit(partial(enqueue, job.pk))
     return job
 
 
@@ -159,73 +196,281 @@ def enqueue(job_id: int) -> None:
 # --- running a job -------------------------------------------------------------------------------
 
 
-def _steps_for(job: TranscriptJob, transcript: Transcript, signers: dict[str, Signer]) -> str:
-    """Run the job's steps on one transcript; 'done' if any step did something, else 'skipped'."""
-    outcome = "skipped"
-    for step in job.steps:
-        if step == JobStep.CONFIRM:
-            skipped = pipeline.confirm_one(actor=job.created_by, transcript=transcript)
-        else:
-            skipped = pipeline.sign_one(
-                actor=job.created_by, transcript=transcript, role=step, signer=signers[step]
-            )
-        if skipped is None:
-            outcome = "done"
-    return outcome
+class _Progress:
+    """Writes one step's progress to the job row as transcripts are reported; failures are kept
+    across the steps (a transcript that failed is not tried by the later steps)."""
 
+    def __init__(self, job: TranscriptJob) -> None:
+        self.job = job
+        self.failures: list[dict[str, str | int]] = list(job.failures or [])
+        self.failed_ids = {int(f["transcript_id"]) for f in self.failures}
 
-def run_job(job_id: int) -> dict[str, int | str]:
-    """The worker's side of a job; returns a summary (the task's result)."""
-    picked = background.pick_up(
-        TranscriptJob.objects.select_related("school", "created_by", "class_group"), job_id
-    )
-    if picked is None:
-        return {"job": job_id, "status": "not run"}
-    job, secrets = picked
-    failures: list[dict[str, str | int]] = []
-    with ExitStack() as stack:
-        try:
-            signers = open_signers(
-                school=job.school,
-                user=job.created_by,
-                steps=job.steps,
-                secrets=secrets,
-                stack=stack,
-            )
-        except JobRefused as exc:
-            background.finish(job, message=exc.message, failed=True)
-            return {"job": job_id, "status": "failed"}
-        del secrets
-        transcripts = (
-            Transcript.objects.filter(pk__in=job.transcript_ids, school=job.school, year=job.year)
-            .select_related("student", "class_group", "school")
-            .order_by("class_group__name", "pk")
-        )
-        for transcript in transcripts:
-            counter = "done"
-            try:
-                counter = _steps_for(job, transcript, signers)
-            except Exception as exc:
-                if not isinstance(exc, TranscriptRefused | SigningError):
-                    logger.exception("transcript %s failed in job %s", transcript.pk, job.pk)
-                counter = None
-                failures.append(
+    def report(self, transcript: Transcript, outcome: str, message: str = "") -> None:
+        update: dict = {"processed": F("processed") + 1}
+        if outcome == "failed":
+            if transcript.pk not in self.failed_ids:
+                self.failed_ids.add(transcript.pk)
+                self.failures.append(
                     {
                         "transcript_id": transcript.pk,
                         "student": transcript.student.full_name,
                         "class_name": transcript.class_group.name,
-                        "message": pipeline.failure_message(exc),
+                        "message": message,
                     }
                 )
-            update = {"processed": F("processed") + 1}
-            if counter is None:
-                update["failures"] = failures
+            update["failures"] = self.failures
+        else:
+            update[outcome] = F(outcome) + 1
+        TranscriptJob.objects.filter(pk=self.job.pk).update(**update)
+
+    def remaining(self, transcripts: list[Transcript]) -> list[Transcript]:
+        """The transcripts a step works on; those failed earlier count as processed."""
+        left = [t for t in transcripts if t.pk not in self.failed_ids]
+        skipped = len(transcripts) - len(left)
+        if skipped:
+            TranscriptJob.objects.filter(pk=self.job.pk).update(processed=F("processed") + skipped)
+        return left
+
+
+def _transcripts(job: TranscriptJob) -> list[Transcript]:
+    return list(
+        Transcript.objects.filter(pk__in=job.transcript_ids, school=job.school, year=job.year)
+        .select_related("student", "class_group", "school")
+        .order_by("class_group__name", "pk")
+    )
+
+
+def _confirm_step(job: TranscriptJob, progress: _Progress) -> None:
+    for transcript in progress.remaining(_transcripts(job)):
+        try:
+            skipped = pipeline.confirm_one(actor=job.created_by, transcript=transcript)
+        except Exception as exc:
+            if not isinstance(exc, TranscriptRefused):
+                logger.exception("transcript %s failed in job %s", transcript.pk, job.pk)
+            progress.report(transcript, "failed", pipeline.failure_message(exc))
+        else:
+            progress.report(transcript, "skipped" if skipped else "done", skipped or "")
+
+
+def _signing_step(
+    job: TranscriptJob, step: str, secrets: dict[str, str], progress: _Progress
+) -> SigningBatch:
+    """Run one signer's batch as far as it goes now: prepare and request (the first time), then
+    finish once the values are in. Returns the batch (waiting, done or ended)."""
+    batch = job.batches.filter(role=step).first()
+    if batch is None:
+        credential, source = open_source(
+            school=job.school, user=job.created_by, step=step, secret=secrets.get(step, "")
+        )
+        try:
+            batch = batches.prepare_batch(
+                job=job,
+                role=step,
+                credential=credential,
+                source=source,
+                transcripts=progress.remaining(_transcripts(job)),
+                report=progress.report,
+            )
+            batches.request_values(batch=batch, source=source)
+        finally:
+            source.close()
+        batch.refresh_from_db()
+    if batch.status == BatchStatus.SIGNED:
+        batches.finish_batch(batch=batch, actor=job.created_by, report=progress.report)
+        batch.refresh_from_db()
+    return batch
+
+
+def _next_step(job: TranscriptJob) -> None:
+    job.step_index += 1
+    TranscriptJob.objects.filter(pk=job.pk).update(
+        step_index=job.step_index, processed=0, done=0, skipped=0
+    )
+
+
+def run_job(job_id: int) -> dict[str, int | str]:
+    """The worker's side of a job: its steps in order, each over every transcript; a signing
+    step that waits for its signer parks the job (the worker is free) until the values arrive
+    (:func:`resume`) or the request ends (:func:`fail_waiting`). Returns a summary."""
+    picked = background.pick_up(
+        TranscriptJob.objects.select_related("school", "created_by", "class_group", "year"),
+        job_id,
+    )
+    if picked is None:
+        return {"job": job_id, "status": "not run"}
+    job, secrets = picked
+    progress = _Progress(job)
+    try:
+        while True:
+            step = job.steps[job.step_index]
+            if step == JobStep.CONFIRM:
+                _confirm_step(job, progress)
             else:
-                update[counter] = F(counter) + 1
-            TranscriptJob.objects.filter(pk=job.pk).update(**update)
+                batch = _signing_step(job, step, secrets, progress)
+                secrets.pop(step, None)  # used: never kept longer than needed
+                if batch.status == BatchStatus.WAITING:
+                    _park(job, batch, secrets)
+                    return {"job": job_id, "status": JobStatus.WAITING}
+                if batch.status != BatchStatus.DONE:
+                    raise JobRefused(batch.message or BatchStatus(batch.status).label)
+            if job.step_index + 1 >= len(job.steps):
+                break
+            _next_step(job)
+    except JobRefused as exc:
+        background.finish(job, message=exc.message, failed=True)
+        return {"job": job_id, "status": JobStatus.FAILED}
     background.finish(job)
     job.refresh_from_db()
-    return {"job": job_id, "status": job.status, "done": job.done, "failed": len(failures)}
+    return {"job": job_id, "status": job.status, "done": job.done, "failed": len(job.failures)}
+
+
+def _park(job: TranscriptJob, batch: SigningBatch, secrets: dict[str, str]) -> None:
+    """The job waits for its signer: the secrets of its later steps are sealed again (usable for
+    SIGNING_HANDOFF_SECONDS), and the batch is polled by a task until it ends."""
+    TranscriptJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        status=JobStatus.WAITING, sealed_secrets=background.seal_secrets(secrets)
+    )
+    transaction.on_commit(partial(schedule_poll, batch.pk, batch_poll_interval(batch)))
+
+
+def batch_poll_interval(batch: SigningBatch) -> float:
+    return 15.0 if batch.method == CredentialKind.COMPANION else 2.0
+
+
+def schedule_poll(batch_id: int, seconds: float) -> None:
+    from transcripts.tasks import poll_signing_batch
+
+    background.enqueue_later(poll_signing_batch, batch_id, seconds=seconds)
+
+
+def resume(job: TranscriptJob) -> None:
+    """The values of a waiting job's batch are in: queue the job to finish it (after commit)."""
+    with transaction.atomic():
+        updated = TranscriptJob.objects.filter(pk=job.pk, status=JobStatus.WAITING).update(
+            status=JobStatus.QUEUED
+        )
+        if updated:
+            transaction.on_commit(partial(enqueue, job.pk))
+
+
+def fail_waiting(job: TranscriptJob, message: str) -> None:
+    """A waiting job's request ended without signatures: the job fails, its secrets go."""
+    TranscriptJob.objects.filter(pk=job.pk, status=JobStatus.WAITING).update(
+        status=JobStatus.FAILED, message=message, sealed_secrets=b"", finished_at=timezone.now()
+    )
+
+
+def after_batch(batch: SigningBatch) -> None:
+    """Move the batch's job on once the batch left waiting: values in → resume; ended → fail."""
+    batch.refresh_from_db()
+    if batch.status == BatchStatus.SIGNED:
+        resume(batch.job)
+    elif batch.status in BATCH_ENDED:
+        fail_waiting(batch.job, batch.message or BatchStatus(batch.status).label)
+
+
+def poll_batch(batch_id: int) -> str:
+    """One look at a waiting batch (the poll task): expired, signed, refused, or still waiting
+    (polled again later). Returns the batch's status."""
+    batch = (
+        SigningBatch.objects.select_related("job__school", "job__created_by", "credential")
+        .filter(pk=batch_id)
+        .first()
+    )
+    if batch is None or batch.status != BatchStatus.WAITING:
+        return batch.status if batch else "gone"
+    try:
+        source = credentials.open_source(credential=batch.credential, secret="")
+    except SigningError as exc:  # the service is unreachable now: expiry still applies
+        logger.warning("batch %s: cannot reach its signature source: %s", batch.pk, exc)
+        source = None
+    try:
+        if source is None:
+            if batches.is_overdue(batch):
+                batches.expire(batch)
+        else:
+            batches.poll(batch=batch, source=source)
+    finally:
+        if source is not None:
+            source.close()
+    after_batch(batch)
+    if batch.status == BatchStatus.WAITING:
+        schedule_poll(batch.pk, batch_poll_interval(batch))
+    return batch.status
+
+
+def cancel(*, job: TranscriptJob, actor: User) -> None:
+    """The starter cancels a job that waits for its signer: the request is withdrawn, nothing
+    is signed."""
+    batch = job.batches.filter(status=BatchStatus.WAITING).select_related("credential").first()
+    if batch is None:
+        return
+    try:
+        source = credentials.open_source(credential=batch.credential, secret="")
+    except SigningError:
+        source = None
+    try:
+        if source is not None:
+            source.cancel(batch.request_state)
+    except Exception:
+        logger.warning("could not withdraw the request of batch %s", batch.pk, exc_info=True)
+    finally:
+        if source is not None:
+            source.close()
+    batches.end_batch(
+        batch=batch,
+        status=BatchStatus.CANCELLED,
+        message=_("Cancelled by %(name)s: nothing was signed.") % {"name": actor.display_name},
+    )
+    after_batch(batch)
+
+
+def expire_if_overdue(job: TranscriptJob) -> None:
+    """End the job's waiting batch if its time is up (the job page asks as it polls, so an
+    expired request shows at once even where no poll task runs)."""
+    batch = job.batches.filter(status=BatchStatus.WAITING).first()
+    if batch is not None and batches.is_overdue(batch):
+        batches.expire(batch)
+        after_batch(batch)
+
+
+def waiting_batch(job: TranscriptJob) -> SigningBatch | None:
+    return job.batches.filter(status=BatchStatus.WAITING).first()
+
+
+def waiting_text(job: TranscriptJob, batch: SigningBatch) -> str:
+    """What a job waiting for its signer waits for, in words (the command line's line)."""
+    summary = batch.summary or {}
+    until = timezone.localtime(batch.expires_at).strftime("%H:%M") if batch.expires_at else "—"
+    if batch.method == CredentialKind.COMPANION:
+        url = settings.SITE_URL.rstrip("/") + reverse("hocba:job", args=[job.school.code, job.pk])
+        return _(
+            "Open %(url)s on the computer with the USB token, with the signing companion "
+            "running, and sign %(count)s transcripts there before %(time)s."
+        ) % {"url": url, "count": summary.get("transcripts", 0), "time": until}
+    return _(
+        "Waiting for %(name)s to confirm %(count)s transcripts (%(files)s files) on their "
+        "phone, until %(time)s."
+    ) % {
+        "name": summary.get("signer", ""),
+        "count": summary.get("transcripts", 0),
+        "files": summary.get("documents", 0),
+        "time": until,
+    }
+
+
+def job_items(job: TranscriptJob, transcripts: Iterable[Transcript]) -> list[pipeline.BatchItem]:
+    """Each transcript's outcome in a finished job, as the batch services list them."""
+    failed = {int(f["transcript_id"]): str(f["message"]) for f in job.failures}
+    role = job.steps[-1]
+    items = []
+    for transcript in transcripts:
+        if transcript.pk in failed:
+            outcome, message = "failed", failed[transcript.pk]
+        else:
+            outcome, message = ("done", "") if transcript.is_signed_as(role) else ("skipped", "")
+        items.append(pipeline.item_of(transcript, outcome, message))
+    return items
 
 
 def retry_ids(job: TranscriptJob) -> list[int]:

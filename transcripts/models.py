@@ -165,9 +165,12 @@ class TranscriptEvent(models.Model):
 
 
 class CredentialKind(models.TextChoices):
+    """How a signer's key is reached (docs/signing.md)."""
+
     PKCS12 = "pkcs12", _("Certificate file (PKCS#12), password asked at signing")
-    PKCS11 = "pkcs11", _("Hardware token or HSM (PKCS#11)")
-    CSC = "csc", _("Remote signing service (CSC API)")
+    PKCS11 = "pkcs11", _("Token or HSM attached to the server (PKCS#11)")
+    REMOTE = "remote", _("Remote signing service")
+    COMPANION = "companion", _("USB token on your own computer (signing companion)")
 
 
 class SigningCredential(models.Model):
@@ -185,9 +188,16 @@ class SigningCredential(models.Model):
     )
     kind = models.CharField(max_length=10, choices=CredentialKind.choices)
     pkcs12_encrypted = models.BinaryField(blank=True, default=b"")
-    config = models.JSONField(blank=True, default=dict)  # PKCS#11 / CSC parameters, no secrets
+    #: PKCS#11: {"lib", "token", "key"}; remote: {"service", <the account's plain fields>}.
+    config = models.JSONField(blank=True, default=dict)
+    #: Remote: the secret fields of the signer's account at the service (e.g. a CSC login),
+    #: JSON encrypted at rest like the PKCS#12 files. Never what is typed when signing.
+    secrets_encrypted = models.BinaryField(blank=True, default=b"", editable=False)
     certificate_pem = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -224,6 +234,7 @@ class VerificationLookup(models.Model):
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("Waiting for a worker")
     RUNNING = "running", _("Running")
+    WAITING = "waiting", _("Waiting for the signer")
     FINISHED = "finished", _("Finished")
     FAILED = "failed", _("Failed")
 
@@ -261,7 +272,7 @@ class BackgroundJob(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
 
 
 class TranscriptJob(BackgroundJob):
@@ -289,6 +300,8 @@ class TranscriptJob(BackgroundJob):
     )
     done = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    #: The step being run (an index into ``steps``); processed/done/skipped count that step.
+    step_index = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("transcript job")
@@ -300,6 +313,128 @@ class TranscriptJob(BackgroundJob):
 
     def step_labels(self) -> list[str]:
         return [JobStep(step).label for step in self.steps]
+
+    @property
+    def current_step_label(self) -> str:
+        return JobStep(self.steps[min(self.step_index, len(self.steps) - 1)]).label
+
+    @property
+    def percent(self) -> int:
+        """Across the steps: each step goes over every transcript of the job."""
+        if not self.total or not self.steps:
+            return 100
+        done = self.step_index * self.total + self.processed
+        return min(100, round(100 * done / (len(self.steps) * self.total)))
+
+
+class BatchStatus(models.TextChoices):
+    PREPARING = "preparing", _("Preparing the documents")
+    WAITING = "waiting", _("Waiting for the signer")
+    SIGNED = "signed", _("Signature values received")
+    DONE = "done", _("Signed")
+    FAILED = "failed", _("Failed: nothing was signed")
+    REJECTED = "rejected", _("Rejected by the signer: nothing was signed")
+    EXPIRED = "expired", _("Expired: nothing was signed")
+    CANCELLED = "cancelled", _("Cancelled: nothing was signed")
+
+
+#: A batch in one of these states signs nothing more; its prepared files are gone.
+BATCH_ENDED = frozenset(
+    {
+        BatchStatus.DONE,
+        BatchStatus.FAILED,
+        BatchStatus.REJECTED,
+        BatchStatus.EXPIRED,
+        BatchStatus.CANCELLED,
+    }
+)
+
+
+class SigningBatch(models.Model):
+    """One signer's part of a job: every document of the job prepared for their signature, the
+    digests asked for in one request (one password, PIN or phone confirmation), the values
+    received, then each document finished (docs/signing.md, "Two-phase signing").
+
+    Persisted so that a batch can wait minutes for the signer and be finished by any worker;
+    a batch never completed expires and leaves every transcript as it was.
+    """
+
+    job = models.ForeignKey(TranscriptJob, on_delete=models.CASCADE, related_name="batches")
+    role = models.CharField(max_length=12, choices=SignerRole.choices)
+    credential = models.ForeignKey(SigningCredential, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=10, choices=CredentialKind.choices)
+    status = models.CharField(
+        max_length=10, choices=BatchStatus.choices, default=BatchStatus.PREPARING
+    )
+    #: The signer's certificate and chain (PEM) the documents were prepared for.
+    certificate_pem = models.TextField()
+    #: Identifies the request at the signing service (a repeated submission is the same one).
+    request_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    #: What the signature source needs to poll the request (e.g. the service's request id).
+    request_state = models.JSONField(default=dict, blank=True)
+    #: What the signer is shown (transcripts.signing.sources.BatchSummary).
+    summary = models.JSONField(default=dict, blank=True)
+    authorisations = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("signing batch")
+        verbose_name_plural = _("signing batches")
+        ordering = ["job", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "role"], name="one_batch_per_job_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} {self.role} ({self.status})"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == BatchStatus.WAITING
+
+
+def prepared_upload_path(item: PreparedSignature, filename: str) -> str:
+    return f"signing/{item.batch.job.school_id}/{item.batch_id}/{filename}"
+
+
+class PreparedSignature(models.Model):
+    """One transcript of a batch: its PDF and XML prepared for the signature (stored files, the
+    digests to sign), then the values received, until the documents are finished."""
+
+    batch = models.ForeignKey(SigningBatch, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    transcript = models.ForeignKey(Transcript, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(TranscriptVersion, on_delete=models.PROTECT, related_name="+")
+    #: The stored files the preparation started from: finishing refuses if they changed.
+    source_pdf_sha256 = models.CharField(max_length=64)
+    source_xml_sha256 = models.CharField(max_length=64)
+    pdf_file = models.FileField(upload_to=prepared_upload_path, blank=True)
+    xml_file = models.FileField(upload_to=prepared_upload_path, blank=True)
+    #: transcripts.signing.formats.PreparedPdf.state(): the byte range digest, the reserved
+    #: region and the signed attributes.
+    pdf_state = models.JSONField(default=dict)
+    pdf_digest = models.CharField(max_length=64)
+    xml_digest = models.CharField(max_length=64)
+    pdf_value = models.BinaryField(null=True, blank=True)
+    xml_value = models.BinaryField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("prepared signature")
+        verbose_name_plural = _("prepared signatures")
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "transcript"], name="one_prepared_signature_per_transcript"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}: {self.transcript_id}"
 
 
 # --- Packages for the provincial system ----------------------------------------------------------

@@ -5,11 +5,15 @@ Every function is keyword-only and safe to re-run:
 
 - :func:`render_version` renders a version's PDF/A-3 and XML once and stores them; a rendered
   version is never rendered again.
-- :func:`sign_version` adds one role's PAdES signature to the stored PDF and XAdES signature to
-  the stored XML, and records it through :func:`transcripts.workflow.record_signature`, in one
-  transaction. The certificate is checked before anything changes; a refused step (wrong state,
-  already signed, wrong person) writes nothing. Each signing stage writes *new* files (e.g.
-  ``v1/hocba-2-principal.pdf``), so an interrupted run never damages the previous file.
+- :func:`prepare_documents` prepares the stored PDF and XML of a version for one role's
+  signature (nothing stored changes); :func:`finish_documents` puts the two signature values
+  in, stores the new files and records the signature through
+  :func:`transcripts.workflow.record_signature`, in one transaction. A refused step (wrong
+  state, already signed, wrong person, files changed since they were prepared) writes nothing.
+  Each signing stage writes *new* files (e.g. ``v1/hocba-2-principal.pdf``), so an interrupted
+  run never damages the previous file. :mod:`transcripts.batches` runs the two phases over a
+  whole batch with one authorisation; :func:`sign_version` does both at once with a signer the
+  server holds.
 - :func:`sign_batch` / :func:`confirm_batch` run a step over many transcripts, listing each
   student's outcome and continuing after a failure.
 """
@@ -19,9 +23,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from cryptography import x509
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -32,9 +35,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from transcripts import workflow
 from transcripts.models import (
-    CredentialKind,
     SignerRole,
-    SigningCredential,
     State,
     Transcript,
     TranscriptSignature,
@@ -42,15 +43,16 @@ from transcripts.models import (
 )
 from transcripts.render import render_transcript_pdf
 from transcripts.signing.certificates import check_signing_certificate, load_trust_anchors
-from transcripts.signing.formats import sign_pdf, sign_xml
-from transcripts.signing.signers import (
-    CscSigner,
-    Pkcs11Signer,
-    Pkcs12Signer,
-    Signer,
-    SigningError,
-    decrypt_at_rest,
+from transcripts.signing.formats import (
+    Certified,
+    PreparedPdf,
+    PreparedXml,
+    finish_pdf,
+    finish_xml,
+    prepare_pdf,
+    prepare_xml,
 )
+from transcripts.signing.signers import Signer, SigningError
 from transcripts.workflow import TranscriptRefused
 from transcripts.xml import DATA_ID, snapshot_to_xml
 
@@ -115,7 +117,7 @@ def render_version(*, version: TranscriptVersion) -> TranscriptVersion:
                     ]
                 )
             except BaseException:
-                _delete(saved)
+                delete_files(saved)
                 raise
     version.refresh_from_db()
     return version
@@ -133,7 +135,7 @@ def _store(version: TranscriptVersion, stage: str, *, pdf: bytes, xml: bytes) ->
     return [version.pdf_file.name, version.xml_file.name]
 
 
-def _delete(names: Iterable[str]) -> None:
+def delete_files(names: Iterable[str]) -> None:
     for name in names:
         try:
             default_storage.delete(name)
@@ -141,42 +143,10 @@ def _delete(names: Iterable[str]) -> None:
             logger.warning("could not delete orphan transcript file %s", name)
 
 
-# --- signers -------------------------------------------------------------------------------------
+# --- signing: prepare the documents, then finish them with the values ----------------------------
 
 
-def _certificates(credential: SigningCredential) -> list[x509.Certificate]:
-    if not credential.certificate_pem.strip():
-        return []
-    return x509.load_pem_x509_certificates(credential.certificate_pem.encode())
-
-
-def signer_for(*, credential: SigningCredential, secret: str) -> Signer:
-    """The Signer for a stored credential; ``secret`` is the PKCS#12 password, the PKCS#11 PIN
-    or the CSC access token, given at signing time and never stored."""
-    if not credential.is_active:
-        raise SigningError(_("This signing credential is no longer active."))
-    config = credential.config or {}
-    if credential.kind == CredentialKind.PKCS12:
-        return Pkcs12Signer.from_bytes(decrypt_at_rest(bytes(credential.pkcs12_encrypted)), secret)
-    if credential.kind == CredentialKind.PKCS11:
-        certificates = _certificates(credential)
-        return Pkcs11Signer(
-            config["lib"],
-            config["token"],
-            secret,
-            config["key"],
-            certificate=certificates[0] if certificates else None,
-            chain=certificates[1:],
-        )
-    if credential.kind == CredentialKind.CSC:
-        return CscSigner(config["base_url"], config["credential_id"], access_token=secret)
-    raise SigningError(f"Unknown credential kind {credential.kind!r}")
-
-
-# --- signing -------------------------------------------------------------------------------------
-
-
-def check_certificate_for(*, actor: User, school, role: str, signer: Signer) -> None:
+def check_certificate_for(*, actor: User, school, role: str, signer: Certified) -> None:
     """Raise SigningRefused unless the signer's certificate may sign ``role`` for ``actor`` at
     ``school``: the person's own name for homeroom/principal, the school's name for the seal."""
     holder = {"organisation_name": school.name} if role == SignerRole.SEAL else {
@@ -187,7 +157,7 @@ def check_certificate_for(*, actor: User, school, role: str, signer: Signer) -> 
     )
 
 
-def check_certificate(*, actor: User, transcript: Transcript, role: str, signer: Signer) -> None:
+def check_certificate(*, actor: User, transcript: Transcript, role: str, signer: Certified) -> None:
     check_certificate_for(actor=actor, school=transcript.school, role=role, signer=signer)
 
 
@@ -202,23 +172,70 @@ def _expect_state(transcript: Transcript, role: str) -> None:
         )
 
 
-def sign_version(
-    *, actor: User, transcript: Transcript, role: str, signer: Signer
-) -> TranscriptSignature:
-    """Sign the transcript's current version as ``role``: PAdES on the PDF, XAdES on the XML,
-    and the signature recorded (state advanced) in one transaction.
+@dataclasses.dataclass(frozen=True)
+class PreparedDocuments:
+    """A transcript's PDF and XML prepared for one role's signature, waiting for two values
+    (:attr:`digests`, in this order); plain data that a batch stores."""
 
-    Raises TranscriptRefused (wrong state, already signed, not this person's role),
-    SigningRefused (certificate not acceptable) or SigningError (the signature failed); in every
-    case nothing is changed."""
+    version_id: int
+    source_pdf_sha256: str
+    source_xml_sha256: str
+    pdf: PreparedPdf
+    xml: PreparedXml
+
+    @property
+    def digests(self) -> list[bytes]:
+        return [self.pdf.digest, self.xml.digest]
+
+
+def prepare_documents(*, transcript: Transcript, role: str, holder: Certified) -> PreparedDocuments:
+    """Prepare the current version's stored PDF and XML (rendered first if needed) for
+    ``role``'s signature with ``holder``'s certificate. Refuses (TranscriptRefused) when the
+    transcript's state (as read by the caller, with its school) does not allow the role;
+    changes nothing stored."""
     role = SignerRole(role)
-    _reload(transcript)
     _expect_state(transcript, role)
-    check_certificate(actor=actor, transcript=transcript, role=role, signer=signer)
     version = transcript.current_version
     if version is None:  # pragma: no cover - a confirmed transcript always has a version
         raise TranscriptRefused(_("This transcript has no version to sign."))
-    render_version(version=version)
+    version = render_version(version=version)
+    pdf, xml = read_file(version.pdf_file), read_file(version.xml_file)
+    return PreparedDocuments(
+        version_id=version.pk,
+        source_pdf_sha256=_sha256(pdf),
+        source_xml_sha256=_sha256(xml),
+        pdf=prepare_pdf(
+            pdf,
+            holder,
+            field_name=PDF_FIELDS[role],
+            reason=REASONS[role],
+            location=transcript.school.name,
+            timestamped=bool(_timestamp_url()),
+        ),
+        xml=prepare_xml(xml, holder, reference_id=DATA_ID),
+    )
+
+
+def _timestamp_url() -> str | None:
+    return getattr(settings, "SIGNING_TSA_URL", None) or None
+
+
+def finish_documents(
+    *,
+    actor: User,
+    transcript: Transcript,
+    role: str,
+    holder: Certified,
+    prepared: PreparedDocuments,
+    values: Sequence[bytes],
+) -> TranscriptSignature:
+    """Put the two values into the prepared PDF and XML, store them as new files and record the
+    signature (state advanced), in one transaction: the transcript ends completely signed or
+    unchanged. Refuses (TranscriptRefused) when the transcript moved on or its files changed
+    since they were prepared, or the role is not the actor's; SigningError when a value does
+    not verify against the certificate."""
+    role = SignerRole(role)
+    pdf_value, xml_value = values
     saved: list[str] = []
     try:
         with transaction.atomic():
@@ -227,30 +244,56 @@ def sign_version(
                 actor=actor,
                 transcript=transcript,
                 role=role,
-                certificate_subject=signer.certificate.subject.rfc4514_string(),
-                certificate_serial=format(signer.certificate.serial_number, "X"),
+                certificate_subject=holder.certificate.subject.rfc4514_string(),
+                certificate_serial=format(holder.certificate.serial_number, "X"),
             )
             locked = (  # with its transcript, which names the files (version_upload_path)
                 TranscriptVersion.objects.select_for_update(of=("self",))
                 .select_related("transcript")
                 .get(pk=signature.version_id)
             )
-            pdf = sign_pdf(
-                _read(locked.pdf_file),
-                signer,
-                field_name=PDF_FIELDS[role],
-                reason=REASONS[role],
-                location=transcript.school.name,
-                timestamp_url=getattr(settings, "SIGNING_TSA_URL", None) or None,
-            )
-            xml = sign_xml(_read(locked.xml_file), signer, reference_id=DATA_ID)
+            if (locked.pk, locked.pdf_sha256, locked.xml_sha256) != (
+                prepared.version_id,
+                prepared.source_pdf_sha256,
+                prepared.source_xml_sha256,
+            ):
+                raise TranscriptRefused(
+                    _("The transcript changed after it was prepared for signing: sign it again.")
+                )
+            pdf = finish_pdf(prepared.pdf, holder, pdf_value, timestamp_url=_timestamp_url())
+            xml = finish_xml(prepared.xml, holder, xml_value)
             saved = _store(locked, f"{FILE_STAGES[role]}-{role}", pdf=pdf, xml=xml)
             locked.save(update_fields=["pdf_file", "xml_file", "pdf_sha256", "xml_sha256"])
     except BaseException:
-        _delete(saved)
+        delete_files(saved)
         raise
     _reload(transcript)
     return signature
+
+
+def sign_version(
+    *, actor: User, transcript: Transcript, role: str, signer: Signer
+) -> TranscriptSignature:
+    """Sign the transcript's current version as ``role`` at once, with a signer the server can
+    use: PAdES on the PDF, XAdES on the XML, and the signature recorded (state advanced) in one
+    transaction.
+
+    Raises TranscriptRefused (wrong state, already signed, not this person's role),
+    SigningRefused (certificate not acceptable) or SigningError (the signature failed); in every
+    case nothing is changed."""
+    role = SignerRole(role)
+    _reload(transcript)
+    _expect_state(transcript, role)
+    check_certificate(actor=actor, transcript=transcript, role=role, signer=signer)
+    prepared = prepare_documents(transcript=transcript, role=role, holder=signer)
+    return finish_documents(
+        actor=actor,
+        transcript=transcript,
+        role=role,
+        holder=signer,
+        prepared=prepared,
+        values=signer.sign_digests(prepared.digests),
+    )
 
 
 def _reload(transcript: Transcript) -> None:
@@ -259,7 +302,7 @@ def _reload(transcript: Transcript) -> None:
     transcript.refresh_from_db(from_queryset=Transcript.objects.select_related("school"))
 
 
-def _read(field) -> bytes:
+def read_file(field) -> bytes:
     with field.open("rb") as handle:
         return handle.read()
 
@@ -300,7 +343,7 @@ class BatchResult:
         return not self.failed
 
 
-def _item(transcript: Transcript, outcome: str, message: str = "") -> BatchItem:
+def item_of(transcript: Transcript, outcome: str, message: str = "") -> BatchItem:
     return BatchItem(
         transcript.pk,
         transcript.student.full_name,
@@ -323,12 +366,13 @@ def _run(transcripts: Iterable[Transcript], step) -> BatchResult:
         try:
             skipped = step(transcript)
         except (TranscriptRefused, SigningError) as exc:
-            result.items.append(_item(transcript, "failed", failure_message(exc)))
+            result.items.append(item_of(transcript, "failed", failure_message(exc)))
         except Exception as exc:  # one broken transcript must not stop the class
             logger.exception("transcript %s failed in a batch", transcript.pk)
-            result.items.append(_item(transcript, "failed", failure_message(exc)))
+            result.items.append(item_of(transcript, "failed", failure_message(exc)))
         else:
-            result.items.append(_item(transcript, "skipped" if skipped else "done", skipped or ""))
+            outcome = "skipped" if skipped else "done"
+            result.items.append(item_of(transcript, outcome, skipped or ""))
     return result
 
 
@@ -353,13 +397,67 @@ def confirm_one(*, actor: User, transcript: Transcript) -> str | None:
 
 
 def sign_batch(
-    *, actor: User, transcripts: Iterable[Transcript], role: str, signer: Signer
+    *,
+    actor: User,
+    transcripts: Iterable[Transcript],
+    role: str,
+    signer: Signer,
+    chunk_size: int = 100,
 ) -> BatchResult:
-    """Sign each transcript as ``role`` (see :func:`sign_one`)."""
-    return _run(
-        transcripts,
-        lambda transcript: sign_one(actor=actor, transcript=transcript, role=role, signer=signer),
-    )
+    """Sign each transcript as ``role`` with one ``signer.sign_digests`` call per
+    ``chunk_size`` transcripts (one authorisation of a remote service for a class): every
+    transcript of a chunk is prepared, all its digests signed at once, then each finished in its
+    own transaction. Already signed transcripts are skipped; a failure is listed per student and
+    does not stop the others."""
+    role = SignerRole(role)
+    result = BatchResult()
+    pending = list(transcripts)
+    for start in range(0, len(pending), chunk_size):
+        _sign_chunk(actor, pending[start : start + chunk_size], role, signer, result)
+    return result
+
+
+def _sign_chunk(
+    actor: User, chunk: list[Transcript], role: str, signer: Signer, result: BatchResult
+) -> None:
+    outcomes: dict[int, BatchItem] = {}
+    prepared: dict[int, PreparedDocuments] = {}
+
+    def prepare(transcript: Transcript) -> str | None:
+        if transcript.is_signed_as(role):
+            return _("already signed")
+        _reload(transcript)
+        _expect_state(transcript, role)
+        check_certificate(actor=actor, transcript=transcript, role=role, signer=signer)
+        prepared[transcript.pk] = prepare_documents(transcript=transcript, role=role, holder=signer)
+        return None
+
+    for item in _run(chunk, prepare).items:
+        if item.transcript_id not in prepared:
+            outcomes[item.transcript_id] = item
+    ready = [t for t in chunk if t.pk in prepared]
+    if ready:
+        try:
+            values = signer.sign_digests([d for t in ready for d in prepared[t.pk].digests])
+            if len(values) != 2 * len(ready):
+                raise SigningError(f"Got {len(values)} signature values for {2 * len(ready)}")
+        except SigningError as exc:
+            outcomes |= {t.pk: item_of(t, "failed", failure_message(exc)) for t in ready}
+        else:
+            at = {t.pk: 2 * index for index, t in enumerate(ready)}
+
+            def finish(transcript: Transcript) -> None:
+                finish_documents(
+                    actor=actor,
+                    transcript=transcript,
+                    role=role,
+                    holder=signer,
+                    prepared=prepared[transcript.pk],
+                    values=values[at[transcript.pk] : at[transcript.pk] + 2],
+                )
+
+            outcomes |= {item.transcript_id: item for item in _run(ready, finish).items}
+    result.items += [outcomes[t.pk] for t in chunk]
 
 
 def confirm_batch(*, actor: User, transcripts: Iterable[Transcript]) -> BatchResult:

@@ -27,3 +27,10 @@ def run_package_upload(package_id: int) -> dict[str, int | str]:
     """Send a package to the provincial endpoint (see
     :func:`transcripts.packages.uploads.run_upload`)."""
     return uploads.run_upload(package_id)
+
+
+@task()
+def poll_signing_batch(batch_id: int) -> str:
+    """Look at a batch waiting for its signer, and again later while it waits (see
+    :func:`transcripts.jobs.poll_batch`)."""
+    return jobs.poll_batch(batch_id)

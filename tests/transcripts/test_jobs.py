@@ -206,14 +206,14 @@ def test_failures_are_listed_per_student_and_a_retry_signs_only_those(
         english, django_capture_on_commit_callbacks, school_a, tiny_class, homeroom, backend
     )
     broken = Transcript.objects.get(student__full_name="Vũ Đức Anh")
-    real_sign = pipeline.sign_version
+    real_sign = pipeline.finish_documents
 
     def flaky(*, transcript, **kwargs):
         if transcript.pk == broken.pk:
             raise OSError("disk full")
         return real_sign(transcript=transcript, **kwargs)
 
-    monkeypatch.setattr(pipeline, "sign_version", flaky)
+    monkeypatch.setattr(pipeline, "finish_documents", flaky)
     url = reverse("hocba:class_job", args=[school_a.code, tiny_class.pk])
     form = {"steps": "homeroom", "confirm": "1", "password": P12_PASSWORD}
     with django_capture_on_commit_callbacks(execute=True):
@@ -232,7 +232,7 @@ def test_failures_are_listed_per_student_and_a_retry_signs_only_those(
     page = english.get(reverse("hocba:job", args=[school_a.code, job.pk])).content.decode()
     assert "Vũ Đức Anh" in page and "disk full" in page and "Retry the failed ones" in page
 
-    monkeypatch.setattr(pipeline, "sign_version", real_sign)
+    monkeypatch.setattr(pipeline, "finish_documents", real_sign)
     retry_url = reverse("hocba:job_retry", args=[school_a.code, job.pk])
     page = english.post(retry_url).content.decode()
     assert "1 transcript will be processed" in page

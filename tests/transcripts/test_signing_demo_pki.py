@@ -53,8 +53,8 @@ def test_demo_pki_needs_the_first_password_to_add_people(class_a, principal, tmp
 
 
 def test_demo_pki_registers_signing_credentials_once(class_a, principal, school_a, tmp_path):
+    from transcripts.credentials import open_signer
     from transcripts.models import SigningCredential
-    from transcripts.pipeline import signer_for
 
     assert "3 signing credentials registered" in run_demo_pki(tmp_path, "--password", "pki-pass")
     assert "0 signing credentials registered" in run_demo_pki(tmp_path, "--password", "pki-pass")
@@ -65,7 +65,7 @@ def test_demo_pki_registers_signing_credentials_once(class_a, principal, school_
     seal = credentials.get(user=None)
     assert b"pki-pass" not in bytes(seal.pkcs12_encrypted)
     assert "BEGIN CERTIFICATE" in seal.certificate_pem
-    signer = signer_for(credential=seal, secret="pki-pass")
+    signer = open_signer(credential=seal, secret="pki-pass")
     anchors = load_trust_anchors([tmp_path / "demo-ca.pem"])
     check_signing_certificate(
         signer.certificate, organisation_name=school_a.name, trust_anchors=anchors

@@ -98,17 +98,10 @@ def check_scope(
 
 
 def _check_seal(*, actor: User | None, school: School, secret: str) -> None:
-    with ExitStack() as stack:
-        try:
-            jobs.open_signers(
-                school=school,
-                user=actor,
-                steps=[JobStep.SEAL],
-                secrets={JobStep.SEAL: secret},
-                stack=stack,
-            )
-        except jobs.JobRefused as exc:
-            raise ExportRefused(exc.message) from exc
+    try:
+        jobs.open_seal_signer(school=school, user=actor, secret=secret).close()
+    except jobs.JobRefused as exc:
+        raise ExportRefused(exc.message) from exc
 
 
 def _check_actor(actor: User | None, school: School) -> None:
@@ -243,15 +236,10 @@ def _build(package: TranscriptPackage, secret: str) -> str:
     TranscriptPackage.objects.filter(pk=package.pk).update(total=len(scope.finals))
     with ExitStack() as stack:
         try:
-            seal = jobs.open_signers(
-                school=school,
-                user=package.created_by,
-                steps=[JobStep.SEAL],
-                secrets={JobStep.SEAL: secret},
-                stack=stack,
-            )[JobStep.SEAL]
+            seal = jobs.open_seal_signer(school=school, user=package.created_by, secret=secret)
         except jobs.JobRefused as exc:
             raise ExportRefused(exc.message) from exc
+        stack.callback(seal.close)
         del secret
         out = stack.enter_context(tempfile.TemporaryFile(prefix="sodiem-package-"))
         result = write_package(

@@ -1,8 +1,13 @@
 """Signature formats: PAdES on PDFs (pyHanko), XAdES-BES on XML (signxml), CMS detached (pyHanko).
 
-All three ask a :class:`~transcripts.signing.signers.Signer` for the raw RSA value of a SHA-256
-digest, so PKCS#12, PKCS#11 and remote (CSC) backends work for every format. Functions take and
-return bytes.
+Signing is in two phases, so that the key can be anywhere (a USB token on the signer's own
+computer, a remote service that asks for a confirmation on a phone): :func:`prepare_pdf` /
+:func:`prepare_xml` add the new signature to the document with an empty value and return the
+SHA-256 digest to be signed, as plain data that can be stored; :func:`finish_pdf` /
+:func:`finish_xml` put a value obtained later into it, after checking the value against the
+certificate. :func:`sign_pdf`, :func:`sign_pdfs` and :func:`sign_xml` do both at once with a
+:class:`~transcripts.signing.signers.Signer` the server can use. Only RSA PKCS#1 v1.5 over
+SHA-256. Functions take and return bytes.
 
 A PAdES signature builds its CMS container once (:func:`signature_reservation`) and its signed
 attributes without re-encoding them (:class:`_PadesSignedAttributes`): 54-58 → 10 ms per
@@ -12,22 +17,26 @@ signature of a 40 KB transcript with the demo certificates (issue 7, bench/rende
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
 import functools
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from asn1crypto import algos, tsp
+from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from lxml import etree
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import attributes, fields, signers
 from pyhanko.sign.general import as_signing_certificate_v2
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import Signer as PyHankoSigner
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signxml import DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
 from signxml.xades import XAdESSigner
@@ -63,7 +72,7 @@ def _signing_certificate_v2(cert: x509.Certificate) -> tsp.SigningCertificateV2:
     return tsp.SigningCertificateV2.load(as_signing_certificate_v2(_to_asn1(cert)).dump())
 
 
-def signature_reservation(signer: Signer, *, timestamped: bool) -> int:
+def signature_reservation(signer: Certified, *, timestamped: bool) -> int:
     """The space reserved in the PDF for one PAdES signature container, in hex digits (two per
     DER byte): the certificates embedded (the signer's and its chain, whole), the signature
     value, :data:`CMS_OVERHEAD_BYTES` and, with a time-stamp, :data:`TIMESTAMP_TOKEN_BYTES`.
@@ -73,7 +82,7 @@ def signature_reservation(signer: Signer, *, timestamped: bool) -> int:
     a too small reservation fails the signature and never yields a broken document."""
     certificates = [signer.certificate, *signer.chain]
     der = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in certificates)
-    der += signer.key_size // 8 + CMS_OVERHEAD_BYTES
+    der += signer.certificate.public_key().key_size // 8 + CMS_OVERHEAD_BYTES
     if timestamped:
         der += TIMESTAMP_TOKEN_BYTES
     return 2 * der
@@ -91,41 +100,6 @@ def _run(coroutine):
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
-
-
-class _DigestBatch:
-    """Collects the digests of several concurrent pyHanko signing coroutines and signs them with
-    one ``sign_digests`` call (one CSC authorisation for a batch of PDFs)."""
-
-    def __init__(self, signer: Signer, expected: int) -> None:
-        self._signer = signer
-        self._expected = expected
-        self._pending: list[tuple[bytes, asyncio.Future[bytes]]] = []
-
-    async def sign(self, digest: bytes) -> bytes:
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._pending.append((digest, future))
-        self._flush_if_complete()
-        return await future
-
-    def forfeit(self) -> None:
-        """A document failed before asking for its signature: do not wait for it."""
-        self._expected -= 1
-        self._flush_if_complete()
-
-    def _flush_if_complete(self) -> None:
-        if not self._pending or len(self._pending) < self._expected:
-            return
-        pending, self._pending = self._pending, []
-        self._expected -= len(pending)
-        try:
-            values = self._signer.sign_digests([digest for digest, _ in pending])
-        except Exception as exc:
-            for _, future in pending:
-                future.set_exception(exc)
-            return
-        for (_, future), value in zip(pending, values, strict=True):
-            future.set_result(value)
 
 
 class _SigningCertificateV2(attributes.SigningCertificateV2Provider):
@@ -156,56 +130,107 @@ class _PadesSignedAttributes(attributes.SignedAttributeProviderSpec):
         yield _SigningCertificateV2(self._cert)
 
 
+class Certified(Protocol):
+    """Anything that names a signer by certificate: a Signer, a SignatureSource."""
+
+    certificate: x509.Certificate
+    chain: list[x509.Certificate]
+
+
 class PyHankoAdapter(PyHankoSigner):
-    """A pyHanko signer whose raw signature comes from one of our :class:`Signer` backends.
+    """A pyHanko signer for ``holder``'s certificate whose raw signature value is either a value
+    obtained earlier (``value``: finishing a prepared signature) or asked of ``holder`` (a
+    :class:`Signer`: the manifest's CMS, signed at once).
 
     With ``pades=True`` it only makes PAdES signatures, whose signed attributes it builds
     faster (:class:`_PadesSignedAttributes`)."""
 
     def __init__(
-        self, signer: Signer, *, batch: _DigestBatch | None = None, pades: bool = False
+        self, holder: Certified, *, pades: bool = False, value: bytes | None = None
     ) -> None:
         # pyHanko embeds the registry's certificates and the signing certificate: a registry
         # holding the signing certificate too embedded it twice (~1 KB per signature).
-        chain = [_to_asn1(c) for c in signer.chain if c != signer.certificate]
+        chain = [_to_asn1(c) for c in holder.chain if c != holder.certificate]
         super().__init__(
-            signing_cert=_to_asn1(signer.certificate),
+            signing_cert=_to_asn1(holder.certificate),
             cert_registry=SimpleCertificateStore.from_certs(chain),
             signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
             embed_roots=True,
         )
-        self._signer = signer
-        self._batch = batch
+        self._holder = holder
+        self._value = value
         if pades:
-            self.signed_attr_prov_spec = _PadesSignedAttributes(signer.certificate)
+            self.signed_attr_prov_spec = _PadesSignedAttributes(holder.certificate)
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False):
         if digest_algorithm != "sha256":
             raise SigningError(f"Only sha256 is supported, not {digest_algorithm!r}")
         if dry_run:  # pyHanko sizes the signature container with a placeholder
-            return bytes(self._signer.key_size // 8)
-        digest = hashlib.sha256(data).digest()
-        if self._batch is not None:
-            return await self._batch.sign(digest)
-        return self._signer.sign_digest(digest)
+            return bytes(self._holder.certificate.public_key().key_size // 8)
+        if self._value is not None:
+            return self._value
+        if not isinstance(self._holder, Signer):
+            raise SigningError("No signature value to finish this signature with")
+        return self._holder.sign_digest(hashlib.sha256(data).digest())
 
 
-# --- PAdES ---------------------------------------------------------------------------------------
+def signature_digest_matches(holder: Certified, digest: bytes, value: bytes) -> bool:
+    """Whether ``value`` is the RSA PKCS#1 v1.5 signature of the SHA-256 ``digest`` by the
+    holder's certificate: every value obtained from outside is checked before it is used."""
+    try:
+        holder.certificate.public_key().verify(  # type: ignore[call-arg, union-attr]
+            value, digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
+        )
+    except Exception:  # InvalidSignature, or a value of the wrong length or type
+        return False
+    return True
+
+
+# --- PAdES: prepared, then finished with a value obtained elsewhere -------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedPdf:
+    """A PDF made ready for one more PAdES signature, waiting for its value.
+
+    ``data`` is the whole file with the new signature field and an empty, reserved region for
+    the signature container; ``document_digest`` the SHA-256 over its /ByteRange;
+    ``signed_attributes`` the DER of the CMS signed attributes (content type, message digest,
+    signing-certificate-v2). The signer signs :attr:`digest`, the SHA-256 of those attributes.
+    Everything here is plain data, so a prepared signature can be stored and finished by
+    another process, minutes later."""
+
+    data: bytes
+    document_digest: bytes
+    region: tuple[int, int]
+    signed_attributes: bytes
+
+    @property
+    def digest(self) -> bytes:
+        return hashlib.sha256(self.signed_attributes).digest()
+
+    def state(self) -> dict[str, Any]:
+        """The JSON-serialisable part (``data`` is stored as a file)."""
+        return {
+            "document_digest": self.document_digest.hex(),
+            "region": list(self.region),
+            "signed_attributes": self.signed_attributes.hex(),
+        }
+
+    @classmethod
+    def from_state(cls, data: bytes, state: dict[str, Any]) -> PreparedPdf:
+        start, end = state["region"]
+        return cls(
+            data=data,
+            document_digest=bytes.fromhex(state["document_digest"]),
+            region=(int(start), int(end)),
+            signed_attributes=bytes.fromhex(state["signed_attributes"]),
+        )
 
 
 def _pdf_signer(
-    adapter: PyHankoAdapter,
-    *,
-    field_name: str,
-    reason: str,
-    location: str,
-    timestamp_url: str | None,
+    adapter: PyHankoAdapter, *, field_name: str, reason: str, location: str
 ) -> signers.PdfSigner:
-    timestamper = None
-    if timestamp_url:
-        from pyhanko.sign.timestamps import HTTPTimeStamper
-
-        timestamper = HTTPTimeStamper(timestamp_url)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -214,17 +239,90 @@ def _pdf_signer(
         subfilter=fields.SigSeedSubFilter.PADES,
         use_pades_lta=False,
     )
-    return signers.PdfSigner(meta, signer=adapter, timestamper=timestamper)
+    return signers.PdfSigner(meta, signer=adapter)
 
 
-async def _sign_pdf_async(
-    pdf_bytes: bytes, pdf_signer: signers.PdfSigner, *, bytes_reserved: int
+def prepare_pdf(
+    pdf_bytes: bytes,
+    holder: Certified,
+    *,
+    field_name: str,
+    reason: str,
+    location: str,
+    timestamped: bool = False,
+) -> PreparedPdf:
+    """Add a new invisible signature field for ``holder``'s certificate as an incremental update
+    (earlier signatures stay valid), reserve the signature container's space
+    (:func:`signature_reservation`) and compute what must be signed. Nothing is signed."""
+    adapter = PyHankoAdapter(holder, pades=True)
+    pdf_signer = _pdf_signer(adapter, field_name=field_name, reason=reason, location=location)
+
+    async def run() -> PreparedPdf:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
+        prepared, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+            writer,
+            bytes_reserved=signature_reservation(holder, timestamped=timestamped),
+            output=io.BytesIO(),
+        )
+        attributes_ = await adapter.signed_attrs(prepared.document_digest, "sha256", use_pades=True)
+        return PreparedPdf(
+            data=output.getvalue(),
+            document_digest=prepared.document_digest,
+            region=(prepared.reserved_region_start, prepared.reserved_region_end),
+            signed_attributes=attributes_.dump(),
+        )
+
+    try:
+        return _run(run())
+    except SigningError:
+        raise
+    except Exception as exc:  # pyHanko raises many kinds on a damaged PDF
+        raise SigningError(f"Cannot prepare the PDF for signing: {exc}") from exc
+
+
+def finish_pdf(
+    prepared: PreparedPdf,
+    holder: Certified,
+    value: bytes,
+    *,
+    timestamp_url: str | None = None,
 ) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
-    output = await pdf_signer.async_sign_pdf(
-        writer, bytes_reserved=bytes_reserved, output=io.BytesIO()
-    )
-    return output.getvalue()
+    """Put the signature container with ``value`` (over :attr:`PreparedPdf.digest`) into the
+    prepared PDF: B-B, or B-T with an RFC 3161 time-stamp over the value from
+    ``timestamp_url``. A value that does not verify against the certificate is refused."""
+    if not signature_digest_matches(holder, prepared.digest, value):
+        raise SigningError("The signature value does not verify against the certificate")
+    timestamper = None
+    if timestamp_url:
+        from pyhanko.sign.timestamps import HTTPTimeStamper
+
+        timestamper = HTTPTimeStamper(timestamp_url)
+    adapter = PyHankoAdapter(holder, pades=True, value=value)
+
+    async def run() -> bytes:
+        container = await adapter.async_sign_prescribed_attributes(
+            "sha256",
+            signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes),
+            timestamper=timestamper,
+        )
+        output = io.BytesIO(prepared.data)
+        await PdfTBSDocument.async_finish_signing(
+            output,
+            PreparedByteRangeDigest(
+                document_digest=prepared.document_digest,
+                reserved_region_start=prepared.region[0],
+                reserved_region_end=prepared.region[1],
+            ),
+            container,
+        )
+        return output.getvalue()
+
+    try:
+        return _run(run())
+    except SigningError:
+        raise
+    except Exception as exc:  # a container larger than the reservation, a TSA failure
+        raise SigningError(f"Cannot finish the PDF signature: {exc}") from exc
 
 
 def sign_pdf(
@@ -257,50 +355,26 @@ def sign_pdfs(
     location: str,
     timestamp_url: str | None = None,
 ) -> list[bytes]:
-    """Sign several PDFs with one ``signer.sign_digests`` call (one remote authorisation).
-
-    All documents are prepared concurrently; the first failure is raised after the others are
-    done."""
-
-    reserved = signature_reservation(signer, timestamped=bool(timestamp_url))
-
-    async def run() -> list[bytes | BaseException]:
-        batch = _DigestBatch(signer, len(pdfs))
-
-        async def one(pdf: bytes) -> bytes:
-            adapter = PyHankoAdapter(signer, batch=batch, pades=True)
-            pdf_signer = _pdf_signer(
-                adapter,
-                field_name=field_name,
-                reason=reason,
-                location=location,
-                timestamp_url=timestamp_url,
-            )
-            asked = False
-            original = adapter.async_sign_raw
-
-            async def tracking(data: bytes, digest_algorithm: str, dry_run: bool = False):
-                nonlocal asked
-                asked = asked or not dry_run
-                return await original(data, digest_algorithm, dry_run)
-
-            adapter.async_sign_raw = tracking  # type: ignore[method-assign]
-            try:
-                return await _sign_pdf_async(pdf, pdf_signer, bytes_reserved=reserved)
-            except BaseException:
-                if not asked:
-                    batch.forfeit()
-                raise
-
-        return await asyncio.gather(*(one(pdf) for pdf in pdfs), return_exceptions=True)
-
-    results = _run(run())
-    for result in results:
-        if isinstance(result, BaseException):
-            if isinstance(result, SigningError):
-                raise result
-            raise SigningError(f"Cannot sign the PDF: {result}") from result
-    return results  # type: ignore[return-value]
+    """Sign several PDFs with one ``signer.sign_digests`` call (one remote authorisation):
+    prepare them all, sign every digest at once, finish each."""
+    prepared = [
+        prepare_pdf(
+            pdf,
+            signer,
+            field_name=field_name,
+            reason=reason,
+            location=location,
+            timestamped=bool(timestamp_url),
+        )
+        for pdf in pdfs
+    ]
+    values = signer.sign_digests([p.digest for p in prepared])
+    if len(values) != len(prepared):
+        raise SigningError(f"Got {len(values)} signature values for {len(prepared)} documents")
+    return [
+        finish_pdf(p, signer, value, timestamp_url=timestamp_url)
+        for p, value in zip(prepared, values, strict=True)
+    ]
 
 
 # --- CMS detached --------------------------------------------------------------------------------
@@ -314,27 +388,30 @@ def sign_cms_detached(data: bytes, signer: Signer) -> bytes:
     return content_info.dump()
 
 
-# --- XAdES ---------------------------------------------------------------------------------------
+# --- XAdES: prepared, then finished with a value obtained elsewhere -------------------------------
 
 
-class _DelegatingRsaKey(rsa.RSAPrivateKey):
-    """Looks like a cryptography RSA private key to signxml, but its ``sign`` asks our Signer
-    (any backend) for the value. Only PKCS#1 v1.5 with SHA-256 is accepted."""
+class _CapturingRsaKey(rsa.RSAPrivateKey):
+    """Looks like a cryptography RSA private key to signxml; its ``sign`` records what signxml
+    asks to sign (the canonical SignedInfo) and returns a placeholder of the right size, which
+    :func:`finish_xml` replaces with the real value."""
 
-    def __init__(self, signer: Signer) -> None:
-        self._signer = signer
+    def __init__(self, holder: Certified) -> None:
+        self._holder = holder
+        self.signed_data: bytes | None = None
 
     def sign(self, data: bytes, padding: Any, algorithm: Any) -> bytes:  # type: ignore[override]
         if not isinstance(padding, _PKCS1v15) or not isinstance(algorithm, hashes.SHA256):
             raise SigningError("XML signatures use RSA PKCS#1 v1.5 with SHA-256 only")
-        return self._signer.sign_digest(hashlib.sha256(data).digest())
+        self.signed_data = data
+        return bytes(self.key_size // 8)
 
     def public_key(self) -> rsa.RSAPublicKey:
-        return self._signer.certificate.public_key()  # type: ignore[return-value]
+        return self._holder.certificate.public_key()  # type: ignore[return-value]
 
     @property
     def key_size(self) -> int:
-        return self._signer.key_size
+        return self._holder.certificate.public_key().key_size
 
     def decrypt(self, ciphertext: bytes, padding: Any) -> bytes:
         raise SigningError("A signing key does not decrypt")
@@ -345,25 +422,40 @@ class _DelegatingRsaKey(rsa.RSAPrivateKey):
     def private_bytes(self, *args: Any, **kwargs: Any) -> bytes:
         raise SigningError("The private key is not available")
 
-    def __copy__(self) -> _DelegatingRsaKey:
+    def __copy__(self) -> _CapturingRsaKey:
         return self
 
-    def __deepcopy__(self, memo: dict) -> _DelegatingRsaKey:
+    def __deepcopy__(self, memo: dict) -> _CapturingRsaKey:
         return self
 
 
 _PKCS1v15 = padding.PKCS1v15
 
 
-def sign_xml(xml_bytes: bytes, signer: Signer, *, reference_id: str) -> bytes:
-    """Append one XAdES-BES signature to the document's root element, referencing the element
-    whose ``Id`` is ``reference_id`` (plus the signature's own SignedProperties and KeyInfo).
+@dataclasses.dataclass(frozen=True)
+class PreparedXml:
+    """An XML document with one more XAdES signature whose SignatureValue is still empty:
+    ``data`` is the whole document, ``digest`` the SHA-256 of the canonical SignedInfo (what the
+    signer signs)."""
+
+    data: bytes
+    digest: bytes
+
+
+def _parse(xml_bytes: bytes) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+    return etree.fromstring(xml_bytes, parser=parser)
+
+
+def prepare_xml(xml_bytes: bytes, holder: Certified, *, reference_id: str) -> PreparedXml:
+    """Append one XAdES-BES signature for ``holder``'s certificate to the document's root
+    element, referencing the element whose ``Id`` is ``reference_id`` (plus the signature's own
+    SignedProperties and KeyInfo), with its value left to :func:`finish_xml`.
 
     The referenced element must not be the root: signatures are its siblings, so a second
     signature leaves the first one's digest intact and any number of signatures coexist.
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
-    root = etree.fromstring(xml_bytes, parser=parser)
+    root = _parse(xml_bytes)
     if root.get("Id") == reference_id:
         raise SigningError(
             "The signed element must be a child of the root element, not the root itself, "
@@ -377,14 +469,43 @@ def sign_xml(xml_bytes: bytes, signer: Signer, *, reference_id: str) -> bytes:
         signature_algorithm=SignatureMethod.RSA_SHA256,
         digest_algorithm=DigestAlgorithm.SHA256,
     )
+    key = _CapturingRsaKey(holder)
     signature = xades.sign(
         root,
-        key=_DelegatingRsaKey(signer),
-        cert=[signer.certificate, *signer.chain],
+        key=key,
+        cert=[holder.certificate, *holder.chain],
         reference_uri=f"#{reference_id}",
     )
+    if key.signed_data is None:  # pragma: no cover - signxml always signs the SignedInfo
+        raise SigningError("signxml produced no SignedInfo to sign")
     root.append(signature)
+    return PreparedXml(
+        data=etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
+        digest=hashlib.sha256(key.signed_data).digest(),
+    )
+
+
+def finish_xml(prepared: PreparedXml, holder: Certified, value: bytes) -> bytes:
+    """Write ``value`` (over :attr:`PreparedXml.digest`) into the last signature's
+    SignatureValue; a value that does not verify against the certificate is refused."""
+    if not signature_digest_matches(holder, prepared.digest, value):
+        raise SigningError("The signature value does not verify against the certificate")
+    root = _parse(prepared.data)
+    signatures = root.findall(f"{{{DS_NS}}}Signature")
+    if not signatures:
+        raise SigningError("The prepared XML has no signature to finish")
+    slot = signatures[-1].find(f"{{{DS_NS}}}SignatureValue")
+    placeholder = base64.b64encode(bytes(len(value))).decode()
+    if slot is None or "".join((slot.text or "").split()) != placeholder:
+        raise SigningError("The prepared XML signature was changed or is already finished")
+    slot.text = base64.b64encode(value).decode()
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def sign_xml(xml_bytes: bytes, signer: Signer, *, reference_id: str) -> bytes:
+    """Append one XAdES-BES signature signed at once by ``signer`` (see :func:`prepare_xml`)."""
+    prepared = prepare_xml(xml_bytes, signer, reference_id=reference_id)
+    return finish_xml(prepared, signer, signer.sign_digest(prepared.digest))
 
 
 def xml_signature_count(xml_bytes: bytes) -> int:

@@ -199,21 +199,113 @@ class Pkcs11Signer(Signer):
         self._session.close()
 
 
-# --- Cloud Signature Consortium API v2 -----------------------------------------------------------
+# --- Cloud Signature Consortium API (v2 and v1.0.4) ----------------------------------------------
+
+CSC_API_VERSIONS = ("v1", "v2")
 
 
 class CscError(SigningError):
     """The remote signing service refused or failed."""
 
 
-class CscSigner(Signer):
-    """Remote signing over the Cloud Signature Consortium API v2.
+def csc_api_version(base_url: str, api_version: str | None = None) -> str:
+    """``api_version`` ("v1" for CSC 1.0.4, "v2"), or the last path segment of ``base_url``
+    when it names one, else "v2"."""
+    version = api_version or base_url.rstrip("/").rsplit("/", 1)[-1]
+    if api_version and version not in CSC_API_VERSIONS:
+        raise CscError(f"Unknown CSC API version {api_version!r} (use v1 or v2)")
+    return version if version in CSC_API_VERSIONS else "v2"
 
-    ``base_url`` ends with the API root, e.g. ``https://ca.example.vn/csc/v2``. The access token
-    (OAuth2 bearer) comes from the service's login flow; ``pin``/``otp`` are the credential's
-    authorisation data when its ``authMode`` is explicit. A batch of N digests costs one
-    ``credentials/authorize`` (numSignatures=N, with the hashes, for SCAL2 services) and one
-    ``signatures/signHash`` call, split in chunks of the credential's ``multisign`` limit.
+
+def _csc_post(
+    base_url: str,
+    method: str,
+    body: dict[str, Any],
+    *,
+    authorization: str | None,
+    timeout: float,
+) -> dict[str, Any]:
+    """POST the CSC ``method``; its JSON answer, or CscError with the HTTP status and the
+    service's ``error`` / ``error_description``."""
+    if not base_url.startswith(("https://", "http://")):
+        raise CscError("The CSC service URL must start with https://")
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if authorization:
+        headers["Authorization"] = authorization
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        f"{base_url.rstrip('/')}/{method}",
+        data=json.dumps(body).encode(),
+        headers=headers,
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            answer = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        detail = _csc_error_detail(exc)
+        if exc.code in (401, 403) and method == "auth/login":
+            raise CscError(
+                f"The CSC service refused the user name or password (HTTP {exc.code}{detail})"
+            ) from exc
+        if exc.code in (401, 403):
+            raise CscError(
+                f"The CSC service refused the access token for {method} "
+                f"(HTTP {exc.code}{detail}); sign in to the signing service again"
+            ) from exc
+        raise CscError(f"The CSC service failed on {method} (HTTP {exc.code}{detail})") from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CscError(f"The CSC service is unreachable ({method}): {reason}") from exc
+    except ValueError as exc:
+        raise CscError(f"The CSC service sent an unreadable answer to {method}") from exc
+    if not isinstance(answer, dict):
+        raise CscError(f"The CSC service sent an unreadable answer to {method}")
+    return answer
+
+
+def _csc_error_detail(exc: urllib.error.HTTPError) -> str:
+    try:
+        payload = json.loads(exc.read() or b"{}")
+    except (ValueError, OSError):
+        return ""
+    if not isinstance(payload, dict):
+        return ""
+    parts = [str(payload[k]) for k in ("error", "error_description") if payload.get(k)]
+    return ": " + " – ".join(parts) if parts else ""
+
+
+def csc_login(base_url: str, *, username: str, password: str, timeout: float = 30.0) -> str:
+    """An access token from the service's ``auth/login`` (HTTP Basic; CSC v1.0.4 and v2)."""
+    basic = base64.b64encode(f"{username}:{password}".encode()).decode()
+    answer = _csc_post(
+        base_url,
+        "auth/login",
+        {"rememberMe": False},
+        authorization=f"Basic {basic}",
+        timeout=timeout,
+    )
+    token = answer.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise CscError("The CSC service's auth/login returned no access_token")
+    return token
+
+
+class CscSigner(Signer):
+    """Remote signing over the Cloud Signature Consortium API, v2 or v1.0.4.
+
+    ``base_url`` ends with the API root, e.g. ``https://ca.example.vn/csc/v2``; ``api_version``
+    ("v1" or "v2") defaults to that URL's last segment. ``access_token`` is the OAuth2 bearer
+    (from the service's login flow or :func:`csc_login`), or None for a service without
+    authentication; ``pin``/``otp`` are the credential's authorisation data when its auth mode is
+    explicit (None: not sent). ``credentials/info`` is read once, without ``certInfo`` (which some
+    services do not implement), with the whole chain.
+
+    A batch of N digests costs one ``credentials/authorize`` per chunk of at most ``multisign``
+    digests (the CSC limit on ``numSignatures``), with the hashes pinned, so a batch of 90 with
+    multisign ≥ 90 is one authorisation; each chunk is then signed with ``signatures/signHash``
+    calls of at most ``max_hashes_per_call`` hashes (default: the whole chunk) under the same
+    SAD. ``authorisations`` counts the ``credentials/authorize`` calls. Every value is verified
+    against the certificate before it is returned.
     """
 
     def __init__(
@@ -221,23 +313,38 @@ class CscSigner(Signer):
         base_url: str,
         credential_id: str,
         *,
-        access_token: str,
+        access_token: str | None = None,
         pin: str | None = None,
         otp: str | None = None,
+        api_version: str | None = None,
+        max_hashes_per_call: int | None = None,
         timeout: float = 30.0,
     ) -> None:
         if not base_url.startswith(("https://", "http://")):
             raise CscError("The CSC service URL must start with https://")
         self.base_url = base_url.rstrip("/")
+        self.api_version = csc_api_version(base_url, api_version)
         self.credential_id = credential_id
         self._token = access_token
         self._pin = pin
         self._otp = otp
         self._timeout = timeout
+        if max_hashes_per_call is not None and max_hashes_per_call < 1:
+            raise CscError("max_hashes_per_call must be at least 1")
+        self.max_hashes_per_call = max_hashes_per_call
+        self.authorisations = 0
+        self._read_credential()
+
+    def _read_credential(self) -> None:
         info = self._call(
-            "credentials/info",
-            {"credentialID": credential_id, "certificates": "chain", "certInfo": True},
+            "credentials/info", {"credentialID": self.credential_id, "certificates": "chain"}
         )
+        key_status = (info.get("key") or {}).get("status", "enabled")
+        if key_status != "enabled":
+            raise CscError(f"The signing key of credential {self.credential_id} is {key_status}")
+        cert_status = (info.get("cert") or {}).get("status", "valid")
+        if cert_status != "valid":
+            raise CscError(f"The certificate of credential {self.credential_id} is {cert_status}")
         try:
             certs = [
                 x509.load_der_x509_certificate(base64.b64decode(c))
@@ -248,94 +355,91 @@ class CscSigner(Signer):
         if not certs:
             raise CscError("The CSC service returned an empty certificate chain")
         self.certificate, self.chain = certs[0], certs[1:]
-        self.multisign = max(1, int(info.get("multisign", 1)))
+        try:
+            self.multisign = max(1, int(info.get("multisign", 1)))
+        except (TypeError, ValueError) as exc:
+            raise CscError("The CSC service sent an unreadable multisign limit") from exc
 
     def list_credentials(self) -> list[str]:
         return list(self._call("credentials/list", {"maxResults": 100}).get("credentialIDs", []))
 
     def _call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
-            f"{self.base_url}/{method}",
-            data=json.dumps(body).encode(),
-            headers={
-                "Authorization": f"Bearer {self._token}",
-                "Content-Type": "application/json",
-            },
-            method="POST",
+        return _csc_post(
+            self.base_url,
+            method,
+            body,
+            authorization=f"Bearer {self._token}" if self._token else None,
+            timeout=self._timeout,
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
-                return json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            detail = ""
-            try:
-                payload = json.loads(exc.read() or b"{}")
-                detail = ": " + " – ".join(
-                    str(payload[k]) for k in ("error", "error_description") if k in payload
-                )
-            except ValueError:
-                pass
-            if exc.code in (401, 403):
-                raise CscError(
-                    f"The CSC service refused the access token for {method} "
-                    f"(HTTP {exc.code}{detail}); sign in to the signing service again"
-                ) from exc
-            raise CscError(f"The CSC service failed on {method} (HTTP {exc.code}{detail})") from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise CscError(f"The CSC service is unreachable ({method}): {exc}") from exc
-        except ValueError as exc:
-            raise CscError(f"The CSC service sent an unreadable answer to {method}") from exc
 
     def sign_digest(self, digest: bytes, algorithm: str = "sha256") -> bytes:
         return self.sign_digests([digest], algorithm)[0]
 
     def sign_digests(self, digests: Sequence[bytes], algorithm: str = "sha256") -> list[bytes]:
+        for digest in digests:  # before anything is asked of the signer
+            _check_digest(digest, algorithm)
         signatures: list[bytes] = []
         for start in range(0, len(digests), self.multisign):
-            signatures += self._sign_chunk(digests[start : start + self.multisign], algorithm)
+            signatures += self._sign_chunk(digests[start : start + self.multisign])
         return signatures
 
-    def _sign_chunk(self, digests: Sequence[bytes], algorithm: str) -> list[bytes]:
-        for digest in digests:
-            _check_digest(digest, algorithm)
+    def _sign_chunk(self, digests: Sequence[bytes]) -> list[bytes]:
         hashes_b64 = [base64.b64encode(d).decode() for d in digests]
-        auth: dict[str, Any] = {
+        sad = self._authorize(hashes_b64)
+        step = self.max_hashes_per_call or len(hashes_b64)
+        values: list[str] = []
+        for start in range(0, len(hashes_b64), step):
+            part = hashes_b64[start : start + step]
+            answer = self._call("signatures/signHash", self._sign_hash_body(part, sad))
+            got = answer.get("signatures")
+            if not isinstance(got, list) or len(got) != len(part):
+                count = len(got) if isinstance(got, list) else 0
+                raise CscError(
+                    f"The CSC service returned {count} signatures for {len(part)} hashes"
+                )
+            values += got
+        return self._verified(digests, values)
+
+    def _authorize(self, hashes_b64: list[str]) -> str:
+        body: dict[str, Any] = {
             "credentialID": self.credential_id,
-            "numSignatures": len(digests),
-            "hash": hashes_b64,
-            "hashAlgo": SHA256_OID,
+            "numSignatures": len(hashes_b64),
         }
-        if self._pin is not None:
-            auth["PIN"] = self._pin
-        if self._otp is not None:
-            auth["OTP"] = self._otp
-        sad = self._call("credentials/authorize", auth).get("SAD")
-        if not sad:
+        given = [(k, v) for k, v in (("PIN", self._pin), ("OTP", self._otp)) if v is not None]
+        if self.api_version == "v2":
+            body |= {"hashes": hashes_b64, "hashAlgorithmOID": SHA256_OID}
+            if given:
+                body["authData"] = [{"id": k, "value": v} for k, v in given]
+        else:
+            body |= {"hash": hashes_b64, **dict(given)}
+        self.authorisations += 1
+        sad = self._call("credentials/authorize", body).get("SAD")
+        if not isinstance(sad, str) or not sad:
             raise CscError("The CSC service returned no signature activation data (SAD)")
-        answer = self._call(
-            "signatures/signHash",
-            {
-                "credentialID": self.credential_id,
-                "SAD": sad,
-                "hash": hashes_b64,
-                "hashAlgo": SHA256_OID,
-                "signAlgo": SHA256_WITH_RSA_OID,
-            },
-        )
-        values = answer.get("signatures") or []
-        if len(values) != len(digests):
-            raise CscError(
-                f"The CSC service returned {len(values)} signatures for {len(digests)} hashes"
-            )
-        signatures = [base64.b64decode(v) for v in values]
+        return sad
+
+    def _sign_hash_body(self, hashes_b64: list[str], sad: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "credentialID": self.credential_id,
+            "SAD": sad,
+            "signAlgo": SHA256_WITH_RSA_OID,
+        }
+        if self.api_version == "v2":
+            return body | {"hashes": hashes_b64, "hashAlgorithmOID": SHA256_OID}
+        return body | {"hash": hashes_b64, "hashAlgo": SHA256_OID}
+
+    def _verified(self, digests: Sequence[bytes], values: list[str]) -> list[bytes]:
         public_key = self.certificate.public_key()
-        for digest, signature in zip(digests, signatures, strict=True):
+        signatures: list[bytes] = []
+        for digest, value in zip(digests, values, strict=True):
             try:  # a wrong answer must not end up inside a legal document
+                signature = base64.b64decode(value, validate=True)
                 public_key.verify(  # type: ignore[call-arg, union-attr]
                     signature, digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
                 )
             except Exception as exc:
                 raise CscError("The CSC service returned a signature that does not verify") from exc
+            signatures.append(signature)
         return signatures
 
 

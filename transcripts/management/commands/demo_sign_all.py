@@ -16,9 +16,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import Membership, Role
 from schools.demo import LARGE_CODE, PRIMARY_CODE, SECONDARY_CODE
 from schools.models import ClassGroup, School
+from transcripts.credentials import open_signer
 from transcripts.jobs import JobRefused, credential_for
 from transcripts.models import SignerRole, State, Transcript
-from transcripts.pipeline import BatchResult, confirm_batch, sign_batch, signer_for
+from transcripts.pipeline import BatchResult, confirm_batch, sign_batch
 from transcripts.workflow import TRANSITIONS, incomplete_reasons, transcript_for
 
 DEMO_SCHOOLS = (SECONDARY_CODE, PRIMARY_CODE, LARGE_CODE)
@@ -80,7 +81,7 @@ class Command(BaseCommand):
             credential = credential_for(school=school, user=user, step=role)
         except JobRefused as exc:
             raise CommandError(f"{exc.message} (run manage.py demo_pki first)") from exc
-        signer = signer_for(credential=credential, secret=password)
+        signer = open_signer(credential=credential, secret=password)
         stack.callback(signer.close)
         return signer
 

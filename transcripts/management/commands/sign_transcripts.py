@@ -4,12 +4,16 @@ for large schools (the same batch action as the screens).
     SIGNING_SECRET=... python manage.py sign_transcripts --school CODE --year 2025-2026 \\
         [--class NAME] --as USERNAME [--seal] [--confirm]
 
-The PKCS#12 password / PKCS#11 PIN / CSC access token is read from the environment variable
+The PKCS#12 password / PKCS#11 PIN / remote service PIN is read from the environment variable
 SIGNING_SECRET, never from the command line (it would show in the process list and history).
+With a remote service that asks for a confirmation on the signer's phone, or a USB token used
+through the signing companion, the command runs the same jobs as the screens and waits for the
+confirmation (the companion's: on the job page, whose address it prints).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,15 +23,27 @@ from django.utils.translation import gettext as _
 from accounts.access import SIGNING_ROLES
 from accounts.models import Membership, Role, User
 from schools.models import ClassGroup, School
-from transcripts.jobs import JobRefused, credential_for
+from transcripts.credentials import needs_secret, open_source
+from transcripts.jobs import (
+    JobRefused,
+    batch_poll_interval,
+    credential_for,
+    job_items,
+    poll_batch,
+    run_job,
+    start_job,
+    waiting_batch,
+    waiting_text,
+)
 from transcripts.management.commands._options import (
     SECRET_VARIABLE,
     school_and_year,
     secret_from_environment,
 )
-from transcripts.models import SignerRole, Transcript
-from transcripts.pipeline import BatchResult, confirm_batch, sign_batch, signer_for
+from transcripts.models import JobStatus, SignerRole, Transcript, TranscriptJob
+from transcripts.pipeline import BatchResult, confirm_batch, sign_batch
 from transcripts.signing.signers import SigningError
+from transcripts.signing.sources import SignerSource
 from transcripts.workflow import TRANSITIONS, transcript_for
 
 
@@ -118,15 +134,69 @@ class Command(BaseCommand):
             credential = credential_for(school=school, user=user, step=role)
         except JobRefused as exc:
             raise CommandError(exc.message) from exc
-        secret = secret_from_environment()
+        secret = secret_from_environment() if needs_secret(credential) else ""
         try:
-            signer = signer_for(credential=credential, secret=secret)
+            source = open_source(credential=credential, secret=secret)
         except SigningError as exc:
             raise CommandError(str(exc)) from exc
         try:
-            return sign_batch(actor=user, transcripts=transcripts, role=role, signer=signer)
+            if isinstance(source, SignerSource):  # a key the server uses: sign at once
+                return sign_batch(
+                    actor=user, transcripts=transcripts, role=role, signer=source.signer
+                )
         finally:
-            signer.close()
+            source.close()
+        return self._through_jobs(user, school, transcripts, role, secret)
+
+    def _through_jobs(
+        self, user: User, school: School, transcripts: list[Transcript], role: str, secret: str
+    ) -> BatchResult:
+        """The signer confirms elsewhere (a phone, the USB token on their computer): the same
+        jobs as the screens, run here, waiting for the confirmation (one job per class for a
+        homeroom teacher)."""
+        groups: dict[ClassGroup | None, list[Transcript]] = {}
+        for transcript in transcripts:
+            key = transcript.class_group if role == SignerRole.HOMEROOM else None
+            groups.setdefault(key, []).append(transcript)
+        result = BatchResult()
+        for class_group, group in groups.items():
+            try:
+                job = start_job(
+                    actor=user,
+                    school=school,
+                    year=group[0].year,
+                    transcripts=group,
+                    steps=[role],
+                    secrets={role: secret},
+                    class_group=class_group,
+                    in_background=False,
+                )
+            except JobRefused as exc:
+                raise CommandError(exc.message) from exc
+            job = self._run_until_done(job)
+            result.items += job_items(job, group)
+        return result
+
+    def _run_until_done(self, job: TranscriptJob) -> TranscriptJob:
+        announced = False
+        while True:
+            job.refresh_from_db()
+            if job.status == JobStatus.QUEUED:
+                run_job(job.pk)
+            elif job.status == JobStatus.WAITING:
+                batch = waiting_batch(job)
+                if batch is not None:
+                    if not announced:
+                        self.stdout.write(waiting_text(job, batch))
+                        announced = True
+                    time.sleep(batch_poll_interval(batch) if batch.method != "companion" else 2)
+                    poll_batch(batch.pk)
+            elif job.status == JobStatus.RUNNING:
+                time.sleep(1)  # a worker took it
+            else:
+                if job.status == JobStatus.FAILED and job.message:
+                    raise CommandError(job.message)
+                return job
 
     def _report(self, result: BatchResult) -> None:
         labels = {"done": "OK", "skipped": "--", "failed": "FAILED"}
