@@ -15,9 +15,27 @@ The stored-file download is checked on a version without a rendered file (a 404 
 may read it), so that the matrix does not write into MEDIA_ROOT.
 """
 
+import datetime
+import functools
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from django.utils import timezone
+
 from schools.models import ClassGroup
 from tests.matrix import Row, everyone, school_a, school_b
-from transcripts.models import JobStatus, Transcript, TranscriptJob, TranscriptVersion
+from transcripts.models import (
+    BatchStatus,
+    CredentialKind,
+    JobStatus,
+    SigningBatch,
+    SigningCredential,
+    Transcript,
+    TranscriptJob,
+    TranscriptVersion,
+)
 from transcripts.workflow import transcript_for
 
 LEADERS = everyone(403, principal=200, outsider=404)
@@ -130,6 +148,52 @@ def failed_homeroom_job(w: dict) -> dict:
         steps=["homeroom"],
         with_class=True,
         status=JobStatus.FAILED,
+    )
+    return {**school_a(w), "pk": job.pk}
+
+
+@functools.cache
+def _matrix_certificate_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Matrix")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def companion_job(w: dict) -> dict:
+    """The homeroom teacher's job waiting for their USB token (the signing companion)."""
+    job = make_job(
+        w,
+        creator="homeroom",
+        class_group=w["class_a"],
+        steps=["homeroom"],
+        with_class=True,
+        status=JobStatus.WAITING,
+    )
+    credential = SigningCredential.objects.create(
+        school=job.school,
+        user=job.created_by,
+        kind=CredentialKind.COMPANION,
+        certificate_pem=_matrix_certificate_pem(),
+    )
+    SigningBatch.objects.create(
+        job=job,
+        role="homeroom",
+        credential=credential,
+        method=CredentialKind.COMPANION,
+        status=BatchStatus.WAITING,
+        certificate_pem=credential.certificate_pem,
+        expires_at=timezone.now() + datetime.timedelta(minutes=10),
     )
     return {**school_a(w), "pk": job.pk}
 
@@ -285,4 +349,37 @@ ROWS = [
         method="POST",
     ),
     Row("hocba:job_retry", school_b_job, ELSEWHERE, label="other school's job", method="POST"),
+    # A job waiting for its signer: only the starter cancels it, reads the digests its USB token
+    # signs and posts the values back (an empty body is refused as unreadable).
+    Row("hocba:job_cancel", homeroom_job, POST_ONLY, label="the homeroom teacher's job"),
+    Row(
+        "hocba:job_cancel",
+        companion_job,
+        everyone(404, teacher=403, homeroom=302),
+        label="waiting for the USB token",
+        method="POST",
+    ),
+    Row("hocba:job_cancel", school_b_job, ELSEWHERE, label="other school's job", method="POST"),
+    Row(
+        "hocba:job_digests",
+        companion_job,
+        everyone(404, teacher=403, homeroom=200),
+        label="waiting for the USB token",
+    ),
+    Row(
+        "hocba:job_digests",
+        homeroom_job,
+        everyone(404, teacher=403),
+        label="not waiting",
+    ),
+    Row("hocba:job_digests", school_b_job, ELSEWHERE, label="other school's job"),
+    Row("hocba:job_values", companion_job, POST_ONLY, label="waiting for the USB token"),
+    Row(
+        "hocba:job_values",
+        companion_job,
+        everyone(404, teacher=403, homeroom=400),
+        label="waiting for the USB token, empty body",
+        method="POST",
+    ),
+    Row("hocba:job_values", school_b_job, ELSEWHERE, label="other school's job", method="POST"),
 ]
