@@ -6,9 +6,11 @@ STAMP := $(VENV)/.install-stamp
 DEV_ENV := DEBUG=1
 # The demo PKI (never for real documents): its PKCS#12 password, and its CA as the trust anchor.
 DEMO_PKI_PASSWORD := demo-ky-so
-RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem
+# The demo's remote signing services (test services started by scripts/dev-server.sh).
+DEMO_SERVICES := media/demo-signing-services.json
+RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem SIGNING_SERVICES_FILE=$(DEMO_SERVICES)
 
-.PHONY: run test setup system-deps lint format messages serve serve-prod clean
+.PHONY: run test setup system-deps lint format messages serve serve-prod clean companion
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +32,17 @@ run: setup
 	$(DEV_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	$(DEV_ENV) $(PY) manage.py demo_pki --password $(DEMO_PKI_PASSWORD)
-	@echo "Demo certificates' password: $(DEMO_PKI_PASSWORD)"
-	$(RUN_ENV) PY=$(PY) scripts/dev-server.sh
+	$(DEV_ENV) $(PY) manage.py demo_signing --password $(DEMO_PKI_PASSWORD)
+	@echo "Demo certificates' password (and the demo token's PIN): $(DEMO_PKI_PASSWORD)"
+	$(RUN_ENV) PY=$(PY) DEMO_SERVICES=$(DEMO_SERVICES) scripts/dev-server.sh
+
+# The signing companion with the demo's USB token (a SoftHSM2 token holding the school seal of
+# the lower secondary demo school): run it in a second terminal next to `make run`.
+companion: setup
+	$(DEV_ENV) $(PY) manage.py demo_signing --password $(DEMO_PKI_PASSWORD) -v 0
+	SOFTHSM2_CONF=$(CURDIR)/media/demo-token/softhsm2.conf PYTHONPATH=signer-companion \
+	  $(PY) -m sodiem_companion --site http://127.0.0.1:8000 --lib /usr/lib/softhsm/libsofthsm2.so \
+	  --state-dir media/demo-companion
 
 # The production stack on this machine: gunicorn, PostgreSQL, WhiteNoise, DEBUG off, Redis, RQ
 # workers (docs/deployment.md).

@@ -68,7 +68,7 @@ fi
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait' EXIT INT TERM
 for _ in $(seq "$TASK_WORKERS"); do
-  "$PY" manage.py rqworker default -v 0 &
+  "$PY" manage.py rqworker default --with-scheduler -v 0 &
   pids+=($!)
 done
 echo "Task workers: $TASK_WORKERS (RQ, Redis). Web: gunicorn, $WEB_WORKERS workers × $WEB_THREADS threads."

@@ -97,6 +97,8 @@ class Command(BaseCommand):
                     return 0
             except SigningError:
                 continue
+        if certificates is not None and self._signs_otherwise(school, user, certificates[0]):
+            return 0
         if certificates is None:  # a file from an earlier run: its certificate needs the password
             if not password_given:
                 self.stdout.write(
@@ -120,6 +122,14 @@ class Command(BaseCommand):
             ),
         )
         return 1
+
+    def _signs_otherwise(self, school: School, user: User | None, cert: x509.Certificate) -> bool:
+        """The holder already signs with this certificate another way (a remote service, the
+        USB token: ``manage.py demo_signing``): the file is not registered over it."""
+        pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+        return SigningCredential.objects.filter(
+            school=school, user=user, is_active=True, certificate_pem__startswith=pem
+        ).exists()
 
     def _wanted_files(self, codes: list[str]) -> Wanted:
         """File name → (CN, O, school, user). People's CN is their full name; the seal's is the

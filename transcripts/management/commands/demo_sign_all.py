@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Membership, Role
 from schools.demo import LARGE_CODE, PRIMARY_CODE, SECONDARY_CODE
 from schools.models import ClassGroup, School
-from transcripts.credentials import open_signer
-from transcripts.jobs import JobRefused, credential_for
 from transcripts.models import SignerRole, State, Transcript
 from transcripts.pipeline import BatchResult, confirm_batch, sign_batch
+from transcripts.signing.signers import Pkcs12Signer, SigningError
 from transcripts.workflow import TRANSITIONS, incomplete_reasons, transcript_for
 
 DEMO_SCHOOLS = (SECONDARY_CODE, PRIMARY_CODE, LARGE_CODE)
@@ -77,11 +78,17 @@ class Command(BaseCommand):
         self.stdout.write(f"{school.code}: {time.perf_counter() - started:.1f} s")
 
     def _signer(self, school, user, role, password: str, stack: ExitStack):
+        """The holder's demo PKCS#12 file (``manage.py demo_pki``), whatever way they sign on
+        the screens (``manage.py demo_signing`` gives some of them a remote service or a USB
+        token): this command signs the whole demo at once, as the server."""
+        holder = "seal" if role == SignerRole.SEAL else user.username
+        path = Path(settings.MEDIA_ROOT) / "demo-pki" / f"{school.code}-{holder}.p12"
+        if not path.exists():
+            raise CommandError(f"{path} is missing: run manage.py demo_pki first")
         try:
-            credential = credential_for(school=school, user=user, step=role)
-        except JobRefused as exc:
-            raise CommandError(f"{exc.message} (run manage.py demo_pki first)") from exc
-        signer = open_signer(credential=credential, secret=password)
+            signer = Pkcs12Signer.from_bytes(path.read_bytes(), password)
+        except SigningError as exc:
+            raise CommandError(str(exc)) from exc
         stack.callback(signer.close)
         return signer
 
