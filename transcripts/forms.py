@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from schools.models import School, Student
-from transcripts.models import JobStep, PackageKind
+from transcripts import credentials
+from transcripts.models import JobStep, PackageKind, SigningCredential
 
 
 def check_fresh_totp(user: User, code: str) -> str:
@@ -54,7 +55,8 @@ class FreshCodeMixin:
 
 
 class SignForm(FreshCodeMixin, forms.Form):
-    """Confirms a batch signature: each certificate's password / PIN (never stored) and the
+    """Confirms a batch signature: the password / PIN of each certificate whose method needs one
+    (never stored; a phone confirmation or the USB token asks the signer itself) and the
     signer's current two-factor code."""
 
     password = forms.CharField(
@@ -65,20 +67,45 @@ class SignForm(FreshCodeMixin, forms.Form):
     seal_password = seal_password_field()
     otp = otp_field()
 
-    def __init__(self, *args, user: User, steps: list[str], **kwargs) -> None:
+    def __init__(
+        self, *args, user: User, steps: list[str], school: School | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.steps = steps
-        self.fields["password"].required = any(
-            step in (JobStep.HOMEROOM, JobStep.PRINCIPAL) for step in steps
-        )
-        self.fields["seal_password"].required = JobStep.SEAL in steps
-        if not self.fields["password"].required:
-            del self.fields["password"]
-        if not self.fields["seal_password"].required:
-            del self.fields["seal_password"]
+        #: step → (credential or None, how it signs), for the page
+        self.methods: dict[str, tuple[SigningCredential | None, str]] = {}
+        personal = [s for s in steps if s in (JobStep.HOMEROOM, JobStep.PRINCIPAL)]
+        self._secret_field("password", personal, school)
+        self._secret_field("seal_password", [s for s in steps if s == JobStep.SEAL], school)
         if not any(step != JobStep.CONFIRM for step in steps):
             del self.fields["otp"]  # confirming the data signs nothing
+
+    def _secret_field(self, name: str, steps: list[str], school: School | None) -> None:
+        """Keep the field only when a step's method needs a typed secret, labelled for it."""
+        needed = False
+        for step in steps:
+            credential = None
+            if school is not None:
+                holder = None if step == JobStep.SEAL else self.user
+                credential = credentials.active_credential(school=school, user=holder)
+            if credential is None:
+                needed = True  # the start refuses with "no certificate registered"
+                self.methods[step] = (None, "")
+                continue
+            self.methods[step] = (credential, credentials.method_description(credential))
+            if credentials.needs_secret(credential):
+                needed = True
+                if step != JobStep.SEAL:
+                    self.fields[name].label = credentials.secret_label(credential)
+        if needed:
+            self.fields[name].required = True
+        else:
+            del self.fields[name]
+
+    def method_lines(self) -> list[tuple[str, str]]:
+        """(step label, how it signs) for the confirmation page."""
+        return [(JobStep(step).label, text) for step, (_c, text) in self.methods.items() if text]
 
     def secrets(self) -> dict[str, str]:
         data = self.cleaned_data

@@ -285,7 +285,9 @@ def confirm_and_start(
     once with ``start_now`` for a job that signs nothing)."""
     chosen = list(transcripts.select_related("student", "class_group").order_by("pk"))
     submitted = bool(request.POST.get("confirm")) or start_now
-    form = SignForm(request.POST if submitted else None, user=request.user, steps=steps)
+    form = SignForm(
+        request.POST if submitted else None, user=request.user, steps=steps, school=access.school
+    )
     if submitted and form.is_valid() and chosen:
         try:
             job = jobs.start_job(
