@@ -97,6 +97,12 @@ class SchoolAccess:
     def sees_whole_school(self) -> bool:
         return self.has_any(OVERVIEW_ROLES)
 
+    @property
+    def signs_as_leader(self) -> bool:
+        """A principal or vice principal: signs transcripts as the school's leadership (no
+        query; a homeroom teacher signs too, for their own class)."""
+        return self.has_any(SIGNING_ROLES)
+
     @cached_property
     def year(self) -> SchoolYear | None:
         """The school's current year (None before the admin sets one up)."""

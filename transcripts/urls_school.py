@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from transcripts.views import detail, homeroom, jobs, packages, review
+from transcripts.views import detail, homeroom, jobs, packages, review, signing_settings
 
 app_name = "hocba"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", jobs.job_cancel, name="job_cancel"),
     path("jobs/<int:pk>/digests/", jobs.job_digests, name="job_digests"),
     path("jobs/<int:pk>/values/", jobs.job_values, name="job_values"),
+    path("signing/", signing_settings.my_signing, name="my_signing"),
+    path("signing/seal/", signing_settings.seal_signing, name="seal_signing"),
     path("packages/", packages.packages, name="packages"),
     path("packages/start/", packages.package_start, name="package_start"),
     path("packages/settings/", packages.province_settings, name="province_settings"),

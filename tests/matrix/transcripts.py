@@ -382,4 +382,25 @@ ROWS = [
         method="POST",
     ),
     Row("hocba:job_values", school_b_job, ELSEWHERE, label="other school's job", method="POST"),
+    # Signing settings: the people who sign (homeroom teachers of a current-year class, the
+    # principal and vice principals) choose how they sign; the principal and the admin choose
+    # how the school seal signs. An empty POST is a form with errors (400).
+    Row("hocba:my_signing", school_a, everyone(403, homeroom=200, principal=200, outsider=404)),
+    Row("hocba:my_signing", school_b, ONLY_OUTSIDER, label="school B"),
+    Row(
+        "hocba:my_signing",
+        school_a,
+        everyone(403, homeroom=400, principal=400, outsider=404),
+        label="empty form",
+        method="POST",
+    ),
+    Row("hocba:seal_signing", school_a, everyone(403, principal=200, admin=200, outsider=404)),
+    Row("hocba:seal_signing", school_b, ONLY_OUTSIDER, label="school B"),
+    Row(
+        "hocba:seal_signing",
+        school_a,
+        everyone(403, principal=400, admin=400, outsider=404),
+        label="empty form",
+        method="POST",
+    ),
 ]

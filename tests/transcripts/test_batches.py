@@ -11,7 +11,7 @@ import datetime
 import json
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.files.storage import default_storage
@@ -20,13 +20,11 @@ from django.utils import timezone
 
 from schools.models import ClassGroup
 from tests.conftest import add_students
-from tests.transcripts.conftest import (  # noqa: F401
+from tests.transcripts.conftest import (
     P12_PASSWORD,
     assert_pdf_signatures,
     assert_xml_signatures,
     complete_year,
-    role_p12,
-    signing_setup,
     stored,
 )
 from transcripts import jobs
@@ -400,8 +398,8 @@ def test_principal_and_seal_are_two_requests_of_one_job(
     from transcripts.pipeline import sign_batch
     from transcripts.signing.signers import Pkcs12Signer
 
-    sign_batch(actor=homeroom, transcripts=ready_class, role=SignerRole.HOMEROOM,
-               signer=Pkcs12Signer.from_bytes(role_p12[SignerRole.HOMEROOM], P12_PASSWORD))  # fmt: skip
+    homeroom_file = Pkcs12Signer.from_bytes(role_p12[SignerRole.HOMEROOM], P12_PASSWORD)
+    sign_batch(actor=homeroom, transcripts=ready_class, role="homeroom", signer=homeroom_file)
     key, chain = key_and_chain(role_p12[SignerRole.PRINCIPAL])
     with ConfirmServer({"ht": (key, chain)}, api_key=API_KEY) as server:
         settings.SIGNING_SERVICES = {
