@@ -3,14 +3,21 @@
     .venv/bin/python scripts/demo_transcripts.py --password DEMO_PASSWORD \\
         [--cert-password demo-ky-so] [--base http://127.0.0.1:8000] [--out DIR]
 
-Needs `seed_demo`, `manage.py demo_pki --password demo-ky-so`, a server started with
-SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem and SITE_URL set to --base, and a task worker
-(`manage.py db_worker`). Uses pdfsig, pdftoppm, certutil (poppler-utils, libnss3-tools) and
-zbarimg (zbar-tools).
+Needs what `make run` sets up and starts: `seed_demo`, `demo_pki --password demo-ky-so`,
+`demo_signing`, the test signing services, a task worker and a server started with
+SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem and SITE_URL set to --base. The signing
+companion with the demo USB token is started by this script (on port 8790) unless one already
+runs there. Uses pdfsig, pdftoppm, certutil (poppler-utils, libnss3-tools) and zbarimg
+(zbar-tools).
 
 1. The homeroom teacher of 6A1 (gv.nv1) opens the class screen from the dashboard, confirms
-   the class (a background job) and signs it (certificate password and a two-factor code).
-2. The principal (hieutruong) filters the review queue to 6A1 and signs and seals all of it.
+   the class (a background job) and signs it through the test CSC service: the credential's PIN
+   and a two-factor code, one authorisation for the whole class.
+2. The principal (hieutruong) filters the review queue to 6A1 and signs and seals all of it:
+   the principal's signature is confirmed once on the "phone" (the test service's phone page,
+   in a second tab), the school seal is the USB token, signed through the signing companion
+   (paired once with a code shown on the page, then the token's PIN typed in the companion's
+   own page).
 3. One signed PDF is downloaded and checked with pdfsig against the demo CA; its pages are
    rendered with pdftoppm.
 4. The QR code on the PDF is decoded with zbarimg and its verification page opened: genuine.
@@ -31,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +67,7 @@ from screenshot import (  # noqa: E402
 from gradebook.models import Mark  # noqa: E402
 from schools.demo import SECONDARY_CODE  # noqa: E402
 from schools.models import ClassGroup, TeachingAssignment  # noqa: E402
-from transcripts.models import State, Transcript  # noqa: E402
+from transcripts.models import SigningBatch, State, Transcript, TranscriptJob  # noqa: E402
 
 HOMEROOM, PRINCIPAL, CLASS, SUBJECT, TERM = "gv.nv1", "hieutruong", "6A1", "NV", 2
 CA = ROOT / "media" / "demo-pki" / "demo-ca.pem"
@@ -82,6 +90,43 @@ class Codes:
         code = current_code(secret, period)
         self.used[user] = int(time.time()) // period
         return code
+
+
+PHONE = "http://127.0.0.1:8782/phone/hieutruong"
+COMPANION = "http://127.0.0.1:8790"
+
+
+def start_companion(base: str) -> subprocess.Popen | None:
+    """The signing companion with the demo USB token (make companion), unless one runs."""
+    try:
+        urllib.request.urlopen(COMPANION + "/ui/version", timeout=1)  # noqa: S310
+        return None
+    except OSError:
+        pass
+    env = {
+        **os.environ,
+        "SOFTHSM2_CONF": str(ROOT / "media" / "demo-token" / "softhsm2.conf"),
+        "PYTHONPATH": str(ROOT / "signer-companion"),
+    }
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "sodiem_companion", "--site", base, "--no-browser",
+         "--lib", "/usr/lib/softhsm/libsofthsm2.so", "--state-dir",
+         str(ROOT / "media" / "demo-companion")],
+        env=env,
+    )  # fmt: skip
+    for _ in range(50):
+        try:
+            urllib.request.urlopen(COMPANION + "/ui/version", timeout=1)  # noqa: S310
+            return process
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the signing companion did not start")
+
+
+def wait_for_waiting(page: Page) -> None:
+    expect(page.locator("#job-progress")).to_have_attribute(
+        "data-status", "waiting", timeout=JOB_TIMEOUT
+    )
 
 
 def wait_for_job(page: Page) -> str:
@@ -144,16 +189,21 @@ def main() -> None:
         shot(page, args.out, "04-class-confirmed", full_page=False)
         with page.expect_navigation():
             page.locator("#sign-class").click()
-        page.locator("#id_password").fill(args.cert_password)
+        page.locator("#id_password").fill(args.cert_password)  # the CSC credential's PIN
         page.locator("#id_otp").fill(codes.fresh(HOMEROOM))
         shot(page, args.out, "05-homeroom-sign-confirm")
         with page.expect_navigation():
             page.locator("#sign-confirm-form button[type=submit]").click()
         wait_for_job(page)
         shot(page, args.out, "06-homeroom-sign-finished")
+        job = TranscriptJob.objects.filter(created_by__username=HOMEROOM).latest("pk")
+        batch = SigningBatch.objects.get(job=job)
+        print(f"  CSC service: {batch.summary.get('transcripts')} transcripts, "
+              f"{batch.authorisations} authorisation(s)")  # fmt: skip
         page.context.clear_cookies()
 
-        print(f"2. the principal ({PRINCIPAL}) signs and seals {CLASS} from the review queue")
+        print(f"2. the principal ({PRINCIPAL}) signs (phone) and seals (USB token) {CLASS}")
+        companion = start_companion(base)
         log_in(page, base, PRINCIPAL, args.password, lambda: codes.fresh(PRINCIPAL))
         page.goto(queue_url)
         page.locator("#id_class_group").select_option(label=CLASS)
@@ -164,28 +214,58 @@ def main() -> None:
         shot(page, args.out, "07-queue-filtered", full_page=False)
         with page.expect_navigation():
             page.locator('[data-sign="principal_seal"]').click()
-        page.locator("#id_password").fill(args.cert_password)
-        page.locator("#id_seal_password").fill(args.cert_password)
         page.locator("#id_otp").fill(codes.fresh(PRINCIPAL))
         shot(page, args.out, "08-principal-sign-confirm")
         with page.expect_navigation():
             page.locator("#sign-confirm-form button[type=submit]").click()
-        try:  # a screenshot while the worker is half-way (it may be too quick for one)
-            page.wait_for_function(
-                """() => { const p = document.querySelector('#job-progress');
-                           const n = p && p.querySelector('[aria-valuenow]');
-                           return p && p.dataset.status === 'running' && n
-                                  && +n.getAttribute('aria-valuenow') > 0; }""",
-                timeout=60_000,
-                polling=200,
-            )
-            shot(page, args.out, "09-principal-sign-running")
+        wait_for_waiting(page)
+        expect(page.locator("#job-waiting")).to_be_visible()
+        shot(page, args.out, "09-principal-waiting-for-phone")
+
+        phone = browser.new_page()  # the principal's phone
+        phone.set_viewport_size({"width": 420, "height": 800})
+        phone.goto(PHONE)
+        shot(phone, args.out, "10-phone-request")
+        phone.get_by_role("button", name="Xác nhận ký").first.click()
+        shot(phone, args.out, "11-phone-confirmed")
+
+        # The principal's batch is signed; the seal's waits for the USB token: the page shows
+        # the signing panel (it reloads itself when the job reaches that step).
+        start = page.locator("#companion-start")
+        expect(start).to_be_visible(timeout=JOB_TIMEOUT)
+        shot(page, args.out, "12-seal-waiting-for-token")
+        start.click()
+        token_page = browser.new_page()  # the companion's own page on this computer
+        code_slot = page.locator("[data-companion-code]")
+        try:
+            expect(code_slot).to_be_visible(timeout=10_000)
+            code = code_slot.inner_text().strip()
+            shot(page, args.out, "13-pairing-code")
+            token_page.goto(COMPANION + "/")
+            token_page.locator("input[name=code]").fill(code)
+            shot(token_page, args.out, "14-companion-pairing")
+            token_page.get_by_role("button", name="Ghép nối").click()
         except PlaywrightTimeout:
-            print("  (the job finished before a screenshot of it running could be taken)")
+            print("  (the companion was already paired with this site)")
+        token_page.goto(COMPANION + "/")
+        pin = token_page.locator("input[name=pin]")
+        expect(pin).to_be_visible(timeout=30_000)
+        pin.fill(args.cert_password)  # the demo token's PIN
+        shot(token_page, args.out, "15-companion-sign-request")
+        token_page.get_by_role("button", name="Ký", exact=True).click()
+        shot(token_page, args.out, "16-companion-signed")
+        page.bring_to_front()
+        page.wait_for_load_state()
         wait_for_job(page)
-        shot(page, args.out, "10-principal-sign-finished")
+        shot(page, args.out, "17-principal-sign-finished")
+        job = TranscriptJob.objects.filter(created_by__username=PRINCIPAL).latest("pk")
+        for batch in job.batches.order_by("pk"):
+            print(f"  {batch.role} through {batch.method}: {batch.status}, "
+                  f"{batch.authorisations} authorisation(s)")  # fmt: skip
+        if companion is not None:
+            companion.terminate()
         page.goto(queue_url + f"?class_group={class_group.pk}")
-        shot(page, args.out, "11-queue-final", full_page=False)
+        shot(page, args.out, "18-queue-final", full_page=False)
 
         transcript = (
             Transcript.objects.filter(class_group=class_group, state=State.FINAL)
@@ -201,7 +281,7 @@ def main() -> None:
         )
         print(f"3. {transcript.student.full_name}: the signed PDF, pdfsig and pdftoppm")
         page.goto(detail_url)
-        shot(page, args.out, "12-detail-final")
+        shot(page, args.out, "19-detail-final")
         # The PDF button opens the file in the browser's viewer: fetch it with the same session.
         response = page.context.request.get(base + pdf_url)
         assert response.ok and response.headers["content-type"] == "application/pdf", response
@@ -234,7 +314,7 @@ def main() -> None:
         page.context.clear_cookies()  # anyone can open it, logged in or not
         page.goto(verify_url)
         expect(page.locator('[data-outcome="genuine"]')).to_be_visible()
-        shot(page, args.out, "13-verify-genuine")
+        shot(page, args.out, "20-verify-genuine")
 
         print("5. the principal reopens it; the mark is corrected; the teacher confirms again")
         log_in(page, base, PRINCIPAL, args.password, lambda: codes.fresh(PRINCIPAL))
@@ -242,7 +322,7 @@ def main() -> None:
         page.locator("#reopen-form textarea").fill(REASON)
         with page.expect_navigation():
             page.locator("#reopen-form button[type=submit]").click()
-        shot(page, args.out, "14-detail-reopened")
+        shot(page, args.out, "21-detail-reopened")
         page.context.clear_cookies()
 
         mark = Mark.objects.get(student=transcript.student, year_id=class_group.year_id, term=TERM,
@@ -263,23 +343,23 @@ def main() -> None:
         page.keyboard.press("Enter")
         expect(page.locator("#gb-status")).to_have_attribute("data-pending", "0", timeout=30_000)
         cell.scroll_into_view_if_needed()
-        shot(page, args.out, "15-grid-mark-changed", full_page=False)
+        shot(page, args.out, "22-grid-mark-changed", full_page=False)
         page.context.clear_cookies()
 
         log_in(page, base, HOMEROOM, args.password, lambda: codes.fresh(HOMEROOM))
         page.goto(class_url)
-        shot(page, args.out, "16-class-one-draft", full_page=False)
+        shot(page, args.out, "23-class-one-draft", full_page=False)
         with page.expect_navigation():
             page.locator("#confirm-class").click()
         wait_for_job(page)
         page.goto(detail_url)
         expect(page.locator(".version-card")).to_have_count(2)
         expect(page.locator("#version-changes")).to_be_visible()
-        shot(page, args.out, "17-detail-two-versions")
+        shot(page, args.out, "24-detail-two-versions")
         v1 = transcript.versions.get(number=1).verification_code
         page.goto(base + reverse("transcripts:verify_code", args=[v1]))
         expect(page.locator('[data-outcome="superseded"]')).to_be_visible()
-        shot(page, args.out, "18-verify-v1-superseded")
+        shot(page, args.out, "25-verify-v1-superseded")
         browser.close()
 
     transcript.refresh_from_db()
