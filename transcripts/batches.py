@@ -24,6 +24,7 @@ next run (transcripts already signed are skipped, never signed twice).
 
 from __future__ import annotations
 
+import base64
 import datetime
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -35,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from transcripts import pipeline
+from transcripts import credentials, pipeline
 from transcripts.models import (
     BATCH_ENDED,
     BatchStatus,
@@ -168,13 +169,14 @@ def _store_prepared(
 
 
 def digests(batch: SigningBatch) -> list[bytes]:
-    """Every digest the signer signs, in order: each transcript's PDF, then its XML."""
+    """Every digest the signer signs, in order: each transcript's PDF, then its XML; then the
+    batch's other documents (a package's manifest)."""
     values: list[bytes] = []
     for pdf_digest, xml_digest in batch.items.order_by("position").values_list(
         "pdf_digest", "xml_digest"
     ):
         values += [bytes.fromhex(pdf_digest), bytes.fromhex(xml_digest)]
-    return values
+    return values + [bytes.fromhex(document["digest"]) for document in batch.documents]
 
 
 # --- 2. request ----------------------------------------------------------------------------------
@@ -242,35 +244,40 @@ def receive_values(*, batch: SigningBatch, values: Sequence[bytes]) -> None:
         if locked.status not in (BatchStatus.PREPARING, BatchStatus.WAITING):
             raise BatchFailed(_("This signing request is no longer waiting for signatures."))
         items = list(locked.items.order_by("position"))
-        problem = _check_values(items, values, holder)
+        problem = _check_values(digests(locked), values, holder)
         if problem is None:
             for index, item in enumerate(items):
                 item.pdf_value, item.xml_value = values[2 * index], values[2 * index + 1]
                 item.save(update_fields=["pdf_value", "xml_value"])
+            others = values[2 * len(items) :]
+            locked.documents = [
+                {**document, "value": base64.b64encode(value).decode()}
+                for document, value in zip(locked.documents, others, strict=True)
+            ]
             locked.status = BatchStatus.SIGNED
-            locked.save(update_fields=["status"])
+            locked.save(update_fields=["status", "documents"])
     if problem is not None:
         end_batch(batch=batch, status=BatchStatus.FAILED, message=problem)
         raise BatchFailed(problem)
     batch.refresh_from_db()
 
 
-def _check_values(
-    items: list[PreparedSignature], values: Sequence[bytes], holder: Certificates
-) -> str | None:
-    if len(values) != 2 * len(items):
+def _check_values(wanted: list[bytes], values: Sequence[bytes], holder: Certificates) -> str | None:
+    if len(values) != len(wanted):
         return _(
             "The signer sent %(got)s signatures for %(expected)s documents: nothing was signed."
-        ) % {"got": len(values), "expected": 2 * len(items)}
-    for index, item in enumerate(items):
-        wanted = (bytes.fromhex(item.pdf_digest), bytes.fromhex(item.xml_digest))
-        for digest, value in zip(wanted, values[2 * index : 2 * index + 2], strict=True):
-            if not isinstance(value, bytes) or not signature_digest_matches(holder, digest, value):
-                return _(
-                    "A signature sent by the signer does not match the certificate: nothing was "
-                    "signed."
-                )
+        ) % {"got": len(values), "expected": len(wanted)}
+    for digest, value in zip(wanted, values, strict=True):
+        if not isinstance(value, bytes) or not signature_digest_matches(holder, digest, value):
+            return _(
+                "A signature sent by the signer does not match the certificate: nothing was signed."
+            )
     return None
+
+
+def document_values(batch: SigningBatch) -> list[bytes]:
+    """The values received for the batch's other documents (a package's manifest)."""
+    return [base64.b64decode(document["value"]) for document in batch.documents]
 
 
 # --- 4. finish -----------------------------------------------------------------------------------
@@ -329,12 +336,41 @@ def _mark(batch: SigningBatch, status: str, message: str = "") -> None:
         for item in locked.items.all():
             names += [n for n in (item.pdf_file.name, item.xml_file.name) if n]
         locked.items.update(pdf_file="", xml_file="", pdf_value=None, xml_value=None)
+        locked.documents = [{**document, "value": None} for document in locked.documents]
         locked.status = status
         locked.message = message
         locked.finished_at = timezone.now()
-        locked.save(update_fields=["status", "message", "finished_at"])
+        locked.save(update_fields=["status", "message", "finished_at", "documents"])
     transaction.on_commit(lambda: pipeline.delete_files(names))
     batch.refresh_from_db()
+
+
+def finish_documents(batch: SigningBatch) -> None:
+    """A batch of other documents (a package's manifest) whose values were used: done."""
+    _mark(batch, BatchStatus.DONE)
+
+
+def cancel(*, batch: SigningBatch, actor: User) -> None:
+    """Withdraw a waiting batch at its service (best effort) and end it: nothing is signed."""
+    if batch.status != BatchStatus.WAITING:
+        return
+    try:
+        source = credentials.open_source(credential=batch.credential, secret="")
+    except SigningError:
+        source = None
+    try:
+        if source is not None:
+            source.cancel(batch.request_state)
+    except Exception:  # the service may be gone; the batch ends anyway
+        logger.warning("could not withdraw the request of batch %s", batch.pk, exc_info=True)
+    finally:
+        if source is not None:
+            source.close()
+    end_batch(
+        batch=batch,
+        status=BatchStatus.CANCELLED,
+        message=_("Cancelled by %(name)s: nothing was signed.") % {"name": actor.display_name},
+    )
 
 
 def end_batch(*, batch: SigningBatch, status: str, message: str) -> None:
@@ -372,6 +408,34 @@ def expired_message(batch: SigningBatch) -> str:
     return _(
         "The signer did not confirm in time: nothing was signed. Start again to send a new request."
     )
+
+
+def poll_once(batch_id: int) -> SigningBatch | None:
+    """One look at a waiting batch, opening its source for it (the poll task's work): expired,
+    signed, refused, or still waiting. The batch, re-read; None if it is gone."""
+    batch = (
+        SigningBatch.objects.select_related("credential", "job", "package").filter(pk=batch_id)
+    ).first()
+    if batch is None or batch.status != BatchStatus.WAITING:
+        return batch
+    try:
+        source = credentials.open_source(credential=batch.credential, secret="")
+    except SigningError as exc:  # the service is unreachable now: expiry still applies
+        logger.warning("batch %s: cannot reach its signature source: %s", batch.pk, exc)
+        if is_overdue(batch):
+            expire(batch)
+        return batch
+    try:
+        poll(batch=batch, source=source)
+    finally:
+        source.close()
+    batch.refresh_from_db()
+    return batch
+
+
+def poll_interval(batch: SigningBatch) -> float:
+    """Seconds between two looks at a waiting batch."""
+    return 15.0 if batch.method == CredentialKind.COMPANION else 2.0
 
 
 def poll(*, batch: SigningBatch, source: SignatureSource) -> None:

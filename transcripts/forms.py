@@ -54,6 +54,23 @@ class FreshCodeMixin:
         return check_fresh_totp(self.user, self.cleaned_data["otp"])
 
 
+class SealSecretMixin:
+    """A form with a ``seal_password`` field kept only when the school seal's method needs a
+    typed secret (a certificate file, a token on the server): a phone confirmation or the USB
+    token asks its holder itself. ``seal_method`` says how the seal will sign."""
+
+    def _seal_secret(self, school: School | None) -> None:
+        credential = (
+            credentials.active_credential(school=school, user=None) if school is not None else None
+        )
+        self.seal_method = credentials.method_description(credential) if credential else ""
+        if credential is not None and not credentials.needs_secret(credential):
+            del self.fields["seal_password"]
+
+    def seal_secret(self) -> str:
+        return self.cleaned_data.get("seal_password", "")
+
+
 class SignForm(FreshCodeMixin, forms.Form):
     """Confirms a batch signature: the password / PIN of each certificate whose method needs one
     (never stored; a phone confirmation or the USB token asks the signer itself) and the
@@ -122,9 +139,9 @@ class CommentForm(forms.Form):
     )
 
 
-class ExportForm(FreshCodeMixin, forms.Form):
-    """Start an export: what to send, and the seal's password and a fresh two-factor code (the
-    package's manifest is signed with the school seal)."""
+class ExportForm(FreshCodeMixin, SealSecretMixin, forms.Form):
+    """Start an export: what to send, and the seal's password (where its method needs one) and
+    a fresh two-factor code (the package's manifest is signed with the school seal)."""
 
     kind = forms.ChoiceField(
         label=gettext_lazy("What to send"),
@@ -147,6 +164,7 @@ class ExportForm(FreshCodeMixin, forms.Form):
         self.user = user
         self.school = school
         self.student: Student | None = None
+        self._seal_secret(school)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -163,16 +181,17 @@ class ExportForm(FreshCodeMixin, forms.Form):
         return data
 
 
-class SealForm(FreshCodeMixin, forms.Form):
-    """Start a failed export again: the seal's password and a fresh two-factor code again (they
-    are never kept)."""
+class SealForm(FreshCodeMixin, SealSecretMixin, forms.Form):
+    """Start a failed export again: the seal's password (where its method needs one) and a fresh
+    two-factor code again (they are never kept)."""
 
     seal_password = seal_password_field()
     otp = otp_field()
 
-    def __init__(self, *args, user: User, **kwargs) -> None:
+    def __init__(self, *args, user: User, school: School | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self._seal_secret(school)
 
 
 class EndpointForm(forms.Form):

@@ -330,11 +330,7 @@ def _park(job: TranscriptJob, batch: SigningBatch, secrets: dict[str, str]) -> N
     TranscriptJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
         status=JobStatus.WAITING, sealed_secrets=background.seal_secrets(secrets)
     )
-    transaction.on_commit(partial(schedule_poll, batch.pk, batch_poll_interval(batch)))
-
-
-def batch_poll_interval(batch: SigningBatch) -> float:
-    return 15.0 if batch.method == CredentialKind.COMPANION else 2.0
+    transaction.on_commit(partial(schedule_poll, batch.pk, batches.poll_interval(batch)))
 
 
 def schedule_poll(batch_id: int, seconds: float) -> None:
@@ -370,32 +366,14 @@ def after_batch(batch: SigningBatch) -> None:
 
 
 def poll_batch(batch_id: int) -> str:
-    """One look at a waiting batch (the poll task): expired, signed, refused, or still waiting
-    (polled again later). Returns the batch's status."""
-    batch = (
-        SigningBatch.objects.select_related("job__school", "job__created_by", "credential")
-        .filter(pk=batch_id)
-        .first()
-    )
-    if batch is None or batch.status != BatchStatus.WAITING:
-        return batch.status if batch else "gone"
-    try:
-        source = credentials.open_source(credential=batch.credential, secret="")
-    except SigningError as exc:  # the service is unreachable now: expiry still applies
-        logger.warning("batch %s: cannot reach its signature source: %s", batch.pk, exc)
-        source = None
-    try:
-        if source is None:
-            if batches.is_overdue(batch):
-                batches.expire(batch)
-        else:
-            batches.poll(batch=batch, source=source)
-    finally:
-        if source is not None:
-            source.close()
+    """One look at a job's waiting batch (the poll task): expired, signed, refused, or still
+    waiting (polled again later); the job moves on accordingly. Returns the batch's status."""
+    batch = batches.poll_once(batch_id)
+    if batch is None:
+        return "gone"
     after_batch(batch)
     if batch.status == BatchStatus.WAITING:
-        schedule_poll(batch.pk, batch_poll_interval(batch))
+        schedule_poll(batch.pk, batches.poll_interval(batch))
     return batch.status
 
 
@@ -403,26 +381,9 @@ def cancel(*, job: TranscriptJob, actor: User) -> None:
     """The starter cancels a job that waits for its signer: the request is withdrawn, nothing
     is signed."""
     batch = job.batches.filter(status=BatchStatus.WAITING).select_related("credential").first()
-    if batch is None:
-        return
-    try:
-        source = credentials.open_source(credential=batch.credential, secret="")
-    except SigningError:
-        source = None
-    try:
-        if source is not None:
-            source.cancel(batch.request_state)
-    except Exception:
-        logger.warning("could not withdraw the request of batch %s", batch.pk, exc_info=True)
-    finally:
-        if source is not None:
-            source.close()
-    batches.end_batch(
-        batch=batch,
-        status=BatchStatus.CANCELLED,
-        message=_("Cancelled by %(name)s: nothing was signed.") % {"name": actor.display_name},
-    )
-    after_batch(batch)
+    if batch is not None:
+        batches.cancel(batch=batch, actor=actor)
+        after_batch(batch)
 
 
 def expire_if_overdue(job: TranscriptJob) -> None:

@@ -359,7 +359,17 @@ class SigningBatch(models.Model):
     a batch never completed expires and leaves every transcript as it was.
     """
 
-    job = models.ForeignKey(TranscriptJob, on_delete=models.CASCADE, related_name="batches")
+    #: The job whose transcripts are signed, or the package whose manifest is sealed.
+    job = models.ForeignKey(
+        TranscriptJob, on_delete=models.CASCADE, null=True, blank=True, related_name="batches"
+    )
+    package = models.ForeignKey(
+        "TranscriptPackage",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="seal_batches",
+    )
     role = models.CharField(max_length=12, choices=SignerRole.choices)
     credential = models.ForeignKey(SigningCredential, on_delete=models.PROTECT, related_name="+")
     method = models.CharField(max_length=10, choices=CredentialKind.choices)
@@ -374,6 +384,9 @@ class SigningBatch(models.Model):
     request_state = models.JSONField(default=dict, blank=True)
     #: What the signer is shown (transcripts.signing.sources.BatchSummary).
     summary = models.JSONField(default=dict, blank=True)
+    #: Documents other than transcripts (a package's manifest): [{"digest": hex, "state": {…},
+    #: "value": base64 or None}], signed after the transcripts' digests, in this order.
+    documents = models.JSONField(default=list, blank=True)
     authorisations = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     requested_at = models.DateTimeField(null=True, blank=True)
@@ -386,11 +399,20 @@ class SigningBatch(models.Model):
         verbose_name_plural = _("signing batches")
         ordering = ["job", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["job", "role"], name="one_batch_per_job_role")
+            models.UniqueConstraint(fields=["job", "role"], name="one_batch_per_job_role"),
+            models.CheckConstraint(
+                condition=models.Q(job__isnull=True) ^ models.Q(package__isnull=True),
+                name="batch_of_a_job_or_a_package",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"batch {self.pk} {self.role} ({self.status})"
+
+    @property
+    def started_by_id(self) -> int | None:
+        """Who asked for the signatures (and alone may hand over the USB token's values)."""
+        return self.job.created_by_id if self.job_id else self.package.created_by_id
 
     @property
     def is_waiting(self) -> bool:
@@ -486,6 +508,9 @@ class TranscriptPackage(BackgroundJob):
     #: The manifest's package id (maGoi): a UUID derived from the content.
     package_id = models.UUIDField(null=True, blank=True, editable=False)
     file = models.FileField(upload_to=package_upload_path, blank=True)
+    #: While the seal's signature over the manifest is awaited (a phone confirmation, the USB
+    #: token): the package written but for that signature.
+    unsealed_file = models.FileField(upload_to=package_upload_path, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     final_count = models.PositiveIntegerField(default=0)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from transcripts import jobs
+from transcripts import background, batches, jobs
+from transcripts.models import BatchStatus
 from transcripts.packages import exports, uploads
 
 
@@ -31,6 +32,15 @@ def run_package_upload(package_id: int) -> dict[str, int | str]:
 
 @task()
 def poll_signing_batch(batch_id: int) -> str:
-    """Look at a batch waiting for its signer, and again later while it waits (see
-    :func:`transcripts.jobs.poll_batch`)."""
-    return jobs.poll_batch(batch_id)
+    """Look at a batch waiting for its signer and move its job or package on (see
+    :func:`transcripts.batches.poll_once`); while it waits, look again later."""
+    batch = batches.poll_once(batch_id)
+    if batch is None:
+        return "gone"
+    if batch.job_id:
+        jobs.after_batch(batch)
+    else:
+        exports.after_seal(batch)
+    if batch.status == BatchStatus.WAITING:
+        background.enqueue_later(poll_signing_batch, batch.pk, seconds=batches.poll_interval(batch))
+    return batch.status

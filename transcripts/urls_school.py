@@ -30,6 +30,9 @@ urlpatterns = [
     path("packages/<int:pk>/", packages.package, name="package"),
     path("packages/<int:pk>/progress/", packages.package_progress, name="package_progress"),
     path("packages/<int:pk>/retry/", packages.package_retry, name="package_retry"),
+    path("packages/<int:pk>/cancel/", packages.package_cancel, name="package_cancel"),
+    path("packages/<int:pk>/digests/", packages.package_digests, name="package_digests"),
+    path("packages/<int:pk>/values/", packages.package_values, name="package_values"),
     path("packages/<int:pk>/download/", packages.package_download, name="package_download"),
     path("packages/<int:pk>/upload/", packages.package_upload, name="package_upload"),
 ]

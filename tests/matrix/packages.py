@@ -6,8 +6,21 @@
 - The download of a package that has no file yet is a 404 for those who may see it.
 """
 
+import datetime
+
+from django.utils import timezone
+
 from tests.matrix import Row, everyone, school_a, school_b
-from transcripts.models import PackageKind, TranscriptPackage
+from tests.matrix.transcripts import _matrix_certificate_pem
+from transcripts.models import (
+    BatchStatus,
+    CredentialKind,
+    JobStatus,
+    PackageKind,
+    SigningBatch,
+    SigningCredential,
+    TranscriptPackage,
+)
 
 EXPORTERS = everyone(403, principal=200, admin=200, outsider=404)
 ONLY_OUTSIDER = everyone(404, outsider=200)
@@ -36,6 +49,32 @@ def school_b_package(w: dict) -> dict:
 
 def school_b_package_at_b(w: dict) -> dict:
     return {**school_b(w), "pk": package_of(w, w["school_b"]).pk}
+
+
+def sealing_package(w: dict) -> dict:
+    """The admin's export waiting for the school seal's USB token (the signing companion)."""
+    school = w["school_a"]
+    package = TranscriptPackage.objects.create(
+        school=school,
+        year=school.current_year(),
+        kind=PackageKind.FULL,
+        created_by=w["users"]["admin"],
+        status=JobStatus.WAITING,
+    )
+    credential = SigningCredential.objects.create(
+        school=school, kind=CredentialKind.COMPANION, certificate_pem=_matrix_certificate_pem()
+    )
+    SigningBatch.objects.create(
+        package=package,
+        role="seal",
+        credential=credential,
+        method=CredentialKind.COMPANION,
+        status=BatchStatus.WAITING,
+        certificate_pem=credential.certificate_pem,
+        documents=[{"digest": "00" * 32, "state": {}, "value": None}],
+        expires_at=timezone.now() + datetime.timedelta(minutes=10),
+    )
+    return {**school_a(w), "pk": package.pk}
 
 
 def reads(name: str) -> list[Row]:
@@ -89,6 +128,51 @@ ROWS = [
     ),
     Row(
         "hocba:package_upload",
+        school_b_package,
+        ELSEWHERE,
+        label="other school's package",
+        method="POST",
+    ),
+    # A package waiting for its seal: only its starter (the admin here) cancels it, reads the
+    # digest the USB token signs and posts the value back (an empty body is unreadable).
+    Row("hocba:package_cancel", own_package, POST_ONLY, label="own school's package"),
+    Row(
+        "hocba:package_cancel",
+        sealing_package,
+        everyone(403, principal=404, admin=302, outsider=404),
+        label="waiting for the seal's USB token",
+        method="POST",
+    ),
+    Row(
+        "hocba:package_cancel",
+        school_b_package,
+        ELSEWHERE,
+        label="other school's package",
+        method="POST",
+    ),
+    Row(
+        "hocba:package_digests",
+        sealing_package,
+        everyone(403, principal=404, admin=200, outsider=404),
+        label="waiting for the seal's USB token",
+    ),
+    Row(
+        "hocba:package_digests",
+        own_package,
+        everyone(403, principal=404, admin=404, outsider=404),
+        label="not waiting",
+    ),
+    Row("hocba:package_digests", school_b_package, ELSEWHERE, label="other school's package"),
+    Row("hocba:package_values", sealing_package, POST_ONLY, label="waiting for the seal"),
+    Row(
+        "hocba:package_values",
+        sealing_package,
+        everyone(403, principal=404, admin=400, outsider=404),
+        label="waiting for the seal's USB token, empty body",
+        method="POST",
+    ),
+    Row(
+        "hocba:package_values",
         school_b_package,
         ELSEWHERE,
         label="other school's package",

@@ -44,6 +44,8 @@ class Failure:
 class BuildResult:
     manifest: fmt.Manifest | None
     failures: list[Failure]
+    #: The manifest as written into the package: what the seal signs.
+    manifest_bytes: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -154,10 +156,34 @@ def write_package(
     created_at: datetime.datetime,
     progress: Callable[[int], None] = lambda done: None,
 ) -> BuildResult:
-    """Write the package to ``out`` (a seekable binary file). ``finals`` need their
-    transcript, student and class loaded and ``signature_count`` annotated (see
-    :func:`transcripts.packages.scope.current_finals`). ``progress`` is called with the number
-    of transcripts handled so far."""
+    """Write the whole package to ``out``, the manifest sealed at once by ``seal`` (a key the
+    server holds); see :func:`write_unsealed` and :func:`add_seal`."""
+    result = write_unsealed(
+        out, school=school, year=year, kind=kind, scope=scope, finals=finals,
+        withdrawals=withdrawals, created_at=created_at, progress=progress,
+    )  # fmt: skip
+    if result.ok:
+        add_seal(out, sign_cms_detached(result.manifest_bytes, seal))
+    return result
+
+
+def write_unsealed(
+    out: BinaryIO,
+    *,
+    school: School,
+    year: SchoolYear,
+    kind: str,
+    scope: fmt.Scope,
+    finals: Sequence[TranscriptVersion],
+    withdrawals: Sequence[TranscriptVersion],
+    created_at: datetime.datetime,
+    progress: Callable[[int], None] = lambda done: None,
+) -> BuildResult:
+    """Write the package to ``out`` (a seekable binary file) but for the seal's signature over
+    the manifest (:func:`add_seal` adds it, now or once the seal's holder has signed).
+    ``finals`` need their transcript, student and class loaded and ``signature_count``
+    annotated (see :func:`transcripts.packages.scope.current_finals`). ``progress`` is called
+    with the number of transcripts handled so far."""
     files: list[fmt.FileEntry] = []
     failures: list[Failure] = []
     entries: list[fmt.TranscriptEntry] = []
@@ -200,10 +226,15 @@ def write_package(
         ).with_identity(created_at=created_at)
         manifest_bytes = fmt.manifest_xml(manifest)
         archive.writestr(fmt.zip_info(fmt.MANIFEST, compress=True), manifest_bytes)
-        archive.writestr(
-            fmt.zip_info(fmt.SIGNATURE, compress=False), sign_cms_detached(manifest_bytes, seal)
-        )
-    return BuildResult(manifest, [])
+    return BuildResult(manifest, [], manifest_bytes)
+
+
+def add_seal(out: BinaryIO, signature: bytes) -> None:
+    """Append the seal's detached CMS signature over the manifest, the package's last member,
+    to a package written by :func:`write_unsealed` (the members before it are not rewritten)."""
+    out.seek(0)
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr(fmt.zip_info(fmt.SIGNATURE, compress=False), signature)
 
 
 def _failure(version: TranscriptVersion, message: str) -> Failure:

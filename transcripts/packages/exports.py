@@ -31,18 +31,25 @@ from django.utils.translation import ngettext
 from accounts.access import EXPORT_ROLES, school_roles
 from accounts.models import User
 from schools.models import School, SchoolYear, Student
-from transcripts import background, jobs
+from transcripts import background, batches, jobs
 from transcripts.models import (
+    BATCH_ENDED,
+    BatchStatus,
     EntryStatus,
     JobStatus,
     JobStep,
     PackageEntry,
     PackageKind,
+    SignerRole,
+    SigningBatch,
+    SigningCredential,
     TranscriptPackage,
 )
 from transcripts.packages import format as fmt
-from transcripts.packages.build import write_package
+from transcripts.packages.build import BuildResult, add_seal, write_unsealed
 from transcripts.packages.scope import NotFinal, PackageScope, package_scope
+from transcripts.signing.formats import PreparedCms, finish_cms, prepare_cms
+from transcripts.signing.sources import BatchSummary, Certificates, SignatureSource
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +104,20 @@ def check_scope(
     return scope
 
 
-def _check_seal(*, actor: User | None, school: School, secret: str) -> None:
+def _open_seal(
+    *, actor: User | None, school: School, secret: str
+) -> tuple[SigningCredential, SignatureSource]:
+    """The school seal's credential and open source, its certificate checked (the caller
+    closes it); ExportRefused with a message the user can act on."""
     try:
-        jobs.open_seal_signer(school=school, user=actor, secret=secret).close()
+        return jobs.open_source(school=school, user=actor, step=JobStep.SEAL, secret=secret)
     except jobs.JobRefused as exc:
         raise ExportRefused(exc.message) from exc
+
+
+def _check_seal(*, actor: User | None, school: School, secret: str) -> None:
+    _credential, source = _open_seal(actor=actor, school=school, secret=secret)
+    source.close()
 
 
 def _check_actor(actor: User | None, school: School) -> None:
@@ -139,7 +155,7 @@ def start_export(
             only_final=only_final,
             created_by=actor,
             total=len(scope.finals),
-            sealed_secrets=background.seal_secrets({JobStep.SEAL: secret}),
+            sealed_secrets=background.seal_secrets({JobStep.SEAL: secret} if secret else {}),
         )
         if enqueue:
             transaction.on_commit(partial(enqueue_export, package.pk))
@@ -164,7 +180,7 @@ def retry_export(
             processed=0,
             failures=[],
             message="",
-            sealed_secrets=background.seal_secrets({JobStep.SEAL: secret}),
+            sealed_secrets=background.seal_secrets({JobStep.SEAL: secret} if secret else {}),
         )
         if not updated:
             raise ExportRefused(_("Only a failed or stopped export can be started again."))
@@ -198,9 +214,11 @@ class _Progress:
 
 
 def run_export(package_id: int) -> dict[str, int | str]:
-    """Build the package (the task's body); returns a summary."""
+    """Build the package, or seal one whose seal's signature has come in (the task's body);
+    returns a summary."""
     picked = background.pick_up(
-        TranscriptPackage.objects.select_related("school", "year", "student"), package_id
+        TranscriptPackage.objects.select_related("school", "year", "student", "created_by"),
+        package_id,
     )
     if picked is None:
         return {"package": package_id, "status": "not run"}
@@ -209,7 +227,11 @@ def run_export(package_id: int) -> dict[str, int | str]:
         attempts=package.attempts + 1, heartbeat_at=timezone.now()
     )
     try:
-        outcome = _build(package, secrets.get(JobStep.SEAL, ""))
+        signed = package.seal_batches.filter(status=BatchStatus.SIGNED).last()
+        if signed is not None:
+            outcome = _seal_stored(package, signed)
+        else:
+            outcome = _build(package, secrets.get(JobStep.SEAL, ""))
     except ExportRefused as exc:
         background.finish(package, message=exc.message, failed=True)
         outcome = "failed"
@@ -225,6 +247,9 @@ def run_export(package_id: int) -> dict[str, int | str]:
 
 
 def _build(package: TranscriptPackage, secret: str) -> str:
+    """Write the package, then ask the seal for its one signature over the manifest: a key the
+    server holds signs at once and the package is stored; a phone confirmation or the USB token
+    leaves the package waiting, written but for that signature (``unsealed_file``)."""
     school, year = package.school, package.year
     scope = check_scope(
         school=school,
@@ -235,14 +260,11 @@ def _build(package: TranscriptPackage, secret: str) -> str:
     )
     TranscriptPackage.objects.filter(pk=package.pk).update(total=len(scope.finals))
     with ExitStack() as stack:
-        try:
-            seal = jobs.open_seal_signer(school=school, user=package.created_by, secret=secret)
-        except jobs.JobRefused as exc:
-            raise ExportRefused(exc.message) from exc
+        credential, seal = _open_seal(actor=package.created_by, school=school, secret=secret)
         stack.callback(seal.close)
         del secret
         out = stack.enter_context(tempfile.TemporaryFile(prefix="sodiem-package-"))
-        result = write_package(
+        result = write_unsealed(
             out,
             school=school,
             year=year,
@@ -254,7 +276,6 @@ def _build(package: TranscriptPackage, secret: str) -> str:
             ),
             finals=scope.finals,
             withdrawals=scope.withdrawals,
-            seal=seal,
             created_at=timezone.now(),
             progress=_Progress(package, len(scope.finals)),
         )
@@ -272,8 +293,162 @@ def _build(package: TranscriptPackage, secret: str) -> str:
                 % {"n": len(failures)},
             )
             return "failed"
-        _store(package, out, result.manifest, scope)
+        batch = _ask_seal(package, credential, seal, result)
+        if batch.status == BatchStatus.SIGNED:
+            add_seal(out, _seal_signature(batch))
+            _store(package, out, result.manifest, scope)
+            batches.finish_documents(batch)
+            return "finished"
+        if batch.status == BatchStatus.WAITING:
+            _wait_for_seal(package, out, result.manifest, scope, batch)
+            return "waiting"
+        raise ExportRefused(batch.message or BatchStatus(batch.status).label)
+
+
+def _ask_seal(
+    package: TranscriptPackage,
+    credential: SigningCredential,
+    seal: SignatureSource,
+    result: BuildResult,
+) -> SigningBatch:
+    """The seal's batch for the manifest, its one digest asked of the seal at once."""
+    prepared = prepare_cms(result.manifest_bytes, seal)
+    batch = SigningBatch.objects.create(
+        package=package,
+        role=SignerRole.SEAL,
+        credential=credential,
+        method=credential.kind,
+        certificate_pem=Certificates(seal.certificate, list(seal.chain)).pem(),
+        documents=[
+            {
+                "digest": prepared.digest.hex(),
+                "state": {"signed_attributes": prepared.signed_attributes.hex()},
+                "value": None,
+            }
+        ],
+        summary=BatchSummary(
+            school=package.school.name,
+            role=str(SignerRole.SEAL.label),
+            signer=package.school.name,
+            transcripts=len(result.manifest.transcripts),
+            documents=1,
+        ).as_dict(),
+    )
+    batches.request_values(batch=batch, source=seal)
+    batch.refresh_from_db()
+    return batch
+
+
+def _seal_signature(batch: SigningBatch) -> bytes:
+    """The CMS signature over the manifest from the value the seal gave."""
+    [document] = batch.documents
+    prepared = PreparedCms(bytes.fromhex(document["state"]["signed_attributes"]))
+    holder = Certificates.from_pem(batch.certificate_pem)
+    return finish_cms(prepared, holder, batches.document_values(batch)[0])
+
+
+def _wait_for_seal(
+    package: TranscriptPackage,
+    out,
+    manifest: fmt.Manifest,
+    scope: PackageScope,
+    batch: SigningBatch,
+) -> None:
+    """Keep the package written but unsealed in the storage, with its entries and identity,
+    and wait for the seal (the worker is free; a task polls the request)."""
+    out.seek(0)
+    package.unsealed_file.save(
+        f"{package.pk}-{package.kind}-{package.year.name}-unsealed.zip", File(out), save=False
+    )
+    try:
+        with transaction.atomic():
+            _record_entries(package, scope)
+            TranscriptPackage.objects.filter(pk=package.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.WAITING,
+                unsealed_file=package.unsealed_file.name,
+                package_id=manifest.package_id,
+                final_count=len(manifest.transcripts),
+                withdrawn_count=len(manifest.withdrawals),
+                left_out_count=manifest.scope.left_out,
+                processed=len(scope.finals),
+                heartbeat_at=timezone.now(),
+            )
+            transaction.on_commit(
+                partial(jobs.schedule_poll, batch.pk, batches.poll_interval(batch))
+            )
+    except BaseException:
+        package.unsealed_file.delete(save=False)
+        raise
+
+
+def _seal_stored(package: TranscriptPackage, batch: SigningBatch) -> str:
+    """The seal signed a waiting package: add its signature to the stored package and finish."""
+    signature = _seal_signature(batch)
+    with ExitStack() as stack:
+        out = stack.enter_context(tempfile.TemporaryFile(prefix="sodiem-package-"))
+        with package.unsealed_file.open("rb") as stored:
+            while chunk := stored.read(1024 * 1024):
+                out.write(chunk)
+        add_seal(out, signature)
+        size, sha256 = _digest(out)
+        unsealed = package.unsealed_file.name
+        package.file.save(
+            f"{package.pk}-{package.kind}-{package.year.name}.zip", File(out), save=False
+        )
+        try:
+            background.finish(
+                package, file=package.file.name, size=size, sha256=sha256, unsealed_file=""
+            )
+        except BaseException:
+            package.file.delete(save=False)
+            raise
+    package.file.storage.delete(unsealed)
+    batches.finish_documents(batch)
     return "finished"
+
+
+def after_seal(batch: SigningBatch) -> None:
+    """Move a package on once its seal's batch left waiting: the value is in → finish it (a
+    worker, after commit); the request ended → the export fails and its unsealed file goes."""
+    batch.refresh_from_db()
+    if batch.status == BatchStatus.SIGNED:
+        with transaction.atomic():
+            if TranscriptPackage.objects.filter(
+                pk=batch.package_id, status=JobStatus.WAITING
+            ).update(status=JobStatus.QUEUED):
+                transaction.on_commit(partial(enqueue_export, batch.package_id))
+    elif batch.status in BATCH_ENDED:
+        package = TranscriptPackage.objects.get(pk=batch.package_id)
+        if package.status != JobStatus.WAITING:
+            return
+        unsealed = package.unsealed_file.name
+        TranscriptPackage.objects.filter(pk=package.pk, status=JobStatus.WAITING).update(
+            status=JobStatus.FAILED,
+            finished_at=timezone.now(),
+            unsealed_file="",
+            message=batch.message or BatchStatus(batch.status).label,
+        )
+        if unsealed:
+            transaction.on_commit(partial(package.unsealed_file.storage.delete, unsealed))
+
+
+def waiting_seal(package: TranscriptPackage) -> SigningBatch | None:
+    """The seal's batch a waiting export waits for (ended first if its time is up)."""
+    batch = package.seal_batches.filter(status=BatchStatus.WAITING).first()
+    if batch is not None and batches.is_overdue(batch):
+        batches.expire(batch)
+        after_seal(batch)
+        return None
+    return batch
+
+
+def cancel(*, package: TranscriptPackage, actor: User) -> None:
+    """The starter withdraws the seal's request of a waiting export: nothing is sealed."""
+    batch = package.seal_batches.filter(status=BatchStatus.WAITING).first()
+    if batch is None:
+        return
+    batches.cancel(batch=batch, actor=actor)
+    after_seal(batch)
 
 
 def _digest(handle) -> tuple[int, str]:
@@ -287,6 +462,16 @@ def _digest(handle) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def _record_entries(package: TranscriptPackage, scope: PackageScope) -> None:
+    PackageEntry.objects.filter(package=package).delete()
+    PackageEntry.objects.bulk_create(
+        [PackageEntry(package=package, version=v, status=EntryStatus.FINAL)
+         for v in scope.finals]
+        + [PackageEntry(package=package, version=v, status=EntryStatus.WITHDRAWN)
+           for v in scope.withdrawals]
+    )  # fmt: skip
+
+
 def _store(package: TranscriptPackage, out, manifest: fmt.Manifest, scope: PackageScope) -> None:
     """Save the ZIP in the storage and record its entries and identity, in one transaction."""
     size, sha256 = _digest(out)
@@ -294,13 +479,7 @@ def _store(package: TranscriptPackage, out, manifest: fmt.Manifest, scope: Packa
     package.file.save(f"{package.pk}-{package.kind}-{package.year.name}.zip", File(out), save=False)
     try:
         with transaction.atomic():
-            PackageEntry.objects.filter(package=package).delete()
-            PackageEntry.objects.bulk_create(
-                [PackageEntry(package=package, version=v, status=EntryStatus.FINAL)
-                 for v in scope.finals]
-                + [PackageEntry(package=package, version=v, status=EntryStatus.WITHDRAWN)
-                   for v in scope.withdrawals]
-            )  # fmt: skip
+            _record_entries(package, scope)
             background.finish(
                 package,
                 file=package.file.name,

@@ -380,12 +380,49 @@ def sign_pdfs(
 # --- CMS detached --------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class PreparedCms:
+    """A detached CMS signature waiting for its value: the DER signed attributes (content type,
+    message digest of the data, signing time, CMS algorithm protection); the signer signs
+    :attr:`digest`."""
+
+    signed_attributes: bytes
+
+    @property
+    def digest(self) -> bytes:
+        return hashlib.sha256(self.signed_attributes).digest()
+
+
+def prepare_cms(data: bytes, holder: Certified) -> PreparedCms:
+    """What a detached CMS signature over ``data`` by ``holder``'s certificate signs."""
+    adapter = PyHankoAdapter(holder)
+    attributes_ = _run(
+        adapter.signed_attrs(
+            hashlib.sha256(data).digest(), "sha256", is_pdf_sig=False, content_type="data"
+        )
+    )
+    return PreparedCms(signed_attributes=attributes_.dump())
+
+
+def finish_cms(prepared: PreparedCms, holder: Certified, value: bytes) -> bytes:
+    """The DER CMS SignedData (detached) with ``value`` over :attr:`PreparedCms.digest` and the
+    holder's certificate chain; a value that does not verify is refused."""
+    if not signature_digest_matches(holder, prepared.digest, value):
+        raise SigningError("The signature value does not verify against the certificate")
+    adapter = PyHankoAdapter(holder, value=value)
+    content_info = _run(
+        adapter.async_sign_prescribed_attributes(
+            "sha256", signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes)
+        )
+    )
+    return content_info.dump()
+
+
 def sign_cms_detached(data: bytes, signer: Signer) -> bytes:
     """A DER CMS SignedData over ``data`` (not embedded), with signed attributes (content type,
     message digest, signing time, algorithm protection) and the signer's certificate chain."""
-    adapter = PyHankoAdapter(signer)
-    content_info = _run(adapter.async_sign_general_data(data, "sha256", detached=True))
-    return content_info.dump()
+    prepared = prepare_cms(data, signer)
+    return finish_cms(prepared, signer, signer.sign_digest(prepared.digest))
 
 
 # --- XAdES: prepared, then finished with a value obtained elsewhere -------------------------------

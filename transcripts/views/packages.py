@@ -7,7 +7,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
@@ -25,15 +25,23 @@ from transcripts.models import (
     JobStatus,
     PackageKind,
     ProvincialEndpoint,
+    SigningBatch,
     TranscriptPackage,
     UploadStatus,
 )
 from transcripts.packages import exports, uploads
 from transcripts.packages.scope import package_scope
+from transcripts.views.waiting import (
+    companion_batch,
+    digests_response,
+    values_response,
+    waiting_context,
+)
 
 STATUS_BADGES = {
     JobStatus.QUEUED: "text-bg-secondary",
     JobStatus.RUNNING: "text-bg-info",
+    JobStatus.WAITING: "text-bg-warning",
     JobStatus.FINISHED: "text-bg-success",
     JobStatus.FAILED: "text-bg-danger",
 }
@@ -176,7 +184,7 @@ def package_start(request: HttpRequest, code: str) -> HttpResponse:
             kind=data["kind"],
             student=form.student,
             only_final=data["only_final"],
-            secret=data["seal_password"],
+            secret=form.seal_secret(),
         )
     except exports.ExportRefused as exc:
         form.add_error(None, exc.message)
@@ -184,13 +192,23 @@ def package_start(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("hocba:package", access.school.code, package.pk)
 
 
-def _context(access: SchoolAccess, package: TranscriptPackage, **extra) -> dict:
+def _context(
+    request: HttpRequest, access: SchoolAccess, package: TranscriptPackage, **extra
+) -> dict:
+    """The package and, while its seal is awaited, the waiting batch and the time left (an
+    overdue request is ended first, so it shows at once)."""
+    waiting = None
+    if package.status == JobStatus.WAITING:
+        waiting = exports.waiting_seal(package)
+        package.refresh_from_db()
     return {
         "access": access,
         "package": package,
         "stale": exports.is_stale(package),
         "attempts": package.upload_attempts.all(),
         "endpoint": uploads.endpoint_for(access.school),
+        "is_starter": package.created_by_id == request.user.pk,
+        **waiting_context(request, waiting),
         **extra,
     }
 
@@ -199,8 +217,9 @@ def _context(access: SchoolAccess, package: TranscriptPackage, **extra) -> dict:
 def package(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     access = _exporter(request, code)
     the_package = get_package(access, pk)
-    form = SealForm(user=request.user)
-    return render(request, "transcripts/package.html", _context(access, the_package, form=form))
+    form = SealForm(user=request.user, school=access.school)
+    context = _context(request, access, the_package, form=form)
+    return render(request, "transcripts/package.html", context)
 
 
 @require_safe
@@ -208,22 +227,19 @@ def package_progress(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """The fragment htmx polls while the export or its upload runs (it stops when both rest)."""
     access = _exporter(request, code)
     the_package = get_package(access, pk)
-    form = SealForm(user=request.user)
-    return render(
-        request, "transcripts/_package_progress.html", _context(access, the_package, form=form)
-    )
+    form = SealForm(user=request.user, school=access.school)
+    context = _context(request, access, the_package, form=form)
+    return render(request, "transcripts/_package_progress.html", context)
 
 
 @require_POST
 def package_retry(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     access = _exporter(request, code)
     the_package = get_package(access, pk)
-    form = SealForm(request.POST, user=request.user)
+    form = SealForm(request.POST, user=request.user, school=access.school)
     if form.is_valid():
         try:
-            exports.retry_export(
-                actor=request.user, package=the_package, secret=form.cleaned_data["seal_password"]
-            )
+            exports.retry_export(actor=request.user, package=the_package, secret=form.seal_secret())
         except exports.ExportRefused as exc:
             form.add_error(None, exc.message)
         else:
@@ -231,9 +247,37 @@ def package_retry(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     return render(
         request,
         "transcripts/package.html",
-        _context(access, the_package, form=form),
+        _context(request, access, the_package, form=form),
         status=400,
     )
+
+
+def _companion_batch(request: HttpRequest, code: str, pk: int) -> SigningBatch:
+    the_package = get_package(_exporter(request, code), pk)
+    return companion_batch(request, exports.waiting_seal(the_package))
+
+
+@require_safe
+def package_digests(request: HttpRequest, code: str, pk: int) -> JsonResponse:
+    """What the signing companion signs for the package's seal (the manifest's digest)."""
+    return digests_response(_companion_batch(request, code, pk))
+
+
+@require_POST
+def package_values(request: HttpRequest, code: str, pk: int) -> JsonResponse:
+    """The seal's value from the companion; then the package is finished."""
+    return values_response(request, _companion_batch(request, code, pk), exports.after_seal)
+
+
+@require_POST
+def package_cancel(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """The starter withdraws the seal's request of a waiting export: nothing is sealed."""
+    access = _exporter(request, code)
+    the_package = get_package(access, pk)
+    if the_package.created_by_id != request.user.pk:
+        raise Http404
+    exports.cancel(package=the_package, actor=request.user)
+    return redirect("hocba:package", access.school.code, the_package.pk)
 
 
 @require_safe

@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 from accounts.access import SIGNING_ROLES
 from accounts.models import Membership, Role, User
 from schools.models import ClassGroup, School
+from transcripts.batches import poll_interval
 from transcripts.credentials import needs_secret, open_source
 from transcripts.jobs import (
     JobRefused,
-    batch_poll_interval,
     credential_for,
     job_items,
     poll_batch,
@@ -189,7 +189,7 @@ class Command(BaseCommand):
                     if not announced:
                         self.stdout.write(waiting_text(job, batch))
                         announced = True
-                    time.sleep(batch_poll_interval(batch) if batch.method != "companion" else 2)
+                    time.sleep(2 if batch.method == "companion" else poll_interval(batch))
                     poll_batch(batch.pk)
             elif job.status == JobStatus.RUNNING:
                 time.sleep(1)  # a worker took it
