@@ -426,3 +426,46 @@ def test_principal_and_seal_are_two_requests_of_one_job(
     assert (job.done, job.failures, bytes(job.sealed_secrets)) == (2, [], b"")
     assert states(ready_class) == [State.FINAL, State.FINAL]
     assert [b.authorisations for b in job.batches.order_by("pk")] == [1, 1]
+
+
+def test_a_service_that_fails_signs_nothing(phone, ready_class, homeroom):
+    job = start(homeroom, ready_class)  # the service answered when the job was started
+    phone.fail_with_status = 503
+    assert jobs.run_job(job.pk)["status"] == JobStatus.FAILED
+    job.refresh_from_db()
+    assert "503" in job.message and not job.batches.exists()
+    assert states(ready_class) == [State.READY, State.READY]
+
+
+def test_a_csc_service_that_fails_the_signature_signs_nothing(
+    settings, role_p12, school_a, ready_class, homeroom, django_capture_on_commit_callbacks
+):
+    key, chain = key_and_chain(role_p12[SignerRole.HOMEROOM])
+    with CscServer(key, chain, pin="2468") as csc:
+        settings.SIGNING_SERVICES = {
+            "csc": {"adapter": "csc", "base_url": csc.base_url, "token": "test-access-token"}
+        }
+        register_credential(
+            school=school_a, user=homeroom, kind=CredentialKind.REMOTE, created_by=homeroom,
+            certificates=chain, config={"service": "csc", "credential_id": "cred-1"},
+        )  # fmt: skip
+        job = start(homeroom, ready_class, secret="2468")
+        csc.tamper = "corrupt"  # values that do not verify
+        with django_capture_on_commit_callbacks(execute=True):
+            assert jobs.run_job(job.pk)["status"] == JobStatus.FAILED
+    job.refresh_from_db()
+    batch = job.batches.get()
+    assert batch.status == BatchStatus.FAILED and "does not verify" in job.message
+    assert states(ready_class) == [State.READY, State.READY]
+    assert not PreparedSignature.objects.filter(batch=batch).exclude(pdf_file="").exists()
+
+
+def test_a_service_unreachable_while_waiting_is_asked_again_until_the_deadline(
+    phone, ready_class, homeroom
+):
+    _job, batch = waiting_job(homeroom, ready_class)
+    phone.fail_with_status = 502
+    assert jobs.poll_batch(batch.pk) == BatchStatus.WAITING  # a passing failure: ask again
+    phone.fail_with_status = None
+    phone.confirm(phone.pending("gvcn")[0].id)
+    assert jobs.poll_batch(batch.pk) == BatchStatus.SIGNED

@@ -478,6 +478,8 @@ class ConfirmServer(_Service):
         port: int = 0,
     ) -> None:
         self.users = {uid: (key, list(chain)) for uid, (key, chain) in users.items()}
+        #: For tests: answer every API call with this HTTP status (the phone page still works).
+        self.fail_with_status: int | None = None
         self.api_key, self.max_hashes = api_key, max_hashes
         self.default_expires_in, self.max_expires_in = default_expires_in, max_expires_in
         self.requests: dict[str, SignRequest] = {}
@@ -560,6 +562,8 @@ class ConfirmServer(_Service):
             return Response.error(404, "not_found", f"Unknown path {path}")
         route = (verb, *parts[2:])
         self.count(_route_name(route))
+        if self.fail_with_status:  # a service that is down or failing (tests)
+            return Response.json(self.fail_with_status, {"error": "server_error"})
         if not secrets.compare_digest(_bearer(headers).encode(), self.api_key.encode()):
             return Response.json(401, {"error": "unauthorized", "message": "Invalid API key"})
         with self._lock:
