@@ -48,6 +48,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from demo_companion import sign_with_token, start_companion  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
@@ -112,6 +113,16 @@ def tamper(package: bytes) -> tuple[bytes, str]:
     return out.getvalue(), victim
 
 
+def fill_seal_password(page, password: str) -> bool:
+    """Type the seal's password where the seal's method asks for one (False: it does not, the
+    seal is the USB token or a remote service)."""
+    field = page.locator("#export-form #id_seal_password")
+    if field.count() == 0:
+        return False
+    field.fill(password)
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="http://127.0.0.1:8000")
@@ -155,7 +166,7 @@ def main() -> None:
             print("1. a full export is refused while some transcripts are not final")
             page.goto(packages_url)
             shot(page, args.out, "issue6-01-packages", full_page=False)
-            page.locator("#export-form #id_seal_password").fill(args.cert_password)
+            fill_seal_password(page, args.cert_password)
             page.locator("#export-form #id_otp").fill(fresh_code())
             with page.expect_navigation():
                 page.locator("#export-form button[type=submit]").click()
@@ -166,11 +177,19 @@ def main() -> None:
 
             print("2. export only the final transcripts, with the progress bar")
             page.locator("#export-form #id_only_final").check()
-            page.locator("#export-form #id_seal_password").fill(args.cert_password)
+            token = not fill_seal_password(page, args.cert_password)
             page.locator("#export-form #id_otp").fill(fresh_code())
             with page.expect_navigation():
                 page.locator("#export-form button[type=submit]").click()
             progress = page.locator("#package-progress")
+            if token:  # the seal is the demo USB token: sign the manifest with it
+                companion = start_companion(base)
+                sign_with_token(
+                    browser, page, args.cert_password, args.out, "issue13-package-seal",
+                    JOB_TIMEOUT,
+                )  # fmt: skip
+                if companion is not None:
+                    companion.terminate()
             try:
                 page.wait_for_function(
                     """() => { const p = document.querySelector('#package-progress');

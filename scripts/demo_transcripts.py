@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,9 +51,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from demo_companion import sign_with_token, start_companion  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from screenshot import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -93,34 +92,6 @@ class Codes:
 
 
 PHONE = "http://127.0.0.1:8782/phone/hieutruong"
-COMPANION = "http://127.0.0.1:8790"
-
-
-def start_companion(base: str) -> subprocess.Popen | None:
-    """The signing companion with the demo USB token (make companion), unless one runs."""
-    try:
-        urllib.request.urlopen(COMPANION + "/ui/version", timeout=1)  # noqa: S310
-        return None
-    except OSError:
-        pass
-    env = {
-        **os.environ,
-        "SOFTHSM2_CONF": str(ROOT / "media" / "demo-token" / "softhsm2.conf"),
-        "PYTHONPATH": str(ROOT / "signer-companion"),
-    }
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "sodiem_companion", "--site", base, "--no-browser",
-         "--lib", "/usr/lib/softhsm/libsofthsm2.so", "--state-dir",
-         str(ROOT / "media" / "demo-companion")],
-        env=env,
-    )  # fmt: skip
-    for _ in range(50):
-        try:
-            urllib.request.urlopen(COMPANION + "/ui/version", timeout=1)  # noqa: S310
-            return process
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the signing companion did not start")
 
 
 def wait_for_waiting(page: Page) -> None:
@@ -231,33 +202,10 @@ def main() -> None:
 
         # The principal's batch is signed; the seal's waits for the USB token: the page shows
         # the signing panel (it reloads itself when the job reaches that step).
-        start = page.locator("#companion-start")
-        expect(start).to_be_visible(timeout=JOB_TIMEOUT)
-        shot(page, args.out, "12-seal-waiting-for-token")
-        start.click()
-        token_page = browser.new_page()  # the companion's own page on this computer
-        code_slot = page.locator("[data-companion-code]")
-        try:
-            expect(code_slot).to_be_visible(timeout=10_000)
-            code = code_slot.inner_text().strip()
-            shot(page, args.out, "13-pairing-code")
-            token_page.goto(COMPANION + "/")
-            token_page.locator("input[name=code]").fill(code)
-            shot(token_page, args.out, "14-companion-pairing")
-            token_page.get_by_role("button", name="Ghép nối").click()
-        except PlaywrightTimeout:
-            print("  (the companion was already paired with this site)")
-        token_page.goto(COMPANION + "/")
-        pin = token_page.locator("input[name=pin]")
-        expect(pin).to_be_visible(timeout=30_000)
-        pin.fill(args.cert_password)  # the demo token's PIN
-        shot(token_page, args.out, "15-companion-sign-request")
-        token_page.get_by_role("button", name="Ký", exact=True).click()
-        shot(token_page, args.out, "16-companion-signed")
-        page.bring_to_front()
+        sign_with_token(browser, page, args.cert_password, args.out, "12-seal", JOB_TIMEOUT)
         page.wait_for_load_state()
         wait_for_job(page)
-        shot(page, args.out, "17-principal-sign-finished")
+        shot(page, args.out, "13-principal-sign-finished")
         job = TranscriptJob.objects.filter(created_by__username=PRINCIPAL).latest("pk")
         for batch in job.batches.order_by("pk"):
             print(f"  {batch.role} through {batch.method}: {batch.status}, "
@@ -265,7 +213,7 @@ def main() -> None:
         if companion is not None:
             companion.terminate()
         page.goto(queue_url + f"?class_group={class_group.pk}")
-        shot(page, args.out, "18-queue-final", full_page=False)
+        shot(page, args.out, "14-queue-final", full_page=False)
 
         transcript = (
             Transcript.objects.filter(class_group=class_group, state=State.FINAL)
@@ -281,7 +229,7 @@ def main() -> None:
         )
         print(f"3. {transcript.student.full_name}: the signed PDF, pdfsig and pdftoppm")
         page.goto(detail_url)
-        shot(page, args.out, "19-detail-final")
+        shot(page, args.out, "15-detail-final")
         # The PDF button opens the file in the browser's viewer: fetch it with the same session.
         response = page.context.request.get(base + pdf_url)
         assert response.ok and response.headers["content-type"] == "application/pdf", response
@@ -314,7 +262,7 @@ def main() -> None:
         page.context.clear_cookies()  # anyone can open it, logged in or not
         page.goto(verify_url)
         expect(page.locator('[data-outcome="genuine"]')).to_be_visible()
-        shot(page, args.out, "20-verify-genuine")
+        shot(page, args.out, "16-verify-genuine")
 
         print("5. the principal reopens it; the mark is corrected; the teacher confirms again")
         log_in(page, base, PRINCIPAL, args.password, lambda: codes.fresh(PRINCIPAL))
@@ -322,7 +270,7 @@ def main() -> None:
         page.locator("#reopen-form textarea").fill(REASON)
         with page.expect_navigation():
             page.locator("#reopen-form button[type=submit]").click()
-        shot(page, args.out, "21-detail-reopened")
+        shot(page, args.out, "17-detail-reopened")
         page.context.clear_cookies()
 
         mark = Mark.objects.get(student=transcript.student, year_id=class_group.year_id, term=TERM,
@@ -343,23 +291,23 @@ def main() -> None:
         page.keyboard.press("Enter")
         expect(page.locator("#gb-status")).to_have_attribute("data-pending", "0", timeout=30_000)
         cell.scroll_into_view_if_needed()
-        shot(page, args.out, "22-grid-mark-changed", full_page=False)
+        shot(page, args.out, "18-grid-mark-changed", full_page=False)
         page.context.clear_cookies()
 
         log_in(page, base, HOMEROOM, args.password, lambda: codes.fresh(HOMEROOM))
         page.goto(class_url)
-        shot(page, args.out, "23-class-one-draft", full_page=False)
+        shot(page, args.out, "19-class-one-draft", full_page=False)
         with page.expect_navigation():
             page.locator("#confirm-class").click()
         wait_for_job(page)
         page.goto(detail_url)
         expect(page.locator(".version-card")).to_have_count(2)
         expect(page.locator("#version-changes")).to_be_visible()
-        shot(page, args.out, "24-detail-two-versions")
+        shot(page, args.out, "20-detail-two-versions")
         v1 = transcript.versions.get(number=1).verification_code
         page.goto(base + reverse("transcripts:verify_code", args=[v1]))
         expect(page.locator('[data-outcome="superseded"]')).to_be_visible()
-        shot(page, args.out, "25-verify-v1-superseded")
+        shot(page, args.out, "21-verify-v1-superseded")
         browser.close()
 
     transcript.refresh_from_db()
