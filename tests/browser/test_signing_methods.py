@@ -236,7 +236,7 @@ def test_the_school_seal_is_applied_with_the_usb_token_through_the_companion(
     open_job_as_principal(page, principal, job)
     panel = page.locator("#companion-sign")
     expect(panel).to_be_visible()
-    expect(page.locator("#job-waiting")).to_have_attribute("data-method", "companion")
+    expect(page.locator("#job-waiting")).to_have_attribute("data-method", CredentialKind.COMPANION)
     shot(panel, request, "1-panel")
     page.locator("#companion-start").click()
     code = page.locator("[data-companion-pairing] [data-companion-code]")

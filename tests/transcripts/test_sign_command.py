@@ -101,3 +101,41 @@ def test_failures_are_listed_and_exit_with_status_1(tiny_class, credentials, mon
     assert out.getvalue().count("FAILED") == 2 and "Someone Else" in out.getvalue()
     assert "0 done, 0 skipped, 2 failed." in out.getvalue()
     assert set(Transcript.objects.values_list("state", flat=True)) == {State.READY}
+
+
+def test_a_signer_who_confirms_on_the_phone_signs_from_the_command_line(
+    tiny_class,
+    credentials,
+    monkeypatch,
+    settings,
+    role_p12,
+    school_a,
+    homeroom,  # noqa: F811
+):
+    """The command runs the screens' job and waits for the one confirmation of the class."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from transcripts.credentials import register_credential
+    from transcripts.models import SignerRole
+    from transcripts.signing.demo_services import ConfirmServer
+
+    monkeypatch.setenv("SIGNING_SECRET", P12_PASSWORD)
+    sign("--class", "6A9", "--as", "homeroom", "--confirm")
+    monkeypatch.delenv("SIGNING_SECRET")  # a phone confirmation needs no secret here
+    key, cert, chain = pkcs12.load_key_and_certificates(
+        role_p12[SignerRole.HOMEROOM], P12_PASSWORD.encode()
+    )
+    with ConfirmServer({"gvcn": (key, [cert, *chain])}, api_key="khoa") as phone:
+        settings.SIGNING_SERVICES = {
+            "phone": {"adapter": "confirm-v1", "base_url": phone.base_url, "api_key": "khoa"}
+        }
+        register_credential(
+            school=school_a, user=homeroom, kind=CredentialKind.REMOTE, created_by=homeroom,
+            certificates=[cert, *chain], config={"service": "phone", "user_id": "gvcn"},
+        )  # fmt: skip
+        phone.set_behaviour("gvcn", "confirm", delay=1)  # the teacher confirms after a second
+        output = sign("--class", "6A9", "--as", "homeroom")
+    assert "Waiting for homeroom to confirm 2 transcripts (4 files) on their phone" in output
+    assert "2 done, 0 skipped, 0 failed." in output and phone.calls["submit"] == 1
+    states = Transcript.objects.filter(class_group=tiny_class).values_list("state", flat=True)
+    assert set(states) == {State.SIGNED_HOMEROOM}
