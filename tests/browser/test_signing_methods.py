@@ -328,7 +328,7 @@ def test_a_rejected_request_signs_nothing_and_the_page_offers_to_start_again(
     answer_on_the_phone(context, phone, "Từ chối")
     assert in_worker(jobs.poll_batch, batch_id=phone_job.batches.get().pk) == BatchStatus.REJECTED
     expect_status(page, JobStatus.FAILED)  # the page refreshes itself
-    rejected = gettext("The signer rejected the request on their phone.")
+    rejected = gettext("The signer rejected the request on their phone: nothing was signed.")
     expect(page.locator("#job-message")).to_have_text(rejected)
     expect(page.locator("#job-retry")).to_have_text(gettext("Start again"))
     expect(page.locator("#job-waiting")).to_have_count(0)

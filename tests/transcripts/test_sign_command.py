@@ -108,9 +108,9 @@ def test_a_signer_who_confirms_on_the_phone_signs_from_the_command_line(
     credentials,
     monkeypatch,
     settings,
-    role_p12,
+    role_p12,  # noqa: F811
     school_a,
-    homeroom,  # noqa: F811
+    homeroom,
 ):
     """The command runs the screens' job and waits for the one confirmation of the class."""
     from cryptography.hazmat.primitives.serialization import pkcs12

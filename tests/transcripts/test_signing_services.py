@@ -140,7 +140,9 @@ def test_rejecting_on_the_phone_refuses_the_batch(phone, source):
     press(phone, phone_page(phone), "reject")
     with translation.override("en"):
         outcome = source.poll(waiting.state)
-    assert outcome == Refused(REJECTED, "The signer rejected the request on their phone.")
+    assert outcome == Refused(
+        REJECTED, "The signer rejected the request on their phone: nothing was signed."
+    )
 
 
 @pytest.mark.parametrize(("behaviour", "reason"), [("reject", REJECTED), ("expire", EXPIRED)])

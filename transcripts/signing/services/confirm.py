@@ -319,9 +319,15 @@ class ConfirmSource(SignatureSource):
         if status == "signed":
             return self._signed(state, answer.get("signatures"))
         refusals = {
-            "rejected": (REJECTED, _("The signer rejected the request on their phone.")),
-            "expired": (EXPIRED, _("The request expired before the signer confirmed it.")),
-            "cancelled": (CANCELLED, _("The signing request was cancelled.")),
+            "rejected": (
+                REJECTED,
+                _("The signer rejected the request on their phone: nothing was signed."),
+            ),
+            "expired": (
+                EXPIRED,
+                _("The request expired before the signer confirmed it: nothing was signed."),
+            ),
+            "cancelled": (CANCELLED, _("The signing request was cancelled: nothing was signed.")),
         }
         if status in refusals:
             return Refused(*refusals[status])
