@@ -4,6 +4,7 @@ typed into the companion's own page the first time, then the token's PIN there."
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -38,11 +39,12 @@ def start_companion(base: str) -> subprocess.Popen | None:
         "SOFTHSM2_CONF": str(ROOT / "media" / "demo-token" / "softhsm2.conf"),
         "PYTHONPATH": str(ROOT / "signer-companion"),
     }
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603 - stopped when this script exits (atexit)
         [sys.executable, "-m", "sodiem_companion", "--site", base, "--no-browser",
          "--lib", SOFTHSM_LIB, "--state-dir", str(ROOT / "media" / "demo-companion")],
         env=env,
     )  # fmt: skip
+    atexit.register(process.terminate)
     for _ in range(50):
         if _running():
             return process
@@ -67,9 +69,9 @@ def sign_with_token(
         code = code_slot.inner_text().strip()
         shot(page, out, f"{prefix}-pairing-code")
         token_page.goto(COMPANION + "/")
-        token_page.locator("input[name=code]").fill(code)
+        token_page.locator("input[name=code]").last.fill(code)  # the newest pairing
         shot(token_page, out, f"{prefix}-companion-pairing")
-        token_page.get_by_role("button", name="Ghép nối").click()
+        token_page.get_by_role("button", name="Ghép nối", exact=True).last.click()
     except PlaywrightTimeout:
         print("  (the companion was already paired with this site)")
     token_page.goto(COMPANION + "/")
