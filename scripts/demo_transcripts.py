@@ -174,7 +174,7 @@ def main() -> None:
         page.context.clear_cookies()
 
         print(f"2. the principal ({PRINCIPAL}) signs (phone) and seals (USB token) {CLASS}")
-        companion = start_companion(base)
+        start_companion(base)  # stopped when this script ends
         log_in(page, base, PRINCIPAL, args.password, lambda: codes.fresh(PRINCIPAL))
         page.goto(queue_url)
         page.locator("#id_class_group").select_option(label=CLASS)
@@ -210,8 +210,6 @@ def main() -> None:
         for batch in job.batches.order_by("pk"):
             print(f"  {batch.role} through {batch.method}: {batch.status}, "
                   f"{batch.authorisations} authorisation(s)")  # fmt: skip
-        if companion is not None:
-            companion.terminate()
         page.goto(queue_url + f"?class_group={class_group.pk}")
         shot(page, args.out, "14-queue-final", full_page=False)
 

@@ -106,7 +106,26 @@
     return url.replace(/\/+$/, "");
   }
 
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  /* Wait ``ms`` — or less: the page coming back into view (the signer typed the PIN in the
+   * companion's own window, then returns) wakes the wait at once. A browser may slow down or
+   * freeze the timers of a page in the background; the next look must not wait for them. */
+  const sleep = (ms) =>
+    new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        document.removeEventListener("visibilitychange", onVisible);
+        window.removeEventListener("focus", wake);
+        window.removeEventListener("pageshow", wake);
+        resolve();
+      };
+      const onVisible = () => {
+        if (document.visibilityState === "visible") wake();
+      };
+      const timer = setTimeout(wake, ms);
+      document.addEventListener("visibilitychange", onVisible);
+      window.addEventListener("focus", wake);
+      window.addEventListener("pageshow", wake);
+    });
 
   // --- The companion's API -------------------------------------------------------------------
 

@@ -519,3 +519,23 @@ def test_the_signing_screens_link_to_the_settings(english, school_a, class_a, ho
     # A teacher's menu has no link (finding out whether they are a homeroom teacher would cost
     # a query on every page): their class's transcript page has it.
     assert 'id="menu-my-signing"' not in class_page.content.decode()
+
+
+def test_the_page_starts_from_the_active_remote_service(
+    english, settings, school_a, principal, pki
+):
+    from transcripts.credentials import register_credential
+
+    settings.SIGNING_SERVICES = {
+        "phone": {"adapter": "confirm-v1", "base_url": "http://127.0.0.1:9", "api_key": "k"},
+        "csc": {"adapter": "csc", "base_url": "http://127.0.0.1:9/csc/v2"},
+    }
+    register_credential(
+        school=school_a, user=principal, kind="remote", created_by=principal,
+        certificates=[pki.issue(common_name="principal")[1]],
+        config={"service": "phone", "user_id": "ht-42"},
+    )  # fmt: skip
+    english.force_login(principal)
+    page = english.get(my_url(school_a)).content.decode()
+    assert '<option value="phone" selected>' in page
+    assert 'value="ht-42"' in page

@@ -31,8 +31,8 @@ from transcripts.credentials import (
     register_credential,
     stored_certificates,
 )
-from transcripts.forms_signing import SigningMethodForm
-from transcripts.models import SignerRole, SigningCredential
+from transcripts.forms_signing import SigningMethodForm, account_field_name
+from transcripts.models import CredentialKind, SignerRole, SigningCredential
 
 #: Who chooses how the school seal signs.
 SEAL_ROLES = frozenset({Role.PRINCIPAL, Role.ADMIN})
@@ -87,6 +87,22 @@ def personal_role(access: SchoolAccess) -> str:
     raise PermissionDenied
 
 
+def _initial(credential: SigningCredential | None) -> dict | None:
+    """The form starts from the active method: its kind and, for a remote service, the service
+    and the account's plain fields (never a secret)."""
+    if credential is None:
+        return None
+    initial: dict = {"method": credential.kind}
+    config = credential.config or {}
+    if credential.kind == CredentialKind.REMOTE and config.get("service"):
+        service = str(config["service"])
+        initial["service"] = service
+        for name, value in config.items():
+            if name != "service":
+                initial[account_field_name(service, name)] = value
+    return initial
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def my_signing(request: HttpRequest, code: str) -> HttpResponse:
     access = get_school(request, code)
@@ -109,7 +125,7 @@ def _settings_page(
     form = SigningMethodForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
-        initial={"method": credential.kind} if credential else None,
+        initial=_initial(credential),
         user=request.user,
         school=access.school,
         holder=holder,
