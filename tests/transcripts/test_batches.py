@@ -45,6 +45,7 @@ from transcripts.signing.demo_services import ConfirmServer, CscServer
 from transcripts.workflow import confirm_ready, transcript_for
 
 API_KEY = "khoa-api"
+pytestmark = pytest.mark.usefixtures("english")  # messages are asserted in English
 
 
 @pytest.fixture
