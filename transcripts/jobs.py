@@ -40,7 +40,7 @@ from transcripts.models import (
     TranscriptJob,
 )
 from transcripts.signing.certificates import SigningRefused
-from transcripts.signing.signers import Signer, SigningError
+from transcripts.signing.signers import SigningError
 from transcripts.signing.sources import SignatureSource
 from transcripts.workflow import TranscriptRefused
 
@@ -96,26 +96,6 @@ def open_source(
         source.close()
         raise JobRefused(str(exc)) from exc
     return credential, source
-
-
-def open_seal_signer(*, school: School, user: User | None, secret: str) -> Signer:
-    """The school seal as a signer the server uses at once (a package manifest's signature),
-    its certificate checked; JobRefused when it cannot be opened or is refused, or when the seal
-    is used from the signer's own computer (the companion)."""
-    credential = credential_for(school=school, user=user, step=JobStep.SEAL)  # type: ignore[arg-type]
-    try:
-        signer = credentials.open_signer(credential=credential, secret=secret)
-    except SigningError as exc:
-        raise JobRefused(
-            _("The certificate could not be opened: %(reason)s")
-            % {"reason": pipeline.failure_message(exc)}
-        ) from exc
-    try:
-        pipeline.check_certificate_for(actor=user, school=school, role=JobStep.SEAL, signer=signer)
-    except SigningRefused as exc:
-        signer.close()
-        raise JobRefused(str(exc)) from exc
-    return signer
 
 
 def check_sources(
