@@ -21,7 +21,7 @@ from schools.models import Assessment, CurriculumEntry
 
 MAX_ABSENCE_SESSIONS = 400
 
-# The qualities and competencies of Circular 27 (assessment-rules.md §2.1).
+# The qualities and competencies of Circular 27 (docs/regulations.md#what-is-assessed).
 QUALITIES = (
     ("yeu_nuoc", _("Patriotism")),
     ("nhan_ai", _("Kindness")),

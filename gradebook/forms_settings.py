@@ -62,8 +62,8 @@ class GradebookSettingsForm(forms.ModelForm):
         widget=forms.RadioSelect,
         help_text=_(
             "A learning level two or more steps below T or K only because of one single subject "
-            "is raised one step. Which subject may be “the one subject”? Decision of the "
-            "assessment rules (assessment-rules.md §1.6): both score-assessed and "
+            "is raised one step. Which subject may be “the one subject”? Decision recorded in "
+            "docs/regulations.md#one-subject-adjustment: both score-assessed and "
             "comment-assessed subjects count."
         ),
     )
@@ -73,9 +73,9 @@ class GradebookSettingsForm(forms.ModelForm):
         widget=forms.RadioSelect,
         help_text=_(
             "How “at least 6 subjects” reads for a student exempted from some subjects, in the "
-            "learning level table (§1.6) and the Excellent award (§1.8). Decision of the "
-            "assessment rules (assessment-rules.md §1.6), documented as an interpretation: all "
-            "of the student's score-assessed subjects must meet the condition."
+            "learning level table and the Excellent award. An interpretation, recorded in "
+            "docs/regulations.md#fewer-than-six-score-assessed-subjects: all of the student's "
+            "score-assessed subjects must meet the condition."
         ),
     )
 

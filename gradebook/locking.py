@@ -3,7 +3,8 @@
 A subject teacher submits a finished gradebook (a submission lock); the school leadership locks
 and unlocks classes, subjects, terms or the whole school from a date; a locked cell changes only
 through a correction request that the leadership approves, applied by `save_mark` with the
-source "correction" (assessment-rules.md §3, Hanoi practice). Each service is one transaction.
+source "correction" (docs/regulations.md#records-corrections-and-locking: Hanoi practice).
+Each service is one transaction.
 """
 
 from __future__ import annotations

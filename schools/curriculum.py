@@ -1,4 +1,4 @@
-"""Default subjects of the 2018 general education programme (shared/domain/curriculum.md).
+"""Default subjects of the 2018 general education programme (docs/curriculum.md).
 
 A school's curriculum is created from these defaults when its first year is set up and is then
 the school's own to edit (periods change by circular; schools add electives).

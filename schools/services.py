@@ -29,7 +29,7 @@ def create_school_year(
     make_current: bool = True,
 ) -> SchoolYear:
     """A new year with its two terms. Its curriculum is copied from the school's latest earlier
-    year, or from the programme's defaults (shared/domain/curriculum.md) for a first year."""
+    year, or from the programme's defaults (docs/curriculum.md) for a first year."""
     previous = school.years.filter(start_year__lt=start_year).order_by("-start_year").first()
     if make_current:
         school.years.filter(is_current=True).update(is_current=False)

@@ -1,8 +1,9 @@
 """Build the transcript fonts in static/fonts/ from Noto Serif (SIL Open Font License 1.1).
 
-Why: WeasyPrint spends most of a render subsetting fonts. Shipping fonts already cut to the
-Vietnamese range makes each render cheaper (see shared/design/signing-and-pdf-notes.md), and
-bundling them means a PDF never depends on the fonts of the machine that renders it.
+Why: fonts already cut to the Vietnamese range keep each render cheap and each PDF small
+(embedding fonts whole cost 19–86 % more render time, and made PDFs 4 to 20 times larger, in the
+measurements of bench/RESULTS.md, "Batch render and sign"), and bundling them means a PDF never
+depends on the fonts of the machine that renders it.
 
 Source: the static Noto Serif TTFs of Debian's ``fonts-noto-core`` package (version
 20201225-1), taken without installing the package system-wide::

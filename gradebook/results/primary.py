@@ -1,4 +1,4 @@
-"""Primary results (Circular 27, assessment-rules.md §2) for one student, from a MarkSheet.
+"""Primary results of one student, from a MarkSheet (docs/regulations.md#primary-school).
 
 The end-of-year point of every item is its term 2 slot: a subject's "end" level and test, the
 qualities and competencies of term 2. A re-test (kind ``reassess``, year-level) is the latest
@@ -69,7 +69,8 @@ def student_results(
     subjects: tuple[SubjectInfo, ...],
     grade: int,
 ) -> PrimaryStudentResults:
-    """Every primary result of one student in the sheet's year (§2.3 overall, §2.4 award)."""
+    """Every primary result of one student in the sheet's year: the overall result and award
+    (docs/regulations.md#overall-result, docs/regulations.md#primary-awards)."""
     per_subject = tuple(_subject(sheet, student.pk, s) for s in subjects)
     qualities = _levels(sheet, student.pk, 2, Kind.QUALITY, QUALITIES)
     competencies = _levels(sheet, student.pk, 2, Kind.COMPETENCY, COMPETENCIES)

@@ -1,4 +1,4 @@
-"""Secondary results (Circular 22, assessment-rules.md §1) for one student, from a MarkSheet."""
+"""Secondary results of one student, from a MarkSheet (docs/regulations.md#secondary-school)."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def _year_end(
     absences: int,
     options: RulesOptions,
 ) -> tuple[Promotion, LearningLevel | None, frozenset[str]]:
-    """Promotion (§1.9), with the re-assessed learning level and the subjects due.
+    """Promotion, re-assessed learning level and subjects due (docs/regulations.md#promotion).
 
     Conduct CD re-assessed after summer training replaces the year conduct. Learning CD (with
     conduct ≥ D) sends the student to re-assessment; once every subject due has its

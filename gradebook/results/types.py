@@ -147,7 +147,8 @@ class YearSubjectResult:
 @dataclass(frozen=True)
 class Conduct:
     """Conduct (kết quả rèn luyện): the homeroom teacher's term levels, the year level from the
-    §1.7 table, and the level after summer training (``reassessed``) if any."""
+    table of docs/regulations.md#conduct, and the level after summer training (``reassessed``)
+    if any."""
 
     term1: Level | None
     term2: Level | None

@@ -6,8 +6,8 @@ Every average, level, award and promotion the product shows comes from here.
 - :mod:`gradebook.rules.primary`: grades 1-5, Circular 27/2020/TT-BGDĐT.
 - :mod:`gradebook.rules.options`: the named interpretations (per school or province).
 
-The specification is ``assessment-rules.md``; staff-facing documentation is
-``docs/regulations.md``. Results are ``StrEnum`` codes (``result == "K"``) and one-decimal
+The rules are stated, in the project's own words, in ``docs/regulations.md``, whose headings
+the rule functions cite. Results are ``StrEnum`` codes (``result == "K"``) and one-decimal
 ``Decimal`` scores; bad input raises :class:`InvalidMark`, whose ``message`` is an English msgid
 marked with :func:`gettext_noop` for Django's translation catalogue.
 """

@@ -1,6 +1,7 @@
-"""Secondary marks and per-subject results (assessment-rules.md §1.2-1.5).
+"""Secondary marks and per-subject results.
 
-Circular 22/2021/TT-BGDĐT.
+Circular 22/2021/TT-BGDĐT, as restated in docs/regulations.md#secondary-school (typing a score,
+marks per term, averages, comment-assessed subjects).
 
 All arithmetic is on integer tenths: a score ``7.5`` is the integer ``75``. Rounding is
 half-up to one decimal on the exact quotient, never via ``float`` or ``round()``.
@@ -48,7 +49,7 @@ _NUMBER = re.compile(r"([+-]?)([0-9]+)(?:[.,]([0-9]*))?", re.ASCII)
 
 
 def parse_score(text: str) -> Decimal:
-    """Parse a typed secondary score (assessment-rules.md §1.2) into a one-decimal ``Decimal``.
+    """Parse a typed score (docs/regulations.md#typing-a-score) into a one-decimal ``Decimal``.
 
     Accepted: an integer or a number with one decimal place from 0 to 10, with a decimal point
     or a decimal comma, surrounded by optional spaces: ``"7"`` -> ``Decimal("7.0")``, ``"7,5"``,
@@ -90,7 +91,7 @@ def _parse_score_text(text: str) -> Decimal:
 
 
 def score_tenths(value: Decimal | int) -> int:
-    """A stored score as integer tenths, checking it is a valid score (§1.2).
+    """A stored score as integer tenths, checked (docs/regulations.md#typing-a-score).
 
     ``Decimal`` (any exponent, e.g. ``Decimal("7.50")``) or ``int``; raises
     :class:`InvalidMark` for a value off the scale or with more than one decimal place, and
@@ -119,7 +120,7 @@ def _finite_score_tenths(value: Decimal | int) -> int:
 def regular_mark_count(
     periods_per_year: int, *, assessed_by: AssessedBy | str = AssessedBy.SCORE
 ) -> int:
-    """Number of regular marks (ĐĐGtx) per term (assessment-rules.md §1.3).
+    """Number of regular marks (ĐĐGtx) per term (docs/regulations.md#how-many-marks-per-term).
 
     Score-assessed: ≤ 35 periods a year -> 2; > 35 and ≤ 70 -> 3; > 70 -> 4.
     Comment-assessed (``assessed_by="comment"``): always 2.
@@ -152,20 +153,21 @@ def _half_up(numerator: int, denominator: int) -> int:
 
 
 def term_average(regular: Sequence[Decimal], midterm: Decimal, final: Decimal) -> Decimal:
-    """Term average ĐTBmhk (assessment-rules.md §1.4), half-up to one decimal.
+    """Term average ĐTBmhk, half-up to one decimal (docs/regulations.md#term-and-year-averages).
 
     ``(sum of tx + 2 * gk + 3 * ck) / (number of tx + 5)``. The caller checks that every
-    required mark is present (§1.3); this function averages whatever regular marks it gets
-    (at least one).
+    required mark is present (docs/regulations.md#how-many-marks-per-term); this function
+    averages whatever regular marks it gets (at least one).
     """
     numerator, denominator = _weighted(regular, midterm, final)
     return Decimal(_half_up(numerator, denominator)).scaleb(-1)
 
 
 def year_average(term1: Decimal, term2: Decimal) -> Decimal:
-    """Year average ĐTBmcn = (ĐTBmhk I + 2 * ĐTBmhk II) / 3 (assessment-rules.md §1.4).
+    """Year average ĐTBmcn = (ĐTBmhk I + 2 * ĐTBmhk II) / 3.
 
-    Takes the *rounded* term averages; the result is rounded half-up to one decimal.
+    Takes the *rounded* term averages; the result is rounded half-up to one decimal
+    (docs/regulations.md#term-and-year-averages).
     """
     numerator = score_tenths(term1) + 2 * score_tenths(term2)
     return Decimal(_half_up(numerator, 3)).scaleb(-1)
@@ -174,7 +176,7 @@ def year_average(term1: Decimal, term2: Decimal) -> Decimal:
 def explain_term_average(
     regular: Sequence[Decimal], midterm: Decimal, final: Decimal
 ) -> Explanation:
-    """Show the term-average calculation (§1.4).
+    """Show the term-average calculation (docs/regulations.md#term-and-year-averages).
 
     e.g. ``(8 + 7.5 + 9 + 6 + 2*7 + 3*8.5) / 9 = 70 / 9 ≈ 7.78 → 7.8``
     (printed with a multiplication sign).
@@ -215,7 +217,7 @@ def explain_term_average(
 
 
 def explain_year_average(term1: Decimal, term2: Decimal) -> Explanation:
-    """Show the year-average calculation (§1.4).
+    """Show the year-average calculation (docs/regulations.md#term-and-year-averages).
 
     e.g. ``(7.8 + 2*8.3) / 3 = 24.4 / 3 ≈ 8.13 → 8.1``, printed with a multiplication sign.
     """
@@ -265,7 +267,7 @@ def _comment_term(
 
 
 def comment_term_result(assessments: Sequence[str | None], required: int = 4) -> CommentResult:
-    """Term result of a comment-assessed subject (assessment-rules.md §1.5).
+    """Term result of a comment-assessed subject (docs/regulations.md#comment-assessed-subjects).
 
     ``D`` only when all ``required`` assessments (2 regular, mid-term, end-of-term: 4) are
     present and every one is ``D``; otherwise ``CD``. Missing assessments may be left out or
@@ -277,7 +279,8 @@ def comment_term_result(assessments: Sequence[str | None], required: int = 4) ->
 def explain_comment_term_result(
     assessments: Sequence[str | None], required: int = 4
 ) -> Explanation:
-    """Show why a comment-assessed subject's term result is ``D`` or ``CD`` (§1.5)."""
+    """Show why a comment-assessed subject's term result is ``D`` or ``CD``
+    (docs/regulations.md#comment-assessed-subjects)."""
     result, present = _comment_term(assessments, required)
     failing = sum(1 for a in present if a is CommentResult.NOT_YET_ACHIEVED)
     listed = ", ".join(str(a) for a in present) or "-"
@@ -297,9 +300,9 @@ def explain_comment_term_result(
 
 
 def comment_year_result(term1: str, term2: str) -> CommentResult:
-    """Year result of a comment-assessed subject: the HK II result (assessment-rules.md §1.5).
+    """Year result of a comment-assessed subject: the HK II result.
 
-    ``term1`` is validated but does not count.
+    ``term1`` is validated but does not count (docs/regulations.md#comment-assessed-subjects).
     """
     parse_comment_result(term1)
     return parse_comment_result(term2)

@@ -1,6 +1,6 @@
 """The regulation's codes as string enums, and the parsers that validate typed codes.
 
-Every enum is a ``StrEnum`` whose values are the spec's codes, so ``Level.FAIR == "K"`` and a
+Every enum is a ``StrEnum`` whose values are the regulation's codes, so ``Level.FAIR == "K"`` and a
 result can be stored or compared as the plain string. Vietnamese users may type the letter
 ``Đ`` for ``D`` (Đạt): the parsers accept ``Đ``/``CĐ`` as aliases wherever the code ``D``/``CD``
 means Đạt/Chưa đạt, case-insensitive and trimmed. No other abbreviations are accepted.
@@ -36,7 +36,7 @@ __all__ = [
 
 
 class AssessedBy(StrEnum):
-    """How a secondary subject is assessed (assessment-rules.md §1.1)."""
+    """How a secondary subject is assessed (docs/regulations.md#two-kinds-of-subject)."""
 
     #: Đánh giá bằng nhận xét: result D/CD only.
     COMMENT = "comment"
@@ -45,7 +45,10 @@ class AssessedBy(StrEnum):
 
 
 class Level(StrEnum):
-    """Kết quả học tập / kết quả rèn luyện levels, best first (assessment-rules.md §1.6, §1.7)."""
+    """Kết quả học tập / kết quả rèn luyện levels, best first.
+
+    docs/regulations.md#learning-result, docs/regulations.md#conduct.
+    """
 
     #: Tốt (Good)
     GOOD = "T"
@@ -71,7 +74,7 @@ _LEVEL_ORDER: tuple[Level, ...] = (Level.GOOD, Level.FAIR, Level.ACHIEVED, Level
 
 
 class CommentResult(StrEnum):
-    """Result of a comment-assessed subject (assessment-rules.md §1.1, §1.5)."""
+    """Result of a comment-assessed subject (docs/regulations.md#comment-assessed-subjects)."""
 
     #: Đạt (Pass)
     ACHIEVED = "D"
@@ -80,7 +83,7 @@ class CommentResult(StrEnum):
 
 
 class SubjectLevel(StrEnum):
-    """Primary subject or activity level (assessment-rules.md §2.1), best first."""
+    """Primary subject or activity level, best first (docs/regulations.md#what-is-assessed)."""
 
     #: Hoàn thành tốt (Completed well)
     COMPLETED_WELL = "HTT"
@@ -91,7 +94,8 @@ class SubjectLevel(StrEnum):
 
 
 class QualityLevel(StrEnum):
-    """Primary level of a quality or competency (assessment-rules.md §2.1), best first."""
+    """Primary level of a quality or competency, best first
+    (docs/regulations.md#what-is-assessed)."""
 
     #: Tốt (Good)
     GOOD = "T"
@@ -102,7 +106,7 @@ class QualityLevel(StrEnum):
 
 
 class PrimaryResult(StrEnum):
-    """Primary end-of-year overall result (assessment-rules.md §2.3), best first."""
+    """Primary end-of-year overall result, best first (docs/regulations.md#overall-result)."""
 
     #: Hoàn thành xuất sắc (Completed with excellence)
     EXCELLENT = "HTXS"
@@ -115,7 +119,7 @@ class PrimaryResult(StrEnum):
 
 
 class SecondaryAward(StrEnum):
-    """End-of-year secondary award (assessment-rules.md §1.8)."""
+    """End-of-year secondary award (docs/regulations.md#secondary-awards)."""
 
     #: Học sinh Xuất sắc
     EXCELLENT = "excellent"
@@ -124,7 +128,7 @@ class SecondaryAward(StrEnum):
 
 
 class PrimaryAward(StrEnum):
-    """End-of-year primary award (assessment-rules.md §2.4)."""
+    """End-of-year primary award (docs/regulations.md#primary-awards)."""
 
     #: Học sinh Xuất sắc
     EXCELLENT = "excellent"
@@ -133,7 +137,7 @@ class PrimaryAward(StrEnum):
 
 
 class PromotionReason(StrEnum):
-    """A promotion condition that failed (assessment-rules.md §1.9)."""
+    """A promotion condition that failed (docs/regulations.md#promotion)."""
 
     #: Year conduct (kết quả rèn luyện cả năm) is CD.
     CONDUCT = "conduct"
@@ -144,7 +148,7 @@ class PromotionReason(StrEnum):
 
 
 class NextStep(StrEnum):
-    """What happens to a student who is not (yet) promoted (assessment-rules.md §1.9)."""
+    """What happens to a student who is not (yet) promoted (docs/regulations.md#promotion)."""
 
     #: Rèn luyện trong kỳ nghỉ hè: summer conduct training, then conduct is re-assessed.
     SUMMER_TRAINING = "summer_training"
@@ -193,29 +197,33 @@ def _parse_code(text: object, enum: type[_E]) -> _E:
 
 
 def parse_level(text: str) -> Level:
-    """Parse a learning or conduct level ``T``/``K``/``D``/``CD`` (§1.6, §1.7).
+    """Parse a learning or conduct level ``T``/``K``/``D``/``CD``.
 
-    Accepts ``Đ``/``CĐ`` for ``D``/``CD``, any letter case, surrounding spaces.
-    Raises :class:`InvalidMark` for anything else.
+    Accepts ``Đ``/``CĐ`` for ``D``/``CD``, any letter case, surrounding spaces
+    (docs/regulations.md#typing-level-codes). Raises :class:`InvalidMark` for anything else.
     """
     return _parse_code(text, Level)
 
 
 def parse_comment_result(text: str) -> CommentResult:
-    """Parse a comment-assessed subject result ``D``/``CD`` (§1.5); ``Đ``/``CĐ`` accepted."""
+    """Parse a comment-assessed subject result ``D``/``CD``; ``Đ``/``CĐ`` accepted
+    (docs/regulations.md#typing-level-codes)."""
     return _parse_code(text, CommentResult)
 
 
 def parse_subject_level(text: str) -> SubjectLevel:
-    """Parse a primary subject level ``HTT``/``HT``/``CHT`` (§2.1)."""
+    """Parse a primary subject level ``HTT``/``HT``/``CHT``
+    (docs/regulations.md#typing-level-codes)."""
     return _parse_code(text, SubjectLevel)
 
 
 def parse_quality_level(text: str) -> QualityLevel:
-    """Parse a primary quality/competency level ``T``/``D``/``CCG`` (§2.1); ``Đ`` accepted."""
+    """Parse a primary quality/competency level ``T``/``D``/``CCG``; ``Đ`` accepted
+    (docs/regulations.md#typing-level-codes)."""
     return _parse_code(text, QualityLevel)
 
 
 def parse_primary_result(text: str) -> PrimaryResult:
-    """Parse a primary overall result ``HTXS``/``HTT``/``HT``/``CHT`` (§2.3)."""
+    """Parse a primary overall result ``HTXS``/``HTT``/``HT``/``CHT``
+    (docs/regulations.md#typing-level-codes, docs/regulations.md#overall-result)."""
     return _parse_code(text, PrimaryResult)

@@ -35,7 +35,7 @@ def gettext_noop(message: str) -> str:
     return message
 
 
-# Secondary scores (assessment-rules.md §1.2).
+# Secondary scores (docs/regulations.md#typing-a-score).
 EMPTY_SCORE = gettext_noop("Enter a score.")
 NOT_A_SCORE = gettext_noop(
     "“%(value)s” is not a score. Type a number from 0 to 10 with at most one decimal place, "
@@ -46,7 +46,7 @@ SCORE_TOO_PRECISE = gettext_noop(
 )
 SCORE_OUT_OF_RANGE = gettext_noop("“%(value)s” is outside the scale: a score is from 0 to 10.")
 
-# Primary periodic tests (assessment-rules.md §2.2).
+# Primary periodic tests (docs/regulations.md#periodic-tests).
 EMPTY_TEST_SCORE = gettext_noop("Enter a test score.")
 NOT_A_TEST_SCORE = gettext_noop(
     "“%(value)s” is not a test score. Type a whole number from 0 to 10."
@@ -58,7 +58,7 @@ TEST_SCORE_OUT_OF_RANGE = gettext_noop(
     "“%(value)s” is outside the scale: a test score is from 0 to 10."
 )
 
-# Level codes (assessment-rules.md §1.5-1.7, §2.1).
+# Level codes (docs/regulations.md#typing-level-codes).
 EMPTY_LEVEL = gettext_noop("Enter a level.")
 UNKNOWN_LEVEL = gettext_noop("“%(value)s” is not a valid level here. Use one of: %(allowed)s.")
 

@@ -1,7 +1,8 @@
 """Learning result (kết quả học tập) of a term or year: Circular 22/2021/TT-BGDĐT, Article 9.
 
-The level table is assessment-rules.md §1.6; the one-subject adjustment is Article 9, clause 3,
-implemented as the spec's decision (see :class:`~gradebook.rules.options.AdjustmentPolicy`).
+The level table is docs/regulations.md#learning-result; the one-subject adjustment is Article 9,
+clause 3, implemented as decided in docs/regulations.md#one-subject-adjustment (see
+:class:`~gradebook.rules.options.AdjustmentPolicy`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["LearningLevel", "learning_level", "table_level"]
 
 
 class _Row(NamedTuple):
-    """One row of the §1.6 table: the conditions for ``level``."""
+    """One row of the learning-result table: the conditions for ``level``."""
 
     level: Level
     #: Most comment-assessed subjects at CD allowed.
@@ -124,7 +125,8 @@ def table_level(
     *,
     options: RulesOptions = DEFAULT,
 ) -> Level:
-    """The level the §1.6 table gives, *without* the Article 9 clause 3 adjustment."""
+    """The level the table of docs/regulations.md#learning-result gives, *without* the Article 9
+    clause 3 adjustment."""
     return _table_level(_normalise(scores, comments), options)
 
 
@@ -166,7 +168,7 @@ def learning_level(
     *,
     options: RulesOptions = DEFAULT,
 ) -> LearningLevel:
-    """Learning result of a term or year (Circular 22, Article 9; assessment-rules.md §1.6).
+    """Learning result of a term or year (Circular 22, Article 9).
 
     ``scores`` maps each score-assessed subject code to its term average (for a term) or year
     average (for the year); ``comments`` maps each comment-assessed subject code to ``D``/``CD``.
@@ -174,6 +176,7 @@ def learning_level(
     threshold, the table would give ``T`` or ``K`` at least two steps above it (Article 9,
     clause 3; which subjects count is ``options.adjustment``). "At least 6 subjects" for a
     student with fewer score-assessed subjects follows ``options.few_scored_subjects``.
+    See docs/regulations.md#learning-result.
     """
     subjects = _normalise(scores, comments)
     computed = _table_level(subjects, options)

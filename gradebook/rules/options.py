@@ -1,8 +1,9 @@
 """Named interpretations of the regulation, settable per school or per province.
 
-Where the law is ambiguous, assessment-rules.md fixes a **decision**; each decision is an enum
-here whose default is the spec's choice. A school's setting is stored as the enum's string value
-(see :meth:`RulesOptions.from_mapping`) and passed to the rule functions as ``options=``.
+Where the law is ambiguous, the project takes a **decision**
+(docs/regulations.md#interpretations-the-school-can-set); each decision is an enum here whose
+default is the documented choice. A school's setting is stored as the enum's string value (see
+:meth:`RulesOptions.from_mapping`) and passed to the rule functions as ``options=``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ class AdjustmentPolicy(StrEnum):
     """Which subject may be "the one single subject" of Circular 22, Article 9, clause 3.
 
     The clause raises a learning level by one step when it is two or more steps below ``T`` or
-    ``K`` only because of one subject (assessment-rules.md §1.6). Either way, the test is: treat
-    that subject as meeting every threshold (score 10 / ``D``), recompute, and adjust when the
-    recomputed level is ``T`` or ``K`` and at least two steps above the computed one.
+    ``K`` only because of one subject (docs/regulations.md#one-subject-adjustment). Either way,
+    the test is: treat that subject as meeting every threshold (score 10 / ``D``), recompute,
+    and adjust when the recomputed level is ``T`` or ``K`` and at least two steps above the
+    computed one.
     """
 
-    #: Default (spec decision): score-assessed and comment-assessed subjects both count.
+    #: Default (documented decision): score-assessed and comment-assessed subjects both count.
     ANY_SUBJECT = "any_subject"
     #: Only a score-assessed subject can trigger the adjustment; a single ``CD`` in a
     #: comment-assessed subject never does.
@@ -33,12 +35,12 @@ class AdjustmentPolicy(StrEnum):
 class FewSubjectsPolicy(StrEnum):
     """How "at least 6 subjects" reads for a student with fewer than 6 score-assessed subjects.
 
-    Applies to the learning-level table (assessment-rules.md §1.6) and to the "at least 6
-    subjects ≥ 9.0" condition of the Học sinh Xuất sắc award (§1.8). Such students exist
-    because of exemptions.
+    Applies to the learning-level table and to the "at least 6 subjects ≥ 9.0" condition of the
+    Học sinh Xuất sắc award. Such students exist because of exemptions
+    (docs/regulations.md#fewer-than-six-score-assessed-subjects).
     """
 
-    #: Default (spec decision): every one of the student's score-assessed subjects must meet
+    #: Default (documented decision): every one of the student's score-assessed subjects must meet
     #: the condition (the count required is min(6, number of score-assessed subjects)).
     ALL_MUST_MEET = "all_must_meet"
     #: Literal reading: six subjects are required whatever the student takes, so a student with
@@ -78,5 +80,5 @@ class RulesOptions:
         return {field.name: str(getattr(self, field.name)) for field in fields(self)}
 
 
-#: The spec's defaults.
+#: The documented defaults (docs/regulations.md#interpretations-the-school-can-set).
 DEFAULT = RulesOptions()

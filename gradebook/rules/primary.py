@@ -1,7 +1,7 @@
-"""Primary (grades 1-5): Circular 27/2020/TT-BGDĐT, assessment-rules.md §2.
+"""Primary (grades 1-5): Circular 27/2020/TT-BGDĐT, docs/regulations.md#primary-school.
 
-Article numbers of Circular 27 are not cited because the working specification does not give
-them; the sections of assessment-rules.md are cited instead.
+Article numbers of Circular 27 are not cited because they have not been checked against the
+circular's text; the headings of docs/regulations.md are cited instead.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ _NUMBER = re.compile(r"([+-]?)([0-9]+)(?:[.,]([0-9]*))?", re.ASCII)
 
 
 def parse_test_score(text: str) -> int:
-    """Parse a typed periodic test score (assessment-rules.md §2.2): a whole number 0-10.
+    """Parse a typed periodic test score (docs/regulations.md#periodic-tests): a whole number 0-10.
 
     Accepted: ``"0"`` … ``"10"`` with optional surrounding spaces. Refused with
     :class:`InvalidMark`: any decimal part, even ``"7.0"``/``"7,0"`` (a primary test has no
@@ -74,7 +74,7 @@ def parse_test_score(text: str) -> int:
 
 
 def _test_score(value: int) -> int:
-    """A stored test score, checked (§2.2)."""
+    """A stored test score, checked (docs/regulations.md#periodic-tests)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"a test score must be an int, not {type(value).__name__}")
     if not 0 <= value <= 10:
@@ -85,7 +85,7 @@ def _test_score(value: int) -> int:
 
 
 class _Row(NamedTuple):
-    """One row of the §2.3 table."""
+    """One row of the table of docs/regulations.md#overall-result."""
 
     result: PrimaryResult
     subjects: frozenset[SubjectLevel]
@@ -168,7 +168,7 @@ def year_result(
     competencies: Mapping[str, str],
     tests: Mapping[str, int],
 ) -> PrimaryResult:
-    """End-of-year overall result (assessment-rules.md §2.3).
+    """End-of-year overall result (docs/regulations.md#overall-result).
 
     ``HTXS``: every subject/activity ``HTT``, every quality and competency ``T``, every
     end-of-year test ≥ 9. ``HTT``: the same with tests ≥ 7. ``HT``: subjects ``HTT``/``HT``,
@@ -185,7 +185,7 @@ def explain_year_result(
     competencies: Mapping[str, str],
     tests: Mapping[str, int],
 ) -> Explanation:
-    """Show why :func:`year_result` gives what it gives (§2.3)."""
+    """Show why :func:`year_result` gives what it gives (docs/regulations.md#overall-result)."""
     record = _record(subjects, qualities, competencies, tests)
     result = _result(record)
 
@@ -236,7 +236,7 @@ def explain_year_result(
 
 
 def award(result: str, class_recognised: bool) -> PrimaryAward | None:
-    """End-of-year primary award (assessment-rules.md §2.4).
+    """End-of-year primary award (docs/regulations.md#primary-awards).
 
     ``"excellent"`` (Học sinh Xuất sắc) for overall ``HTXS``; ``"exemplary"`` (Học sinh Tiêu
     biểu hoàn thành tốt trong học tập và rèn luyện) for overall ``HTT`` when the class has

@@ -1,9 +1,9 @@
-"""Lower and upper secondary (grades 6-12): Circular 22/2021/TT-BGDĐT, assessment-rules.md §1.
+"""Lower and upper secondary (grades 6-12): Circular 22/2021/TT-BGDĐT.
 
-The public face of the secondary rules; the implementations live in named parts:
-:mod:`.averages` (marks, averages, comment-assessed subjects, §1.2-1.5), :mod:`.learning`
-(learning level and the Article 9 clause 3 adjustment, §1.6) and :mod:`.year_end` (conduct,
-awards, promotion, §1.7-1.9).
+As restated in docs/regulations.md#secondary-school. The public face of the secondary rules;
+the implementations live in named parts: :mod:`.averages` (marks, averages, comment-assessed
+subjects), :mod:`.learning` (learning level and the Article 9 clause 3 adjustment) and
+:mod:`.year_end` (conduct, awards, promotion).
 """
 
 from __future__ import annotations

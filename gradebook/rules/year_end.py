@@ -1,7 +1,8 @@
-"""End of the secondary school year: conduct, awards, promotion (assessment-rules.md §1.7-1.9).
+"""End of the secondary school year: conduct, awards, promotion.
 
-Circular 22/2021/TT-BGDĐT. Article numbers are not cited here because the working
-specification does not give them; the sections of assessment-rules.md are cited instead.
+Circular 22/2021/TT-BGDĐT, as restated in docs/regulations.md (#conduct, #secondary-awards,
+#promotion). Article numbers are not cited here because they have not been checked against the
+circular's text; the headings of docs/regulations.md are cited instead.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ __all__ = [
     "summer_reassessment_subjects",
 ]
 
-#: Most sessions (buổi) a student may miss in a year and still be promoted (§1.9).
+#: Most sessions (buổi) a student may miss in a year and still be promoted
+#: (docs/regulations.md#promotion).
 MAX_ABSENCES = 45
 
 _T, _K, _D, _CD = Level.GOOD, Level.FAIR, Level.ACHIEVED, Level.NOT_YET_ACHIEVED
 
-# §1.7, indexed [HK II][HK I] exactly as the spec's table is laid out (rows are HK II).
+# The table of docs/regulations.md#conduct, indexed [HK II][HK I] as it is laid out there
+# (rows are HK II).
 _CONDUCT_YEAR: dict[Level, dict[Level, Level]] = {
     _T: {_T: _T, _K: _T, _D: _K, _CD: _K},
     _K: {_T: _K, _K: _K, _D: _K, _CD: _D},
@@ -51,7 +54,7 @@ _CONDUCT_YEAR: dict[Level, dict[Level, Level]] = {
 
 
 def conduct_year(term1: str, term2: str) -> Level:
-    """Year conduct (kết quả rèn luyện cả năm) from the two term levels (§1.7 table).
+    """Year conduct (kết quả rèn luyện cả năm) from the two terms (docs/regulations.md#conduct).
 
     The table is read with HK II as the row and HK I as the column: ``conduct_year("T", "D")``
     (HK I T, HK II D) is ``K``; any HK II ``CD`` gives ``CD``.
@@ -60,7 +63,7 @@ def conduct_year(term1: str, term2: str) -> Level:
 
 
 def explain_conduct_year(term1: str, term2: str) -> Explanation:
-    """Show the table lookup behind :func:`conduct_year` (§1.7)."""
+    """Show the table lookup behind :func:`conduct_year` (docs/regulations.md#conduct)."""
     first, second = parse_level(term1), parse_level(term2)
     result = _CONDUCT_YEAR[second][first]
     return Explanation(
@@ -101,8 +104,8 @@ def award(
     *,
     options: RulesOptions = DEFAULT,
 ) -> SecondaryAward | None:
-    """End-of-year award (§1.8): ``"excellent"`` (Học sinh Xuất sắc), ``"good"`` (Học sinh
-    Giỏi) or ``None``.
+    """End-of-year award: ``"excellent"`` (Học sinh Xuất sắc), ``"good"`` (Học sinh Giỏi) or
+    ``None`` (docs/regulations.md#secondary-awards).
 
     Excellent: year conduct ``T``, year learning ``T`` and at least 6 score-assessed subjects
     with year average ≥ 9.0 (fewer than 6 subjects: ``options.few_scored_subjects``).
@@ -119,7 +122,7 @@ def explain_award(
     *,
     options: RulesOptions = DEFAULT,
 ) -> Explanation:
-    """Show why :func:`award` gives what it gives (§1.8)."""
+    """Show why :func:`award` gives what it gives (docs/regulations.md#secondary-awards)."""
     conduct, level = parse_level(conduct_year), parse_level(learning)
     scores = {code: score_tenths(value) for code, value in year_scores.items()}
     result, at_nine, need = _award(conduct, level, scores, options)
@@ -148,8 +151,8 @@ def explain_award(
 def summer_reassessment_subjects(
     year_scores: Mapping[str, Decimal], year_comments: Mapping[str, str]
 ) -> set[str]:
-    """Subjects to re-assess in the summer (§1.9): comment-assessed at ``CD`` and
-    score-assessed with year average < 5.0.
+    """Subjects to re-assess in the summer (docs/regulations.md#promotion): comment-assessed at
+    ``CD`` and score-assessed with year average < 5.0.
 
     Only applies to a student whose year learning is ``CD`` with year conduct ≥ ``D``
     (see :func:`promotion`); this function just lists the subjects.
@@ -170,7 +173,7 @@ def reassessed_learning_level(
     *,
     options: RulesOptions = DEFAULT,
 ) -> LearningLevel:
-    """Year learning level after the summer re-assessment (§1.9).
+    """Year learning level after the summer re-assessment (docs/regulations.md#promotion).
 
     Each result in ``reassessed`` (a score for a score-assessed subject, ``D``/``CD`` for a
     comment-assessed one) replaces that subject's year result, and the level is recomputed with
@@ -195,7 +198,7 @@ def reassessed_learning_level(
 
 @dataclass(frozen=True)
 class Promotion:
-    """The promotion decision (§1.9).
+    """The promotion decision (docs/regulations.md#promotion).
 
     ``promoted`` (lên lớp; for grades 9 and 12 read "completed the programme"); ``reasons``:
     the failed conditions in a stable order (conduct, learning, absences); ``next_step``:
@@ -220,7 +223,7 @@ def promotion(
     after_summer_training: bool = False,
     after_reassessment: bool = False,
 ) -> Promotion:
-    """Promotion, summer training or re-assessment (assessment-rules.md §1.9).
+    """Promotion, summer training or re-assessment (docs/regulations.md#promotion).
 
     Promoted when year conduct ≥ ``D``, year learning ≥ ``D`` and at most 45 sessions absent.
     Otherwise the next step, first match wins:

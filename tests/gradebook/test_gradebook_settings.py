@@ -33,7 +33,7 @@ def settings_data(**overrides):
 def test_settings_page_explains_the_regulation_decisions(admin_client):
     page = admin_client.get(url("settings")).content.decode()
     assert "Article 9, clause 3" in page
-    assert page.count("assessment-rules.md") == 2
+    assert page.count("docs/regulations.md#") == 2
 
 
 def test_admin_changes_the_settings_and_the_rules_follow(admin_client, school_a):

@@ -1,4 +1,4 @@
-"""Primary rules (Circular 27/2020) against assessment-rules.md §2."""
+"""Primary rules (Circular 27/2020) against docs/regulations.md#primary-school."""
 
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ def test_term_average_rounds_every_achievable_numerator_half_up(n):
         result = term_average(*marks_for(numerator, n))
         assert result == score(expected), (n, numerator)
         assert result.as_tuple().exponent == -1
-    # The spec: ties (exact ...x5) occur only with 3 regular marks (denominator 8).
+    # docs/regulations.md#term-and-year-averages: ties (exact ...x5) occur only with 3 regular
+    # marks (denominator 8).
     assert (ties > 0) == (n == 3)
 
 
@@ -110,7 +111,8 @@ SUBJECTS = st.tuples(
 
 
 def reference_table(scores: dict[str, int], comments: dict[str, str]) -> str:
-    """§1.6 transcribed independently (default policy: fewer than 6 subjects -> all of them)."""
+    """The table of docs/regulations.md#learning-result, transcribed independently (default
+    policy: fewer than 6 subjects -> all of them)."""
     values = list(scores.values())
     need = min(6, len(values))
     not_passed = list(comments.values()).count("CD")

@@ -1,4 +1,4 @@
-"""Secondary rules (Circular 22/2021): worked examples and tables of assessment-rules.md §1."""
+"""Secondary rules (Circular 22/2021) against docs/regulations.md#secondary-school."""
 
 from __future__ import annotations
 
@@ -34,15 +34,16 @@ def scores(**values: str) -> dict[str, Decimal]:
 
 
 COMMENTS_PASSED = {"GDTC": "D", "NT": "D", "HDTN": "D", "GDDP": "D"}
-# §1.6 example: 9.0, 8.5, 8.2, 8.0, 8.1, 8.7, 7.0, 4.9, all comment subjects D.
+# The example of docs/regulations.md#one-subject-adjustment: 9.0, 8.5, 8.2, 8.0, 8.1, 8.7, 7.0,
+# 4.9, all comment subjects D.
 SECTION_16 = scores(NV="9.0", TOAN="8.5", NN1="8.2", GDCD="8.0", LSDL="8.1", KHTN="8.7",
                     CN="7.0", TIN="4.9")  # fmt: skip
-# §1.9 example.
+# The example of docs/regulations.md#promotion.
 SECTION_19 = scores(NV="6.0", TOAN="4.6", NN1="3.2", GDCD="7.5", LSDL="6.8", KHTN="5.4",
                     CN="7.0", TIN="8.0")  # fmt: skip
 
 
-# §1.4 worked examples, plus the tie the spec singles out.
+# The worked examples of docs/regulations.md#term-and-year-averages, the tie among them.
 @pytest.mark.parametrize(
     ("regular", "midterm", "final", "expected"),
     [
@@ -59,7 +60,7 @@ def test_term_average_worked_examples(regular, midterm, final, expected):
 
 
 def test_term_average_tie_is_half_up_where_float_round_is_not():
-    assert round(48.4 / 8, 1) == 6.0  # the trap the spec warns about
+    assert round(48.4 / 8, 1) == 6.0  # the trap (docs/regulations.md#term-and-year-averages)
     assert term_average([Decimal(6), Decimal(6), Decimal("6.4")], Decimal(6), Decimal(6)) == (
         Decimal("6.1")
     )
@@ -237,7 +238,7 @@ def test_learning_level_explanation_names_the_adjustment():
     assert result.explanation.result == "K"
 
 
-# §1.7, written out exactly as the spec's table: rows HK II, columns HK I.
+# docs/regulations.md#conduct, written out exactly as its table: rows HK II, columns HK I.
 CONDUCT_TABLE = {
     "T": {"T": "T", "K": "T", "D": "K", "CD": "K"},
     "K": {"T": "K", "K": "K", "D": "K", "CD": "D"},
