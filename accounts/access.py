@@ -17,16 +17,13 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Role, User
-from config import sql
+from accounts import hot
+from accounts.models import Role, User
 from schools.models import (
     ClassGroup,
-    CurriculumEntry,
-    Enrollment,
     School,
     SchoolYear,
     Student,
-    Subject,
     TeachingAssignment,
 )
 
@@ -47,28 +44,18 @@ def school_roles(user: User) -> dict[int, frozenset[str]]:
     return {pk: roles for pk, (_school, roles) in _memberships(user).items()}
 
 
-_MEMBERSHIPS = sql.statement(
-    """
-    SELECT {s.columns}, m."role"
-    FROM {m.table} m JOIN {s.table} s ON s."id" = m."school_id"
-    WHERE m."user_id" = %s AND m."is_active" = %s
-    """,
-    m=Membership,
-    s=School,
-)
-
-
 def _memberships(user: User) -> dict[int, tuple[School, frozenset[str]]]:
     """school id → (the school, the user's active roles there), in one query (every request
-    runs it: hand-written, config/sql.py). Cached on the user object per request."""
+    runs it: a hand-written statement, accounts/hot.py). Cached on the user object per
+    request."""
     cached = getattr(user, "_memberships", None)
     if cached is None:
         schools: dict[int, School] = {}
         roles: dict[int, set[str]] = {}
         if user.is_authenticated:
-            for row in sql.fetch_all(_MEMBERSHIPS, [user.pk, True]):
-                school = schools.setdefault(row[0], sql.build(School, row[:-1]))
-                roles.setdefault(school.pk, set()).add(row[-1])
+            for school, role in hot.memberships(user.pk):
+                schools.setdefault(school.pk, school)
+                roles.setdefault(school.pk, set()).add(role)
         cached = {pk: (school, frozenset(roles[pk])) for pk, school in schools.items()}
         user._memberships = cached
     return cached
@@ -183,103 +170,50 @@ def get_student(access: SchoolAccess, pk: int) -> Student:
 # --- Gradebooks -------------------------------------------------------------------------------
 
 
-_SUBJECT_GRADEBOOK = """
-    SELECT {c.columns}, {y.columns}, {e.columns}, {s.columns},
-        EXISTS (
-            SELECT 1 FROM {t.table} t
-            WHERE t."class_group_id" = c."id" AND t."subject_id" = %s AND t."teacher_id" = %s
-        ) STUDENT_COLUMNS
-    FROM {c.table} c
-    JOIN {y.table} y ON y."id" = c."year_id"
-    LEFT JOIN {e.table} e
-        ON e."year_id" = c."year_id" AND e."grade" = c."grade" AND e."subject_id" = %s
-    LEFT JOIN {s.table} s ON s."id" = e."subject_id" STUDENT_JOIN
-    WHERE c."id" = %s AND y."school_id" = %s
-"""
-_GRADEBOOK_MODELS = {
-    "c": ClassGroup,
-    "y": SchoolYear,
-    "e": CurriculumEntry,
-    "s": Subject,
-    "t": TeachingAssignment,
-}
-_BOOK_MODELS = (ClassGroup, SchoolYear, CurriculumEntry, Subject)  # in the order selected
-_TEACHES_AT = sum(sql.width(m) for m in _BOOK_MODELS)  # then "teaches", then the enrolment
-_BOOK = sql.statement(
-    _SUBJECT_GRADEBOOK.replace("STUDENT_COLUMNS", "").replace("STUDENT_JOIN", ""),
-    **_GRADEBOOK_MODELS,
-)
-_BOOK_AND_ENROLMENT = sql.statement(
-    _SUBJECT_GRADEBOOK.replace("STUDENT_COLUMNS", ", {n.columns}, {p.columns}").replace(
-        "STUDENT_JOIN",
-        """
-        LEFT JOIN {n.table} n ON n."class_group_id" = c."id" AND n."student_id" = %s
-        LEFT JOIN {p.table} p ON p."id" = n."student_id"
-        """,
-    ),
-    **_GRADEBOOK_MODELS,
-    n=Enrollment,
-    p=Student,
-)
-
-
 def get_subject_gradebook(
     access: SchoolAccess, class_pk: int, subject_pk: int, *, write: bool = False
-) -> tuple[ClassGroup, CurriculumEntry]:
+) -> hot.SubjectBook:
     """A class × subject gradebook. Reading: leadership/admin, the homeroom teacher and the
     subject's teachers of that class. Writing: only a teacher assigned to that class × subject.
     404 outside the school or when the subject is not in the class's curriculum.
 
-    One hand-written query (config/sql.py): every grid page and every cell save runs it."""
-    class_group, entry, _enrollment = _subject_gradebook(access, class_pk, subject_pk, write)
-    return class_group, entry
+    One hand-written statement (accounts/hot.py): every grid page and every cell save runs it."""
+    return _subject_gradebook(access, class_pk, subject_pk, write=write)
 
 
 def get_subject_cell(
     access: SchoolAccess, class_pk: int, subject_pk: int, student_pk: int | None
-) -> tuple[ClassGroup, CurriculumEntry, Enrollment | None]:
+) -> hot.SubjectBook:
     """`get_subject_gradebook` for writing, with the student's enrolment in the class (None if
-    the student is not in it, or `student_pk` is None), read by the same query: a cell save."""
-    return _subject_gradebook(access, class_pk, subject_pk, True, student_pk=student_pk)
+    the student is not in it, or `student_pk` is None), read by the same statement: a cell
+    save."""
+    return _subject_gradebook(access, class_pk, subject_pk, write=True, student_pk=student_pk)
 
 
 def _subject_gradebook(
     access: SchoolAccess,
     class_pk: int,
     subject_pk: int,
-    write: bool,
     *,
+    write: bool,
     student_pk: int | None = None,
-) -> tuple[ClassGroup, CurriculumEntry, Enrollment | None]:
-    params = [subject_pk, access.user.pk, subject_pk, class_pk, access.school.pk]
-    statement = _BOOK
-    if student_pk is not None:
-        statement = _BOOK_AND_ENROLMENT
-        params.insert(3, student_pk)
-    row = sql.fetch_one(statement, params)
-    if row is None:
+) -> hot.SubjectBook:
+    book = hot.subject_book(
+        school=access.school, class_id=class_pk, subject_id=subject_pk, user_id=access.user.pk,
+        student_id=student_pk,
+    )  # fmt: skip
+    if book is None:
         raise Http404
-    teaches_at = _TEACHES_AT
-    class_group, year, entry, subject = sql.build_all(row[:teaches_at], *_BOOK_MODELS)
-    if entry is None:
-        raise Http404
-    enrollment = None
-    if student_pk is not None:
-        enrollment, student = sql.build_all(row[teaches_at + 1 :], Enrollment, Student)
-        if enrollment is not None:
-            enrollment.student = student
-    year.school = access.school
-    class_group.year = year
-    entry.subject = subject
-    class_group.teaches = teaches = bool(row[teaches_at])
     if write:
-        if not teaches:
+        if not book.teaches:
             raise PermissionDenied
     elif not (
-        teaches or access.sees_whole_school or class_group.homeroom_teacher_id == access.user.pk
+        book.teaches
+        or access.sees_whole_school
+        or book.class_group.homeroom_teacher_id == access.user.pk
     ):
         raise PermissionDenied
-    return class_group, entry, enrollment
+    return book
 
 
 def get_homeroom_book(access: SchoolAccess, class_pk: int, *, write: bool = False) -> ClassGroup:

@@ -1,4 +1,5 @@
-"""Hand-written SQL for the few statements every request runs (the access getters, a mark save).
+"""The toolkit of the hand-written statements that every request runs (the session's user,
+the access getters, a mark save, the grid's poll).
 
 Building a queryset and compiling it costs far more CPU than running the statement: 1.8 ms
 for the subject gradebook's class query against 0.2 ms to execute the same SQL (bench/
@@ -6,6 +7,10 @@ RESULTS.md, issue 7). The hot paths therefore write their SQL once, as text, and
 into model instances exactly as the ORM would — same fields, same database converters
 (SQLite's booleans and aware date-times included) — so the rest of the code sees ordinary
 model instances. Everything else stays on the ORM.
+
+Only the apps' fenced modules import this one (`accounts/hot.py`, `gradebook/hot.py`,
+`transcripts/hot.py`; ruff's TID251 refuses the import elsewhere): each statement there is a
+named function beside its ORM twin, and tests/gradebook/test_hot_sql.py holds the pairs equal.
 
 The SQL here must run on SQLite and PostgreSQL alike: `%s` placeholders, double-quoted
 names, no vendor functions. `FOR UPDATE` is added only where the database has it.

@@ -17,9 +17,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from config import sql
 from gradebook.columns import Column, homeroom_columns, subject_columns
-from gradebook.models import CommentPhrase, Kind, LedgerHead, Lock, Mark, MarkEvent
+from gradebook.hot import ledger_cursor
+from gradebook.models import CommentPhrase, Kind, Lock, Mark, MarkEvent
 from gradebook.rules import Explanation, InvalidMark
 from gradebook.rules.secondary import (
     comment_term_result,
@@ -222,7 +222,8 @@ def _assessment_keys(entry: CurriculumEntry) -> list[tuple[str, str]]:
 
 
 def term_average_of(entry: CurriculumEntry, values: Values) -> Decimal | None:
-    """ĐTBmhk when every required mark of the term is present (spec §1.3), else None."""
+    """ĐTBmhk when every required mark of the term is present
+    (docs/regulations.md#how-many-marks-per-term), else None."""
     scores = _scores(values, _assessment_keys(entry))
     if scores is None:
         return None
@@ -230,7 +231,8 @@ def term_average_of(entry: CurriculumEntry, values: Values) -> Decimal | None:
 
 
 def comment_result_of(entry: CurriculumEntry, values: Values) -> str | None:
-    """D/CD of a comment-assessed subject once every assessment is present (§1.5), else None."""
+    """D/CD of a comment-assessed subject once every assessment is present
+    (docs/regulations.md#comment-assessed-subjects), else None."""
     found = [values.get(key, "") for key in _assessment_keys(entry)]
     if not all(found):
         return None
@@ -328,18 +330,6 @@ def enrollments(class_group: ClassGroup) -> list[Enrollment]:
     return list(
         class_group.enrollments.select_related("student").order_by("roll_number", "student__pk")
     )
-
-
-_LEDGER_CURSOR = sql.statement(
-    'SELECT h."seq" FROM {h.table} h WHERE h."school_id" = %s', h=LedgerHead
-)
-
-
-def ledger_cursor(school_id: int) -> int:
-    """The school's last ledger event number: changes after it are "since" this page.
-    (Hand-written, config/sql.py: every open grid asks every 10 seconds.)"""
-    found = sql.fetch_one(_LEDGER_CURSOR, [school_id])
-    return found[0] if found else 0
 
 
 def values_by_student(marks: Iterable[Mark]) -> dict[int, dict[int, Values]]:

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
 
-from config import sql
-from gradebook.db import lock_or_create
+from gradebook import hot
 from gradebook.models import LedgerHead, Mark, MarkEvent
 from schools.models import School
 
@@ -40,13 +39,12 @@ def event_digest(event: MarkEvent) -> str:
 
 def append_event(event: MarkEvent) -> MarkEvent:
     """Number, chain and store an event. Call inside the transaction that changes the mark."""
-    head = lock_or_create(LedgerHead, defaults={"hash": GENESIS}, school_id=event.school_id)
+    # Hand-written statements (gradebook/hot.py): every mark save appends.
+    head = hot.locked_ledger_head(school_id=event.school_id, genesis=GENESIS)
     event.seq = head.seq + 1
     event.prev_hash = head.hash
     event.hash = event_digest(event)
-    sql.insert(event)  # hand-written statements: every mark save appends (config/sql.py)
-    head.seq, head.hash = event.seq, event.hash
-    sql.update(head, ["seq", "hash"])
+    hot.append_ledger_event(event, head=head)
     return event
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -187,6 +190,35 @@ class LockKind(models.TextChoices):
     LOCKED = "locked", _("Locked by the school leadership")
 
 
+@dataclass(frozen=True)
+class CellScope:
+    """Where a cell is, as far as locks go: a term of a class's subject book (`subject_id`
+    None: its homeroom book) in a school year.
+
+    The covering-lock rule, defined here once: a lock covers the cell when it is of the cell's
+    year and each of its class, subject and term (`ALL_OR_EQUAL`) is either empty — all
+    classes, all subjects, all terms — or the cell's; it is in force from `starts_at` until
+    released (`LockQuerySet.active`). `LockQuerySet.covering`, the lock panel and the hand-
+    written statements of a save (gradebook/hot.py) derive their conditions from it."""
+
+    year_id: int
+    class_group_id: int | None
+    subject_id: int | None
+    term: int | None
+
+    ALL_OR_EQUAL: ClassVar[tuple[str, ...]] = ("class_group_id", "subject_id", "term")
+
+    def locks(self) -> models.Q:
+        """The locks whose scope covers this cell, in force or not."""
+        covers = models.Q(year_id=self.year_id)
+        for name in self.ALL_OR_EQUAL:
+            either = models.Q(**{f"{name}__isnull": True})
+            if (value := getattr(self, name)) is not None:
+                either |= models.Q(**{name: value})
+            covers &= either
+        return covers
+
+
 class LockQuerySet(models.QuerySet):
     def active(self, *, at=None) -> LockQuerySet:
         return self.filter(released_at__isnull=True, starts_at__lte=at or timezone.now())
@@ -194,17 +226,12 @@ class LockQuerySet(models.QuerySet):
     def covering(
         self, *, year_id: int, term: int, class_group_id: int | None, subject_id: int | None
     ):
-        """Active locks that cover a cell of this class, subject and term. A lock without class,
-        subject or term covers all of them."""
-        subject_q = models.Q(subject__isnull=True)
-        if subject_id is not None:
-            subject_q |= models.Q(subject_id=subject_id)
-        return self.active().filter(
-            subject_q,
-            models.Q(term__isnull=True) | models.Q(term=term),
-            models.Q(class_group__isnull=True) | models.Q(class_group_id=class_group_id),
-            year_id=year_id,
+        """Active locks that cover a cell of this class, subject and term (the rule:
+        `CellScope`). A lock without class, subject or term covers all of them."""
+        cell = CellScope(
+            year_id=year_id, class_group_id=class_group_id, subject_id=subject_id, term=term
         )
+        return self.active().filter(cell.locks())
 
 
 class Lock(models.Model):

@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 
 from accounts.access import SIGNING_ROLES
 from accounts.models import Membership, Role, User
-from config import sql
 from gradebook.results import student_year_results
 from gradebook.services import Locked
 from gradebook.signals import mark_changing
 from schools.models import ClassGroup, Student
+from transcripts import hot
 from transcripts.models import (
     SignerRole,
     State,
@@ -225,22 +225,11 @@ def reopen(*, actor: User, transcript: Transcript, reason: str) -> None:
     _move(transcript, "reopen", actor=actor, comment=reason.strip())
 
 
-_STATE_BEYOND_DRAFT = sql.statement(
-    """
-    SELECT t."state" FROM {t.table} t
-    WHERE t."student_id" = %s AND t."year_id" = %s AND t."state" <> %s
-    ORDER BY t."id" LIMIT 1
-    """,
-    t=Transcript,
-)
-
-
 @receiver(mark_changing)
 def refuse_changes_behind_a_transcript(sender, *, student, year_id, **kwargs) -> None:
     """Once confirmed, a transcript's data changes only after it is returned or reopened.
-    (Hand-written: every mark save asks, config/sql.py.)"""
-    found = sql.fetch_one(_STATE_BEYOND_DRAFT, [student.pk, year_id, State.DRAFT.value])
-    state = None if found is None else found[0]
+    (Every mark save asks: a hand-written statement, transcripts/hot.py.)"""
+    state = hot.transcript_state_beyond_draft(student_id=student.pk, year_id=year_id)
     if state is not None:
         raise Locked(
             _(

@@ -14,7 +14,15 @@ from gradebook import locking
 from gradebook.columns import COMPETENCIES, QUALITIES
 from gradebook.completeness import BookStatus, book_status, status_of
 from gradebook.grid_data import Cell, Grid
-from gradebook.models import CorrectionRequest, CorrectionStatus, Kind, Lock, LockKind, Mark
+from gradebook.models import (
+    CellScope,
+    CorrectionRequest,
+    CorrectionStatus,
+    Kind,
+    Lock,
+    LockKind,
+    Mark,
+)
 from schools.models import ClassGroup, CurriculumEntry, TeachingAssignment
 
 register = template.Library()
@@ -76,21 +84,13 @@ def lock_panel(
     term = int(term) if str(term).isdigit() else 0
     if term not in (1, 2):
         return None
-    covering = Lock.objects.covering(
-        year_id=class_group.year_id,
-        term=term,
-        class_group_id=class_group.pk,
-        subject_id=entry.subject_id,
-    )
+    cell = CellScope(
+        year_id=class_group.year_id, class_group_id=class_group.pk,
+        subject_id=entry.subject_id, term=term,
+    )  # fmt: skip
+    covering = Lock.objects.active().filter(cell.locks())  # in force; `scheduled`: not yet
     scheduled = (
-        Lock.objects.filter(
-            Q(term__isnull=True) | Q(term=term),
-            Q(class_group__isnull=True) | Q(class_group=class_group),
-            Q(subject__isnull=True) | Q(subject_id=entry.subject_id),
-            year_id=class_group.year_id,
-            released_at__isnull=True,
-            starts_at__gt=timezone.now(),
-        )
+        Lock.objects.filter(cell.locks(), released_at__isnull=True, starts_at__gt=timezone.now())
         .order_by("starts_at")
         .first()
     )

@@ -62,8 +62,8 @@ def _cell(request: HttpRequest, access: SchoolAccess) -> Cell:
     params = request.GET
     class_pk, subject_text = _pk(params.get("class")), params.get("subject", "")
     if subject_text:
-        class_group, entry = get_subject_gradebook(access, class_pk, _pk(subject_text), write=True)
-        subject = entry.subject
+        book = get_subject_gradebook(access, class_pk, _pk(subject_text), write=True)
+        class_group, subject = book.class_group, book.entry.subject
     else:
         class_group, subject = get_homeroom_book(access, class_pk, write=True), None
     student = get_object_or_404(

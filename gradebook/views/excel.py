@@ -47,10 +47,10 @@ def _book(
     request: HttpRequest, code: str, class_pk: int, subject_pk: int, term: int, *, write: bool
 ) -> tuple[SchoolAccess, TermBook]:
     access = get_school(request, code)
-    class_group, entry = get_subject_gradebook(access, class_pk, subject_pk, write=write)
+    book = get_subject_gradebook(access, class_pk, subject_pk, write=write)
     if term not in (1, 2):
         raise Http404
-    return access, TermBook(class_group, entry, term)
+    return access, TermBook(book.class_group, book.entry, term)
 
 
 def _book_kwargs(access: SchoolAccess, book: TermBook) -> dict:

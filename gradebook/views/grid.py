@@ -27,7 +27,7 @@ from accounts.access import (
     get_subject_cell,
     get_subject_gradebook,
 )
-from config import sql
+from gradebook import hot
 from gradebook.grid_data import (
     Book,
     build_grid,
@@ -47,7 +47,7 @@ from gradebook.services import (
     save_mark,
     settings_for,
 )
-from schools.models import ClassGroup, Enrollment, Student, TeachingAssignment
+from schools.models import ClassGroup, Enrollment
 
 # --- Access ------------------------------------------------------------------------------------
 
@@ -58,10 +58,19 @@ def get_book(
     """The subject book (or, without `subject_pk`, the homeroom book) through the access getters:
     404 outside the user's school, 403 for a user who may not read (or write) it."""
     access = get_school(request, code)
+    return access, open_book(access, class_pk, subject_pk, write=write)[0]
+
+
+def open_book(
+    access: SchoolAccess, class_pk: int, subject_pk: int | None, *, write: bool = False
+) -> tuple[Book, bool]:
+    """The book through the access getters (as `get_book`), and whether the user writes it
+    when it is open: its assigned teacher, or the homeroom book's homeroom teacher."""
     if subject_pk is None:
-        return access, Book(get_homeroom_book(access, class_pk, write=write))
-    class_group, entry = get_subject_gradebook(access, class_pk, subject_pk, write=write)
-    return access, Book(class_group, entry)
+        class_group = get_homeroom_book(access, class_pk, write=write)
+        return Book(class_group), class_group.homeroom_teacher_id == access.user.pk
+    found = get_subject_gradebook(access, class_pk, subject_pk, write=write)
+    return Book(found.class_group, found.entry), found.teaches
 
 
 def get_cell_book(
@@ -74,36 +83,14 @@ def get_cell_book(
     if subject_pk is None:
         book = Book(get_homeroom_book(access, class_pk, write=True))
         return book, None if student_pk is None else find_enrollment(book, student_pk)
-    class_group, entry, enrollment = get_subject_cell(access, class_pk, subject_pk, student_pk)
-    return Book(class_group, entry), enrollment
-
-
-def is_writer(access: SchoolAccess, book: Book) -> bool:
-    """Whether the user writes this book when it is open (the access getters' write rule)."""
-    if book.entry is None:
-        return book.class_group.homeroom_teacher_id == access.user.pk
-    if hasattr(book.class_group, "teaches"):  # annotated by the access getter
-        return book.class_group.teaches
-    return TeachingAssignment.objects.filter(
-        teacher=access.user, class_group=book.class_group, subject_id=book.subject_id
-    ).exists()
+    found = get_subject_cell(access, class_pk, subject_pk, student_pk)
+    return Book(found.class_group, found.entry), found.enrollment
 
 
 def checked_term(term: int) -> int:
     if term not in (1, 2):
         raise Http404
     return term
-
-
-_ENROLLMENT = sql.statement(
-    """
-    SELECT {e.columns}, {s.columns}
-    FROM {e.table} e JOIN {s.table} s ON s."id" = e."student_id"
-    WHERE e."class_group_id" = %s AND e."student_id" = %s
-    """,
-    e=Enrollment,
-    s=Student,
-)
 
 
 def get_enrollment(book: Book, student_pk: int) -> Enrollment:
@@ -115,14 +102,9 @@ def get_enrollment(book: Book, student_pk: int) -> Enrollment:
 
 
 def find_enrollment(book: Book, student_pk: int) -> Enrollment | None:
-    """The student's place in the book's class, with the student, or None (hand-written,
-    config/sql.py: a homeroom cell save asks)."""
-    row = sql.fetch_one(_ENROLLMENT, [book.class_group.pk, student_pk])
-    if row is None:
-        return None
-    enrollment, student = sql.build_all(row, Enrollment, Student)
-    enrollment.student = student
-    return enrollment
+    """The student's place in the book's class, with the student, or None (a hand-written
+    statement, gradebook/hot.py: a homeroom cell save asks)."""
+    return hot.class_enrollment(class_group_id=book.class_group.pk, student_id=student_pk)
 
 
 def current_term(class_group: ClassGroup) -> int:
@@ -172,8 +154,8 @@ def homeroom_current(request: HttpRequest, code: str, class_pk: int) -> HttpResp
 def grid_page(
     request: HttpRequest, code: str, class_pk: int, subject_pk: int | None, term: int
 ) -> HttpResponse:
-    access, book = get_book(request, code, class_pk, subject_pk)
-    writer = is_writer(access, book)
+    access = get_school(request, code)
+    book, writer = open_book(access, class_pk, subject_pk)
     sheet = build_grid(book=book, term=term, writer=writer, language=get_language())
     school_settings = settings_for(access.school.pk)
     context = {

@@ -208,7 +208,8 @@ def submit(
 ) -> HttpResponse:
     """The assigned teacher submits a complete term gradebook; back to `next` (the grid)."""
     access = get_school(request, code)
-    class_group, entry = get_subject_gradebook(access, class_pk, subject_pk, write=True)
+    book = get_subject_gradebook(access, class_pk, subject_pk, write=True)
+    class_group, entry = book.class_group, book.entry
     if term not in (1, 2):
         raise Http404
     try:
