@@ -8,7 +8,8 @@ DEV_ENV := DEBUG=1
 DEMO_PKI_PASSWORD := demo-ky-so
 # The demo's remote signing services (test services started by scripts/dev-server.sh).
 DEMO_SERVICES := media/demo-signing-services.json
-RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem SIGNING_SERVICES_FILE=$(DEMO_SERVICES)
+# The demo CA's time-stamping authority (same script): signatures are PAdES B-LTA.
+RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem SIGNING_SERVICES_FILE=$(DEMO_SERVICES) SIGNING_TSA_URL=http://127.0.0.1:8783/tsa
 
 .PHONY: run test setup system-deps lint format messages serve serve-prod clean companion
 

@@ -55,6 +55,7 @@ def serve(app: str, args: argparse.Namespace) -> subprocess.Popen:
         "DATABASE_URL": args.database_url,
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": f"http://127.0.0.1:{args.port}",  # required with DEBUG off
         "SECURE_SSL_REDIRECT": "0",
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",

@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.checks import site_url_problem
 from config.env import env_bool, env_choice, env_int, env_json_file, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,7 +28,12 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Printed into every signed transcript (its verification link): required with DEBUG off, and not
+# this machine's address (config/checks.py; importing it also registers its deploy check).
+_site_url_problem = site_url_problem(env_str("SITE_URL"), debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
+if _site_url_problem:
+    raise ImproperlyConfigured(_site_url_problem)
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -195,6 +201,26 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Empty refuses every signature. `manage.py demo_pki` writes MEDIA_ROOT/demo-pki/demo-ca.pem for
 # the demo; production lists the real CA roots (comma-separated paths).
 SIGNING_TRUST_ANCHORS = env_list("SIGNING_TRUST_ANCHORS", [])
+# Long-term validation (docs/signing.md, "Time-stamps and long-term validation"). An RFC 3161
+# time-stamping authority: every PDF signature, XML signature and package manifest gets a
+# time-stamp. Its certificate's root must be in SIGNING_TRUST_ANCHORS too.
+SIGNING_TSA_URL = env_str("SIGNING_TSA_URL", "")
+# B-B / B-T / B-LT / B-LTA; empty: B-LTA with a time-stamping authority, B-B without one.
+SIGNING_PADES_LEVEL = env_choice("SIGNING_PADES_LEVEL", "", {"", "B-B", "B-T", "B-LT", "B-LTA"})
+if SIGNING_PADES_LEVEL not in ("", "B-B") and not SIGNING_TSA_URL:
+    raise ImproperlyConfigured(f"SIGNING_PADES_LEVEL={SIGNING_PADES_LEVEL} needs SIGNING_TSA_URL")
+# Revocation (OCSP / CRL) of the signer's certificate before a batch and at signing (B-LT):
+# "require" (refuse when it cannot be checked), "if-available" (checked where the certificate
+# names a responder that answers), "off".
+SIGNING_REVOCATION = env_choice(
+    "SIGNING_REVOCATION", "if-available", {"require", "if-available", "off"}
+)
+# Seconds per request to a time-stamping authority, an OCSP responder or a CRL server.
+SIGNING_FETCH_TIMEOUT = env_int("SIGNING_FETCH_TIMEOUT", 10, minimum=1)
+# Whether the public verification page may fetch OCSP responses and CRLs online (for the
+# newest time-stamp and for signatures whose file carries no revocation data). Off: offline
+# from what the file holds; packages (verify_package) are always checked offline.
+SIGNING_VERIFY_ONLINE = env_bool("SIGNING_VERIFY_ONLINE", True)
 
 # Background jobs (Django's Tasks API through the django-tasks backport). "db" (the embedded
 # default) keeps the queue in the database and needs `manage.py db_worker` running (`make run`

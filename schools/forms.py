@@ -252,6 +252,18 @@ class TeachingAssignmentForm(forms.Form):
         self.fields["teacher"].queryset = teachers_of(school)
 
 
+# The school ----------------------------------------------------------------------------------
+
+
+class SchoolDetailsForm(forms.ModelForm):
+    """The school's details printed on its transcripts (the name and codes are not edited here:
+    they identify the school and its organisational certificate)."""
+
+    class Meta:
+        model = School
+        fields = ["address", "province", "place_name"]
+
+
 # Students ------------------------------------------------------------------------------------
 
 
@@ -276,8 +288,13 @@ class StudentForm(forms.ModelForm):
             "mother_name",
             "guardian_name",
             "guardian_phone",
+            "registration_number",
+            "admission_date",
         ]
-        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "admission_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
 
     def __init__(
         self, *args: object, school: School, year: SchoolYear | None, enroll: bool, **kwargs: object

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,15 @@ class School(models.Model):
     level = models.CharField(_("level"), max_length=20, choices=SchoolLevel.choices)
     address = models.CharField(_("address"), max_length=300, blank=True)
     province = models.CharField(_("province"), max_length=100, blank=True)
+    place_name = models.CharField(
+        _("place name (địa danh)"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Printed before the date where the principal signs a transcript, for example "
+            "“Quận Ba Đình” or “Hà Nội”."
+        ),
+    )
 
     class Meta:
         verbose_name = _("school")
@@ -215,7 +225,7 @@ class CurriculumEntry(models.Model):
 
     @property
     def regular_mark_count(self) -> int:
-        """Number of regular marks (ĐĐGtx) per term, Circular 22 Art. 7 (spec §1.3)."""
+        """Regular marks per term, Circular 22 (docs/regulations.md#how-many-marks-per-term)."""
         if self.assessment == Assessment.PRIMARY:
             return 0
         if self.regular_marks_override:
@@ -248,12 +258,33 @@ class Student(models.Model):
     mother_name = models.CharField(_("mother's name"), max_length=150, blank=True)
     guardian_name = models.CharField(_("guardian's name"), max_length=150, blank=True)
     guardian_phone = models.CharField(_("guardian's phone"), max_length=20, blank=True)
+    registration_number = models.CharField(
+        _("registration number (số đăng bộ)"),
+        max_length=20,
+        blank=True,
+        help_text=_("The student's number in the school's register (sổ đăng bộ)."),
+    )
+    admission_date = models.DateField(
+        _("date of admission"),
+        null=True,
+        blank=True,
+        help_text=_("The day the student entered this school (admitted or transferred in)."),
+    )
 
     class Meta:
         verbose_name = _("student")
         verbose_name_plural = _("students")
         ordering = ["full_name"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["school", "registration_number"],
+                condition=~models.Q(registration_number=""),
+                name="registration_number_unique_per_school",
+                violation_error_code="registration_number_taken",
+                violation_error_message=_(
+                    "Another student of this school has this registration number."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["school", "student_code"], name="student_code_unique_per_school"
             ),
@@ -271,6 +302,10 @@ class Student(models.Model):
         validate_personal_id_matches(
             self.personal_id, sex=self.sex, date_of_birth=self.date_of_birth
         )
+        if self.admission_date and self.date_of_birth and self.admission_date <= self.date_of_birth:
+            raise ValidationError(
+                {"admission_date": _("The date of admission must be after the date of birth.")}
+            )
 
 
 class EnrollmentQuerySet(models.QuerySet):

@@ -40,6 +40,20 @@ def _raise_if(errors: dict[str, object]) -> None:
         raise ValidationError(errors)
 
 
+# The school --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_school_details(
+    *, school: School, address: str, province: str, place_name: str
+) -> School:
+    """What the school's admin may change about the school itself: what is printed on its
+    transcripts besides its name and codes (which identify it and stay with the operator)."""
+    school.address, school.province, school.place_name = address, province, place_name
+    school.save(update_fields=["address", "province", "place_name"])
+    return school
+
+
 # Years ---------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from django.urls import path
 from schools import setup_views as v
 
 urlpatterns = [
+    path("setup/school/", v.school_details, name="setup_school"),
     path("setup/years/", v.years, name="setup_years"),
     path("setup/years/new/", v.year_create, name="setup_year_create"),
     path("setup/years/<int:pk>/", v.year_edit, name="setup_year_edit"),

@@ -12,6 +12,7 @@ declare -A NEEDED=(
   [pdfdetach]=poppler-utils
   [unzip]=unzip
   [xmlsec1]=xmlsec1
+  [xmllint]=libxml2-utils
   [softhsm2-util]=softhsm2
   [msgfmt]=gettext
   [certutil]=libnss3-tools
@@ -25,8 +26,10 @@ missing=()
 for cmd in "${!NEEDED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
 done
+# (read the cache once: `ldconfig -p | grep -q` fails under pipefail when grep stops early)
+LDCACHE="$(ldconfig -p 2>/dev/null || true)"
 for i in "${!LIBS[@]}"; do
-  ldconfig -p 2>/dev/null | grep -q "${LIBS[$i]}" || missing+=("${LIB_PKGS[$i]}")
+  grep -qF "${LIBS[$i]}" <<<"$LDCACHE" || missing+=("${LIB_PKGS[$i]}")
 done
 # de-duplicate
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sed '/^$/d' | sort -u)

@@ -24,6 +24,12 @@ LABELS = {
     "promotion": _("Promotion"),
     "homeroom_comment": _("Homeroom teacher's comment"),
     "student": _("Student"),
+    "school": _("School"),
+    "teacher_name": _("Subject teacher"),
+    "registration_number": _("Registration number"),
+    "admission_date": _("Date of admission"),
+    "place_name": _("Place name"),
+    "principal_name": _("Principal"),
 }
 
 #: Keys shown instead of a value's structure: a result or level prints as its "display"/"name".
@@ -77,10 +83,12 @@ def _walk(before: Any, after: Any, where: str, out: list[Change]) -> None:
         if leafish and shown_before != shown_after:
             out.append(Change(where, shown_before, shown_after))
             return
-        for key in sorted(set(before) | set(after)):
+        # A key only one side has came with a newer snapshot format (a subject's teacher, the
+        # word of a code), not with a change of the data: it is not a difference.
+        for key in sorted(set(before) & set(after)):
             if key.endswith("_display") or key in ("format",):
                 continue
-            _walk(before.get(key), after.get(key), _join(where, key), out)
+            _walk(before[key], after[key], _join(where, key), out)
         return
     if (
         isinstance(before, list)
@@ -92,7 +100,8 @@ def _walk(before: Any, after: Any, where: str, out: list[Change]) -> None:
         for key in list(old) + [k for k in new if k not in old]:
             _walk(old.get(key), new.get(key), _join(where, key), out)
         return
-    out.append(Change(where, _shown(before), _shown(after)))
+    if _shown(before) != _shown(after):  # "" and None both print as nothing
+        out.append(Change(where, _shown(before), _shown(after)))
 
 
 def snapshot_changes(before: dict, after: dict) -> list[Change]:

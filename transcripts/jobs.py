@@ -39,7 +39,7 @@ from transcripts.models import (
     Transcript,
     TranscriptJob,
 )
-from transcripts.signing.certificates import SigningRefused
+from transcripts.signing.certificates import SigningRefused, check_revocation
 from transcripts.signing.signers import SigningError
 from transcripts.signing.sources import SignatureSource
 from transcripts.workflow import TranscriptRefused
@@ -92,6 +92,9 @@ def open_source(
         ) from exc
     try:
         pipeline.check_certificate_for(actor=user, school=school, role=step, signer=source)
+        # Revoked now (OCSP / CRL, as SIGNING_REVOCATION says): refused before anything is
+        # prepared; a certificate revoked later leaves the signatures made before it valid.
+        check_revocation(source.certificate, chain=source.chain)
     except SigningRefused as exc:
         source.close()
         raise JobRefused(str(exc)) from exc

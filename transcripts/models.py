@@ -43,7 +43,8 @@ class Transcript(models.Model):
     class_group = models.ForeignKey(
         "schools.ClassGroup", on_delete=models.PROTECT, related_name="transcripts"
     )
-    #: The transcript's own identifier, distinct from the student code (spec §4).
+    #: The transcript's own identifier, distinct from the student code
+    #: (docs/regulations.md#identifiers-and-personal-data).
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
     returned_comment = models.TextField(blank=True)
@@ -618,3 +619,28 @@ class ProvincialEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school} → {self.url}"
+
+
+class StoredFileDigest(models.Model):
+    """A file a version was stored as before it was replaced by an extended one (an archive
+    time-stamp added by ``manage.py extend_signatures``): the older file stays in storage and
+    its SHA-256 keeps identifying the version, so copies handed out before (downloads, packages
+    exported before) are still recognised by the verification page."""
+
+    version = models.ForeignKey(
+        TranscriptVersion, on_delete=models.PROTECT, related_name="earlier_files"
+    )
+    kind = models.CharField(max_length=3, choices=[("pdf", "PDF"), ("xml", "XML")])
+    sha256 = models.CharField(max_length=64, db_index=True)
+    file_name = models.CharField(max_length=300)
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("earlier stored file")
+        verbose_name_plural = _("earlier stored files")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind", "sha256"], name="earlier_file_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.kind} {self.sha256[:12]}"

@@ -42,6 +42,12 @@ from transcripts.models import (
     TranscriptVersion,
 )
 from transcripts.render import render_transcript_pdf
+from transcripts.signing.appearance import (
+    HOMEROOM_FIELD,
+    PRINCIPAL_FIELD,
+    SEAL_FIELD,
+    appearance_for,
+)
 from transcripts.signing.certificates import check_signing_certificate, load_trust_anchors
 from transcripts.signing.formats import (
     Certified,
@@ -52,24 +58,33 @@ from transcripts.signing.formats import (
     prepare_pdf,
     prepare_xml,
 )
+from transcripts.signing.ltv import LtvSettings
 from transcripts.signing.signers import Signer, SigningError
 from transcripts.workflow import TranscriptRefused
 from transcripts.xml import DATA_ID, snapshot_to_xml
 
 logger = logging.getLogger(__name__)
 
-#: Per role: the PDF signature field, the file-name stage, and the reason written into the
+#: Per role: the PDF signature field (each at its official place on a rendered transcript, see
+#: transcripts/signing/appearance.py), the file-name stage, and the reason written into the
 #: signature (Vietnamese: it is part of the legal document, whatever the reader's language).
 PDF_FIELDS = {
-    SignerRole.HOMEROOM: "GVCN",
-    SignerRole.PRINCIPAL: "HieuTruong",
-    SignerRole.SEAL: "DauTruong",
+    SignerRole.HOMEROOM: HOMEROOM_FIELD,
+    SignerRole.PRINCIPAL: PRINCIPAL_FIELD,
+    SignerRole.SEAL: SEAL_FIELD,
 }
 FILE_STAGES = {SignerRole.HOMEROOM: 1, SignerRole.PRINCIPAL: 2, SignerRole.SEAL: 3}
 REASONS = {
     SignerRole.HOMEROOM: "Giáo viên chủ nhiệm xác nhận học bạ",
     SignerRole.PRINCIPAL: "Hiệu trưởng ký duyệt học bạ",
     SignerRole.SEAL: "Nhà trường đóng dấu (chữ ký số của cơ quan)",
+}
+#: What each role's XAdES signature is (its DataObjectFormat description), in the document's
+#: language like the reasons.
+XML_DESCRIPTIONS = {
+    SignerRole.HOMEROOM: "Chữ ký số của giáo viên chủ nhiệm trên học bạ",
+    SignerRole.PRINCIPAL: "Chữ ký số của hiệu trưởng trên học bạ",
+    SignerRole.SEAL: "Chữ ký số của nhà trường (con dấu) trên học bạ",
 }
 
 
@@ -211,13 +226,21 @@ def prepare_documents(*, transcript: Transcript, role: str, holder: Certified) -
             reason=REASONS[role],
             location=transcript.school.name,
             timestamped=bool(_timestamp_url()),
+            appearance=appearance_for(PDF_FIELDS[role], version.snapshot.get("school", {})),
         ),
-        xml=prepare_xml(xml, holder, reference_id=DATA_ID),
+        xml=prepare_xml(
+            xml,
+            holder,
+            reference_id=DATA_ID,
+            description=XML_DESCRIPTIONS[role],
+        ),
     )
 
 
 def _timestamp_url() -> str | None:
-    return getattr(settings, "SIGNING_TSA_URL", None) or None
+    """The time-stamping authority when the PAdES level asks for time-stamps (B-T and up)."""
+    ltv = LtvSettings.from_settings()
+    return ltv.timestamp_url if ltv.timestamped else None
 
 
 def finish_documents(
@@ -260,8 +283,11 @@ def finish_documents(
                 raise TranscriptRefused(
                     _("The transcript changed after it was prepared for signing: sign it again.")
                 )
-            pdf = finish_pdf(prepared.pdf, holder, pdf_value, timestamp_url=_timestamp_url())
-            xml = finish_xml(prepared.xml, holder, xml_value)
+            ltv = LtvSettings.from_settings()
+            pdf = finish_pdf(prepared.pdf, holder, pdf_value, ltv=ltv, last=role == SignerRole.SEAL)
+            xml = finish_xml(
+                prepared.xml, holder, xml_value, timestamp_url=_timestamp_url(), timeout=ltv.timeout
+            )
             saved = _store(locked, f"{FILE_STAGES[role]}-{role}", pdf=pdf, xml=xml)
             locked.save(update_fields=["pdf_file", "xml_file", "pdf_sha256", "xml_sha256"])
     except BaseException:

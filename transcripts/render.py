@@ -21,9 +21,11 @@ import segno
 from django.conf import settings
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 
-from transcripts.snapshot import Snapshot
+from transcripts.signing.appearance import FieldBox, add_signature_fields, seal_box
+from transcripts.snapshot import Snapshot, printable, word
 
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "hoc_ba.css"
 PDF_VARIANT = "pdf/a-3b"
@@ -57,8 +59,8 @@ def _secondary_context(snapshot: Snapshot) -> dict[str, Any]:
     rows = []
     notes = []
     for label, block in (
-        ("Kết quả rèn luyện", snapshot["conduct"]),
-        ("Kết quả học tập", snapshot["learning"]),
+        ("Rèn luyện", snapshot["conduct"]),
+        ("Học tập", snapshot["learning"]),
     ):
         cells = []
         for key in PERIODS:
@@ -71,7 +73,7 @@ def _secondary_context(snapshot: Snapshot) -> dict[str, Any]:
                     shown["adjusted_for"],
                 )
                 notes.append(
-                    f"Mức {shown['name']} được điều chỉnh từ mức {shown['unadjusted']} "
+                    f"Mức {shown['name']} được điều chỉnh từ mức {word(shown['unadjusted'])} "
                     f"do kết quả môn {subject} (khoản 3 Điều 9 Thông tư 22)."
                 )
             cells.append(text)
@@ -86,18 +88,29 @@ def _secondary_context(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+#: Circular 27's general competencies (năng lực chung) come first in the snapshot; the rest are
+#: the specific ones (năng lực đặc thù).
+GENERAL_COMPETENCIES = 3
+
+
 def _primary_context(snapshot: Snapshot) -> dict[str, Any]:
-    qualities = snapshot["qualities"]
-    competencies = snapshot["competencies"]
+    """The qualities, general and specific competencies side by side, one row per line."""
+    groups = (
+        snapshot["qualities"],
+        snapshot["competencies"][:GENERAL_COMPETENCIES],
+        snapshot["competencies"][GENERAL_COMPETENCIES:],
+    )
     rows = [
-        (qualities[i] if i < len(qualities) else {}, competencies[i])
-        for i in range(len(competencies))
+        tuple(group[i] if i < len(group) else {} for group in groups)
+        for i in range(max(len(group) for group in groups))
     ]
     return {"results_title": "GIÁO DỤC", "quality_rows": rows}
 
 
 def transcript_html(snapshot: Snapshot, *, verification_code: str, verification_url: str) -> str:
-    """The transcript as HTML (also usable as an on-screen preview with hoc_ba.css)."""
+    """The transcript as HTML (also usable as an on-screen preview with hoc_ba.css). A snapshot
+    stored by an earlier release is printed with defaults for the keys it lacks."""
+    snapshot = printable(snapshot)
     primary = snapshot["kind"] == "primary"
     context = {
         "s": snapshot,
@@ -122,13 +135,48 @@ def html_to_pdf(
         description="Dữ liệu học bạ (XML, urn:sodiem:hocba:1)",
         relationship="Data",
     )
-    document = HTML(string=html, base_url=str(STYLESHEET.parent))
-    return document.write_pdf(
-        stylesheets=stylesheets if stylesheets is not None else [stylesheet()],
-        font_config=fonts or font_config(),
-        pdf_variant=PDF_VARIANT,
-        attachments=[attachment],
-    )
+    options = {
+        "stylesheets": stylesheets if stylesheets is not None else [stylesheet()],
+        "pdf_variant": PDF_VARIANT,
+        "attachments": [attachment],
+    }
+    html_document = HTML(string=html, base_url=str(STYLESHEET.parent))
+    document = html_document.render(font_config=fonts or font_config(), **options)
+    return add_signature_fields(document.write_pdf(**options), signature_field_boxes(document))
+
+
+#: CSS px (WeasyPrint's layout unit) to PDF points.
+PX_TO_PT = 0.75
+
+
+def signature_field_boxes(document: Document) -> list[FieldBox]:
+    """Where the empty signature fields go, found in WeasyPrint's layout: the border box of
+    each element with ``data-signature-field`` (its value is the field's name), and the seal's
+    over the element with ``data-signature-seal`` (:func:`appearance.seal_box`), in PDF points
+    from the page's bottom left corner (templates/transcripts/_signatures.html)."""
+    found: dict[str, FieldBox] = {}
+    for number, page in enumerate(document.pages):
+        seen = set()
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is None or id(element) in seen or not hasattr(box, "border_box_x"):
+                continue
+            seen.add(id(element))  # anonymous boxes share their parent's element: first only
+            field, seal = element.get("data-signature-field"), element.get("data-signature-seal")
+            if not field and not seal:
+                continue
+            x, y = box.border_box_x(), box.border_box_y()
+            rect = (
+                x * PX_TO_PT,
+                (page.height - y - box.border_height()) * PX_TO_PT,
+                (x + box.border_width()) * PX_TO_PT,
+                (page.height - y) * PX_TO_PT,
+            )
+            if field:
+                found.setdefault(field, FieldBox(field, number, rect))
+            if seal:
+                found.setdefault(seal, FieldBox(seal, number, seal_box(rect)))
+    return list(found.values())
 
 
 def render_transcript_pdf(

@@ -7,18 +7,26 @@ the PDF and the XML are rendered from, and what is hashed: :func:`canonical_json
 byte-exact form (sorted keys, UTF-8, no whitespace, NFC) and :func:`snapshot_digest` its SHA-256.
 
 Every result carries the machine value (``"7.8"``, ``"D"``, ``"HTT"``) and the printed form
-(``"7,8"``, ``"Đ"``). Wording is the official form's Vietnamese, fixed here rather than taken
-from the translation catalogue, so the digest never changes when a translation does.
+(``"7,8"``, ``"Đ"``); a code also carries its word (``"name"``: ``"Đạt"``, ``"Hoàn thành tốt"``),
+which is what the page prints: a code never reaches print. Wording is the official form's
+Vietnamese, fixed here rather than taken from the translation catalogue, so the digest never
+changes when a translation does.
+
+Versions are immutable, so a snapshot stored by an earlier release lacks the keys added since
+(the school's place name and principal, the registration number, the subject teachers, the
+words of codes): :func:`printable` fills them with their defaults before a page is rendered.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import unicodedata
 from decimal import Decimal
 from typing import Any
 
+from accounts.models import Membership, Role
 from gradebook.columns import COMPETENCIES, QUALITIES
 from gradebook.models import Kind, Mark
 from gradebook.results import (
@@ -30,7 +38,7 @@ from gradebook.results import (
 from gradebook.results.labels import abbreviation
 from gradebook.rules.codes import NextStep
 from gradebook.rules.explain import LEVEL_NAMES_VI
-from schools.models import SchoolYear, Student
+from schools.models import ClassGroup, School, SchoolYear, Student, TeachingAssignment
 
 FORMAT = "sodiem.hocba/1"
 
@@ -70,15 +78,17 @@ def result(value: object) -> dict[str, str] | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return {"value": str(value), "display": str(value)}
     code = str(value)
-    return {"value": code, "display": abbreviation(code)}
+    return {"value": code, "display": abbreviation(code), "name": word(code)}
+
+
+def word(code: str) -> str:
+    """The Vietnamese word a code is printed as (``"CD"`` → "Chưa đạt")."""
+    return LEVEL_NAMES.get(code, abbreviation(code))
 
 
 def level(value: object) -> dict[str, str] | None:
     """A level code with its abbreviation and full name."""
-    shown = result(value)
-    if shown is not None:
-        shown["name"] = LEVEL_NAMES.get(shown["value"], shown["display"])
-    return shown
+    return result(value)
 
 
 def learning(value: Any) -> dict[str, Any] | None:
@@ -101,6 +111,10 @@ def award(kind: str, results: Any) -> dict[str, str] | None:
 # --- identity ----------------------------------------------------------------------------------
 
 
+def _date_display(day: datetime.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
 def _identity(student: Student) -> dict[str, Any]:
     return {
         "full_name": student.full_name,
@@ -117,7 +131,33 @@ def _identity(student: Student) -> dict[str, Any]:
         "father_name": student.father_name,
         "mother_name": student.mother_name,
         "guardian_name": student.guardian_name,
+        "registration_number": student.registration_number,
+        "admission_date": student.admission_date.isoformat() if student.admission_date else None,
+        "admission_date_display": _date_display(student.admission_date),
     }
+
+
+def principal_name(school: School) -> str:
+    """The school's active principal's name now ("" if none; the longest-serving if several)."""
+    membership = (
+        Membership.objects.active()
+        .filter(school=school, role=Role.PRINCIPAL, user__is_active=True)
+        .select_related("user")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    return membership.user.display_name if membership else ""
+
+
+def subject_teachers(class_group: ClassGroup) -> dict[int, str]:
+    """Subject id → the names of the class's teachers of that subject (co-teachers joined by
+    ", ", in name order), from the class's teaching assignments."""
+    names: dict[int, list[str]] = {}
+    for assignment in TeachingAssignment.objects.filter(class_group=class_group).select_related(
+        "teacher"
+    ):
+        names.setdefault(assignment.subject_id, []).append(assignment.teacher.display_name)
+    return {subject: ", ".join(sorted(people)) for subject, people in names.items()}
 
 
 def _frame(data: StudentYearResults) -> Snapshot:
@@ -134,6 +174,8 @@ def _frame(data: StudentYearResults) -> Snapshot:
             "department_code": school.department_code,
             "province": school.province,
             "address": school.address,
+            "place_name": school.place_name,
+            "principal_name": principal_name(school),
         },
         "year": {"name": data.year.name, "start_year": data.year.start_year},
         "class": {
@@ -190,6 +232,7 @@ def _promotion(results: SecondaryStudentResults, grade: int) -> dict[str, Any] |
 def _secondary(data: StudentYearResults, snapshot: Snapshot) -> None:
     results: SecondaryStudentResults = data.results
     comments, homeroom = _comments(data.student, data.year)
+    teachers = subject_teachers(data.class_group)
     snapshot["subjects"] = [
         {
             "code": row.subject.code,
@@ -200,6 +243,7 @@ def _secondary(data: StudentYearResults, snapshot: Snapshot) -> None:
             "year": result(row.value),
             "reassessment": result(row.reassessment),
             "comment": comments.get(row.subject.pk, ""),
+            "teacher_name": teachers.get(row.subject.pk, ""),
         }
         for row in results.subjects
     ]
@@ -249,6 +293,7 @@ def _qualities(names: tuple, term1: dict, year: dict) -> list[dict[str, Any]]:
 def _primary(data: StudentYearResults, snapshot: Snapshot) -> None:
     results: PrimaryStudentResults = data.results
     comments, homeroom = _comments(data.student, data.year)
+    teachers = subject_teachers(data.class_group)
     snapshot["subjects"] = [
         {
             "code": row.subject.code,
@@ -260,6 +305,7 @@ def _primary(data: StudentYearResults, snapshot: Snapshot) -> None:
             "term1_test": result(row.test(1)),
             "year_test": result(row.test("year")),
             "comment": comments.get(row.subject.pk, ""),
+            "teacher_name": teachers.get(row.subject.pk, ""),
         }
         for row in results.subjects
     ]
@@ -336,6 +382,35 @@ def snapshot_of_results(data: StudentYearResults) -> Snapshot:
     else:
         _secondary(data, snapshot)
     return _nfc(snapshot)
+
+
+#: Keys added to the snapshot after version 1 of the format, with their defaults.
+ADDED_DEFAULTS: dict[str, dict[str, Any]] = {
+    "school": {"place_name": "", "principal_name": ""},
+    "student": {"registration_number": "", "admission_date": None, "admission_date_display": ""},
+}
+SUBJECT_DEFAULTS: dict[str, Any] = {"teacher_name": ""}
+
+
+def printable(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with every key added since it was stored set to its default, and a word
+    for every code: what the templates and the XML may rely on. The snapshot itself (what was
+    hashed) is not changed."""
+    copy = {**snapshot}
+    for part, defaults in ADDED_DEFAULTS.items():
+        copy[part] = {**defaults, **snapshot.get(part, {})}
+    copy["subjects"] = [_printable_subject(row) for row in snapshot.get("subjects", [])]
+    return copy
+
+
+def _printable_subject(row: dict[str, Any]) -> dict[str, Any]:
+    out = {**SUBJECT_DEFAULTS, **row}
+    for key, shown in row.items():
+        if isinstance(shown, dict) and "value" in shown and "name" not in shown:
+            code = shown["value"]
+            if not code.replace(".", "", 1).isdigit():  # a code, not a score
+                out[key] = {**shown, "name": word(code)}
+    return out
 
 
 def _nfc(value: Any) -> Any:

@@ -44,3 +44,20 @@ def poll_signing_batch(batch_id: int) -> str:
     if batch.status == BatchStatus.WAITING:
         background.enqueue_later(poll_signing_batch, batch.pk, seconds=batches.poll_interval(batch))
     return batch.status
+
+
+@task()
+def extend_archive_timestamps(
+    margin_days: int = 365, batch: int = 100, limit: int | None = None
+) -> dict[str, int]:
+    """Archive time-stamps for the sealed transcripts that are due (see
+    :func:`transcripts.archiving.extend_due_versions`); scheduled daily by cron
+    (``manage.py extend_signatures``, or ``--enqueue`` to hand it to a worker)."""
+    from transcripts.archiving import extend_due_versions
+
+    result = extend_due_versions(margin_days=margin_days, batch=batch, limit=limit)
+    return {
+        "extended": len(result.extended),
+        "skipped": result.skipped,
+        "failed": len(result.failed),
+    }

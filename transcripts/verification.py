@@ -14,8 +14,15 @@ Outcomes:
   this system issued (no stored version has its hash or its content);
 - ``invalid``: unreadable, unsigned, tampered with, or signed by an untrusted certificate.
 
-Files are checked offline: pyHanko and signxml against ``settings.SIGNING_TRUST_ANCHORS`` with no
-network fetching. Revocation (CRL/OCSP) is not checked, as at signing time.
+Files are checked against ``settings.SIGNING_TRUST_ANCHORS``: PDFs with pyHanko's AdES validation
+(:func:`transcripts.signing.ltv.check_pdf`: revocation from the file's DSS, fetched online only
+when ``settings.SIGNING_VERIFY_ONLINE`` allows it), XML with signxml (and the XAdES-T time-stamp).
+Each signer carries what can be said about the time of signing (:data:`TIME_LABELS`): signed
+while the certificate was valid (time-stamped), valid now (no time-stamp), revoked before
+signing (the document is then ``invalid``), or cannot be established.
+
+A version whose PDF was extended later (``manage.py extend_signatures``) is still found by the
+digest of every file it was stored as (:class:`~transcripts.models.StoredFileDigest`).
 """
 
 from __future__ import annotations
@@ -23,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
-import io
 import logging
 import re
 from collections.abc import Sequence
@@ -36,10 +42,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from lxml import etree
 
 from transcripts.models import SignerRole, State, TranscriptVersion
+from transcripts.signing import ltv
 from transcripts.signing.certificates import load_trust_anchors, normalise_name
+from transcripts.signing.pdf_validation import PdfCheckFailed, check_pdf
+from transcripts.signing.signers import SigningError
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +67,17 @@ XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
 ROLE_ORDER = [SignerRole.HOMEROOM, SignerRole.PRINCIPAL, SignerRole.SEAL]
 
 
+#: What can be said about when a signature was made (ltv.TIME_STATUSES), for the page.
+TIME_LABELS = {
+    ltv.TIMESTAMPED: gettext_lazy("Valid: signed while the certificate was valid (time-stamped)"),
+    ltv.VALID_NOW: gettext_lazy("Valid now (no time-stamp proves when it was signed)"),
+    ltv.REVOKED: gettext_lazy("Not valid: the certificate was revoked before signing"),
+    ltv.INDETERMINATE: gettext_lazy(
+        "Whether the certificate was valid when signing cannot be established"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class SignerInfo:
     name: str
@@ -64,6 +85,16 @@ class SignerInfo:
     signed_at: datetime.datetime | None
     #: Normalised (CN, O) of the certificate, to find the recorded role; not shown.
     subject_key: tuple[str, str] = ("", "")
+    #: One of ltv.TIME_STATUSES ("" when not established from a file: a lookup by code).
+    time_status: str = ""
+    #: Whether ``signed_at`` is proven by a time-stamp (else the signer's computer's clock).
+    timestamped: bool = False
+    #: The certificate's revocation, when the validation learnt of one.
+    revoked_at: datetime.datetime | None = None
+
+    @property
+    def time_label(self) -> str:
+        return str(TIME_LABELS.get(self.time_status, ""))
 
 
 @dataclass
@@ -214,65 +245,76 @@ class InvalidDocument(Exception):
         self.reason = reason
 
 
-def pdf_signatures(data: bytes, anchors: Sequence[x509.Certificate]) -> list[SignerInfo]:
-    """Every signature of the PDF, each intact, valid and trusted (a path to one of
-    ``anchors``, checked offline); raises :class:`InvalidDocument` otherwise."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
+#: Why a PDF's signatures are not accepted, by ltv.PdfCheckFailed.kind.
+_PDF_FAILURES = {
+    "unreadable": gettext_lazy("The file is not a readable PDF."),
+    "unsigned": gettext_lazy("The PDF has no digital signature."),
+    "changed": gettext_lazy("The document was changed after it was signed."),
+    "untrusted": gettext_lazy("A signature is not from a trusted certification authority."),
+}
 
-    roots = [
-        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in anchors
-    ]
+
+def pdf_signatures(
+    data: bytes,
+    anchors: Sequence[x509.Certificate],
+    *,
+    online: bool = False,
+    moment: datetime.datetime | None = None,
+) -> list[SignerInfo]:
+    """Every signature of the PDF, each intact and trusted (a path to one of ``anchors``),
+    with what can be said about its time (AdES validation as of ``moment``, default now;
+    revocation data from the file, and fetched when ``online``); raises
+    :class:`InvalidDocument` otherwise, or when a certificate was revoked before signing."""
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = list(reader.embedded_signatures)
-    except Exception as exc:  # pyHanko raises many kinds of errors on malformed input
-        raise InvalidDocument(_("The file is not a readable PDF.")) from exc
-    if not embedded:
-        raise InvalidDocument(_("The PDF has no digital signature."))
+        checks = check_pdf(data, anchors=anchors, online=online, moment=moment)
+    except PdfCheckFailed as exc:
+        logger.info("PDF signatures refused: %s", exc)
+        raise InvalidDocument(str(_PDF_FAILURES[exc.kind])) from exc
     signers = []
-    for signature in embedded:
-        context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        try:
-            status = validate_pdf_signature(signature, context)
-        except Exception as exc:
-            raise InvalidDocument(_("A signature cannot be checked.")) from exc
-        if not (status.intact and status.valid):
-            raise InvalidDocument(_("The document was changed after it was signed."))
-        if not status.trusted:
-            raise InvalidDocument(_("A signature is not from a trusted certification authority."))
-        if not status.bottom_line:
-            raise InvalidDocument(_("The document was changed after it was signed."))
-        signed_at = status.signer_reported_dt
-        if status.timestamp_validity is not None:
-            signed_at = status.timestamp_validity.timestamp
+    for check in checks:
+        name = _asn1_name(check.signing_cert.subject)
+        if check.status == ltv.REVOKED:
+            raise InvalidDocument(
+                _("The certificate of %(name)s was revoked before the document was signed.")
+                % {"name": name}
+            )
         signers.append(
             SignerInfo(
-                _asn1_name(status.signing_cert.subject),
-                _role_from_field(signature.field_name),
-                signed_at,
-                _asn1_key(status.signing_cert.subject),
+                name,
+                _role_from_field(check.field_name),
+                check.signed_at,
+                _asn1_key(check.signing_cert.subject),
+                time_status=check.status,
+                timestamped=check.timestamped,
+                revoked_at=check.revoked_at,
             )
         )
     return signers
 
 
-def verify_pdf(data: bytes) -> Verdict:
+def verify_pdf(data: bytes, *, moment: datetime.datetime | None = None) -> Verdict:
     if len(data) > MAX_UPLOAD_BYTES:
         return _invalid("pdf", _("The file is larger than 10 MB."))
     anchors = _anchors()
     if not anchors:
         return _invalid("pdf", _("No trusted certification authority is configured."))
+    online = getattr(settings, "SIGNING_VERIFY_ONLINE", False)
     try:
-        signers = pdf_signatures(data, anchors)
+        signers = pdf_signatures(data, anchors, online=online, moment=moment)
     except InvalidDocument as exc:
         return _invalid("pdf", exc.reason)
-    digest = hashlib.sha256(data).hexdigest()
-    version = _versions().filter(pdf_sha256=digest).first()
+    version = _version_by_digest(hashlib.sha256(data).hexdigest(), "pdf")
     if version is None:
         return Verdict(outcome=UNKNOWN_DOCUMENT, method="pdf", signers=signers)
     return _version_verdict(version, "pdf", _with_roles(signers, version))
+
+
+def _version_by_digest(digest: str, kind: str) -> TranscriptVersion | None:
+    """The version stored with this file now, or earlier (before an archive time-stamp)."""
+    version = _versions().filter(**{f"{kind}_sha256": digest}).first()
+    if version is None:
+        version = _versions().filter(earlier_files__kind=kind, earlier_files__sha256=digest).first()
+    return version
 
 
 def _with_roles(signers: list[SignerInfo], version: TranscriptVersion) -> list[SignerInfo]:
@@ -350,6 +392,17 @@ def _signing_time(signature: etree._Element) -> datetime.datetime | None:
         return None
 
 
+def _xades_time(
+    signature: etree._Element, anchor_paths: Sequence[str | Path]
+) -> datetime.datetime | None:
+    """The time proven by the signature's XAdES-T time-stamp, None without one; a time-stamp
+    that does not cover this signature or is not trusted makes the document invalid."""
+    try:
+        return ltv.xades_timestamp(signature, load_trust_anchors(anchor_paths))
+    except SigningError as exc:
+        raise InvalidDocument(_("A signature's time-stamp does not match it.")) from exc
+
+
 def _verify_one_xml_signature(
     root: etree._Element, index: int, anchor_paths: Sequence[str | Path]
 ) -> tuple[bytes, etree._Element]:
@@ -421,12 +474,14 @@ def xml_signatures(
         signed_data = signed
         cert = _signature_cert(signature, key_pem)
         common_name, organisation = _cert_names(cert) if cert else ("", "")
+        stamped = _xades_time(signature, anchor_paths)
         signers.append(
             SignerInfo(
                 _display_name(common_name, organisation),
                 "",
-                _signing_time(signature),
+                stamped or _signing_time(signature),
                 (normalise_name(common_name), normalise_name(organisation)),
+                timestamped=stamped is not None,
             )
         )
     assert signed_data is not None
@@ -455,8 +510,7 @@ def verify_xml(data: bytes) -> Verdict:
         signers, signed_data = xml_signatures(root, settings.SIGNING_TRUST_ANCHORS)
     except InvalidDocument as exc:
         return _invalid("xml", exc.reason)
-    digest = hashlib.sha256(data).hexdigest()
-    version = _versions().filter(xml_sha256=digest).first()
+    version = _version_by_digest(hashlib.sha256(data).hexdigest(), "xml")
     if version is None:
         public_id, number = signed_data.get("maHocBa", ""), signed_data.get("phienBan", "")
         if number.isdigit() and re.fullmatch(r"[0-9a-fA-F-]{32,36}", public_id):

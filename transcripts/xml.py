@@ -8,7 +8,9 @@ number of signatures coexist without one changing what another signed. The envel
 namespace on purpose: signatures use inclusive C14N 1.1, so a namespace declared on the envelope
 would leak into each signature's canonical form after it is inserted and break verification.
 Empty results (incomplete) are left out, never written as empty elements. The SHA-256 of the
-canonical snapshot JSON is included to tie both copies.
+canonical snapshot JSON is included to tie both copies. ``kyDuyet`` lists who is expected to sign
+(homeroom teacher, principal, school seal) with the names known when the snapshot was taken;
+the signatures themselves are the ``ds:Signature`` siblings of the data.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from transcripts.snapshot import Snapshot, snapshot_digest
+from transcripts.snapshot import Snapshot, printable, snapshot_digest
 
 NAMESPACE = "urn:sodiem:hocba:1"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "hocbaso-v1.xsd"  # imports hocba-v1.xsd
@@ -83,6 +85,8 @@ def _identity(root: _Builder, student: dict[str, Any]) -> None:
     hs.opt("hoTenCha", student["father_name"])
     hs.opt("hoTenMe", student["mother_name"])
     hs.opt("hoTenNguoiGiamHo", student["guardian_name"])
+    hs.opt("soDangBo", student["registration_number"])
+    hs.opt("ngayNhapHoc", student["admission_date"])
 
 
 def _school(root: _Builder, snapshot: Snapshot) -> None:
@@ -91,6 +95,8 @@ def _school(root: _Builder, snapshot: Snapshot) -> None:
     school.add("maTruong", snapshot["school"]["code"])
     school.add("maSo", snapshot["school"]["department_code"])
     school.opt("tinhThanh", snapshot["school"]["province"])
+    school.opt("diaDanh", snapshot["school"]["place_name"])
+    school.opt("hieuTruong", snapshot["school"]["principal_name"])
     root.add("namHoc", snapshot["year"]["name"])
     lop = root.child("lop")
     lop.add("tenLop", snapshot["class"]["name"])
@@ -123,6 +129,7 @@ def _secondary(root: _Builder, snapshot: Snapshot) -> None:
         subject.value("diemTBCN", row["year"])
         subject.value("ketQuaKiemTraLai", row["reassessment"])
         subject.opt("nhanXet", row["comment"])
+        subject.opt("giaoVien", row["teacher_name"])
     periods = {"term1": "hocKy1", "term2": "hocKy2", "year": "caNam"}
     _levels(
         results, "ketQuaHocTap", snapshot["learning"], {**periods, "reassessed": "sauKiemTraLai"}
@@ -160,6 +167,7 @@ def _primary(root: _Builder, snapshot: Snapshot) -> None:
         subject.value("diemKTHK1", row["term1_test"])
         subject.value("diemKTCN", row["year_test"])
         subject.opt("nhanXet", row["comment"])
+        subject.opt("giaoVien", row["teacher_name"])
     for group, element in (("qualities", "phamChat"), ("competencies", "nangLuc")):
         for row in snapshot[group]:
             item = results.child(element, ma=row["code"])
@@ -176,9 +184,32 @@ def _primary(root: _Builder, snapshot: Snapshot) -> None:
     results.opt("nhanXetGVCN", snapshot["homeroom_comment"])
 
 
+#: Who signs a transcript, in signing order: (role code, title as printed on the form).
+SIGNERS = (
+    ("homeroom", "Giáo viên chủ nhiệm"),
+    ("principal", "Hiệu trưởng"),
+    ("seal", "Nhà trường (chữ ký số của cơ quan)"),
+)
+
+
+def _signers(root: _Builder, snapshot: Snapshot) -> None:
+    names = {
+        "homeroom": snapshot["class"]["homeroom_teacher"],
+        "principal": snapshot["school"]["principal_name"],
+        "seal": snapshot["school"]["name"],
+    }
+    signers = root.child("kyDuyet")
+    for role, title in SIGNERS:
+        signers.add("nguoiKy", vaiTro=role, chucDanh=title, hoTen=names[role] or None)
+
+
 def snapshot_to_xml(snapshot: Snapshot, *, transcript_id: str, version: int) -> bytes:
     """The transcript version as UTF-8 XML (with declaration) for ``snapshot``: the envelope
-    ``hocBaSo`` holding the data element ``hocBa Id="data"``, ready for signatures."""
+    ``hocBaSo`` holding the data element ``hocBa Id="data"``, ready for signatures. A snapshot
+    stored by an earlier release gets the defaults of the keys it lacks (its digest is of the
+    snapshot as stored)."""
+    digest = snapshot_digest(snapshot)
+    snapshot = printable(snapshot)
     envelope = etree.Element(ENVELOPE_TAG)
     root = etree.SubElement(envelope, DATA_TAG, nsmap={None: NAMESPACE})
     root.set("Id", DATA_ID)
@@ -192,7 +223,8 @@ def snapshot_to_xml(snapshot: Snapshot, *, transcript_id: str, version: int) -> 
         _primary(builder, snapshot)
     else:
         _secondary(builder, snapshot)
-    builder.add("maBamDuLieu", snapshot_digest(snapshot), thuatToan="SHA-256")
+    _signers(builder, snapshot)
+    builder.add("maBamDuLieu", digest, thuatToan="SHA-256")
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 

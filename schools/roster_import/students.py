@@ -82,6 +82,11 @@ def _clean_student(cleaner: RowCleaner) -> dict[str, object]:
     fields["student_code"] = get("student_code", values.student_code, required=True)
     fields["guardian_phone"] = get("guardian_phone", values.phone)
     fields["class_name"] = get("class_name", partial(values.text, max_length=20), required=True)
+    fields["registration_number"] = get("registration_number", values.registration_number)
+    fields["admission_date"] = get("admission_date", values.admission_date)
+    admitted, born = fields["admission_date"], fields["date_of_birth"]
+    if admitted and born and admitted <= born:
+        cleaner.error("admission_date", _("The date of admission must be after the date of birth."))
     if fields["personal_id"] and fields["sex"] and fields["date_of_birth"]:
         try:
             validate_personal_id_matches(
@@ -98,10 +103,17 @@ class _StudentLookup:
     by_personal_id: dict[str, Student]
     by_code: dict[str, Student]
     enrollments: dict[int, list[Enrollment]]  # student id → enrollments of the year
+    by_registration: dict[str, Student] = field(default_factory=dict)
 
     @classmethod
     def load(
-        cls, *, school: School, year: SchoolYear, personal_ids: set[str], codes: set[str]
+        cls,
+        *,
+        school: School,
+        year: SchoolYear,
+        personal_ids: set[str],
+        codes: set[str],
+        registrations: set[str] = frozenset(),
     ) -> _StudentLookup:
         by_personal_id = {
             s.personal_id: s
@@ -118,7 +130,11 @@ class _StudentLookup:
             class_group__year=year, student_id__in=ids
         ).select_related("class_group"):
             enrollments.setdefault(e.student_id, []).append(e)
-        return cls(classes_by_name(year), by_personal_id, by_code, enrollments)
+        by_registration = {
+            s.registration_number: s
+            for s in Student.objects.filter(school=school, registration_number__in=registrations)
+        }
+        return cls(classes_by_name(year), by_personal_id, by_code, enrollments, by_registration)
 
 
 def _same_person(student: Student, fields: dict[str, object]) -> bool:
@@ -155,6 +171,18 @@ def _match_student(
         )
         return None
     return by_code
+
+
+def _registration_taken(
+    cleaner: RowCleaner, student: Student | None, fields: dict[str, object], lookup: _StudentLookup
+) -> None:
+    """A registration number held by another student of the school is an error."""
+    holder = lookup.by_registration.get(str(fields.get("registration_number", "")))
+    if holder is not None and (student is None or holder.pk != student.pk):
+        cleaner.error(
+            "registration_number",
+            _("This registration number belongs to %(name)s.") % {"name": holder.full_name},
+        )
 
 
 def _date(day: datetime.date) -> str:
@@ -205,17 +233,22 @@ def plan_students(
     cleaned: list[tuple[RowCleaner, dict[str, object]]] = []
     seen_ids: dict[str, int] = {}
     seen_codes: dict[str, int] = {}
+    seen_registrations: dict[str, int] = {}
     for record in records:
         cleaner = RowCleaner(record, header, plan.errors)
         fields = _clean_student(cleaner)
         cleaner.once("personal_id", fields.get("personal_id"), seen_ids)
         cleaner.once("student_code", fields.get("student_code"), seen_codes)
+        cleaner.once("registration_number", fields.get("registration_number"), seen_registrations)
         cleaned.append((cleaner, fields))
     lookup = _StudentLookup.load(
         school=school,
         year=year,
         personal_ids={str(f["personal_id"]) for _, f in cleaned if "personal_id" in f},
         codes={str(f["student_code"]) for _, f in cleaned if "student_code" in f},
+        registrations={
+            str(f["registration_number"]) for _, f in cleaned if "registration_number" in f
+        },
     )
     matched: dict[int, int] = {}  # student id → row
     for cleaner, fields in cleaned:
@@ -223,6 +256,7 @@ def plan_students(
         if not cleaner.ok or class_group is None:
             continue
         student = _match_student(cleaner, fields, lookup)
+        _registration_taken(cleaner, student, fields, lookup)
         if student is not None and student.pk in matched:
             cleaner.error(
                 "personal_id",

@@ -16,7 +16,7 @@ TEMPLATE_COLUMNS = {
     "students": (
         "full_name", "sex", "date_of_birth", "place_of_birth", "ethnicity", "nationality",
         "personal_id", "student_code", "class_name", "residence", "father_name", "mother_name",
-        "guardian_name", "guardian_phone",
+        "guardian_name", "guardian_phone", "registration_number", "admission_date",
     ),
     "assignments": ("class_name", "subject_code", "teacher_username"),
     "teachers": ("username", "full_name", "email", "phone"),
@@ -46,6 +46,8 @@ def _examples(class_name: str, subject_code: str) -> dict[str, dict[str, object]
             "mother_name": "Trần Thị Hoa",
             "guardian_name": "",
             "guardian_phone": "0912345678",
+            "registration_number": "125/2025",
+            "admission_date": datetime.date(2025, 9, 5),
         },
         "assignments": {
             "class_name": class_name,

@@ -84,6 +84,11 @@ def student_code(cell: Cell) -> str:
     return _identifier(cell, max_length=20)
 
 
+def registration_number(cell: Cell) -> str:
+    """The number in the school's register (sổ đăng bộ), e.g. 125 or 125/2025."""
+    return _identifier(cell, max_length=20)
+
+
 def phone(cell: Cell) -> str:
     _refuse_number(cell)
     value = cell.text
@@ -101,6 +106,22 @@ def sex(cell: Cell) -> str:
 
 def date_of_birth(cell: Cell) -> datetime.date:
     """A real date cell, or text dd/mm/yyyy, d/m/yyyy (also with - or .) or yyyy-mm-dd."""
+    day = _date(cell)
+    if not datetime.date(1900, 1, 1) <= day <= timezone.localdate():
+        raise Invalid(_("This date of birth is not plausible."))
+    return day
+
+
+def admission_date(cell: Cell) -> datetime.date:
+    """The day the student entered the school: a date as for :func:`date_of_birth`, from 1900
+    to a year from today (a school admits for the coming year)."""
+    day = _date(cell)
+    if not datetime.date(1900, 1, 1) <= day <= timezone.localdate() + datetime.timedelta(366):
+        raise Invalid(_("This date of admission is not plausible."))
+    return day
+
+
+def _date(cell: Cell) -> datetime.date:
     if cell.kind is CellKind.DATE:
         day = cell.value
     elif cell.kind is CellKind.NUMBER:
@@ -108,8 +129,6 @@ def date_of_birth(cell: Cell) -> datetime.date:
     else:
         day = _parse_date(cell.text)
     assert isinstance(day, datetime.date)
-    if not datetime.date(1900, 1, 1) <= day <= timezone.localdate():
-        raise Invalid(_("This date of birth is not plausible."))
     return day
 
 

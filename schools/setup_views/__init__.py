@@ -11,6 +11,7 @@ from schools.setup_views.curriculum import (
     subject_edit,
     subjects,
 )
+from schools.setup_views.school import school_details
 from schools.setup_views.staff import (
     teacher_add_existing,
     teacher_create,
@@ -39,6 +40,7 @@ __all__ = [
     "curriculum_entry_create",
     "curriculum_entry_edit",
     "curriculum_load_defaults",
+    "school_details",
     "student_create",
     "student_edit",
     "student_move",

@@ -73,6 +73,9 @@ def post(name: str, kwargs, expect: dict, label: str = "") -> Row:
 
 
 ROWS = [
+    # The school's details
+    Row("schools:setup_school", school_a, PAGE),
+    post("schools:setup_school", school_a, WRITE),
     # Years
     Row("schools:setup_years", school_a, PAGE),
     Row("schools:setup_year_create", school_a, PAGE),

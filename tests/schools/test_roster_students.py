@@ -301,3 +301,62 @@ def test_more_data_rows_than_the_limit_are_refused(school, settings):
     settings.ROSTER_IMPORT_MAX_ROWS = 2
     with pytest.raises(ImportFileError, match="more than 2 rows"):
         run(school, xlsx([MAI, BAO, CUC]))
+
+
+# Registration number (số đăng bộ) and date of admission (ngày nhập học) ------------------------
+
+REGISTER = [*HEADER, "Số đăng bộ", "Ngày nhập học/chuyển đến"]
+
+
+def test_registration_number_and_admission_date_are_imported(school):
+    outcome = run(school, xlsx([[*MAI, "125/2025", "05/09/2025"]], header=REGISTER))
+    assert outcome.ok, outcome.errors
+    mai = Student.objects.get(student_code="HS000201")
+    assert (mai.registration_number, mai.admission_date) == ("125/2025", datetime.date(2025, 9, 5))
+    again = run(school, xlsx([[*MAI, "", ""]], header=REGISTER))  # blank cells erase nothing
+    assert counts(again)["Students"] == (0, 0, 1)
+
+
+@pytest.mark.parametrize(
+    "header", [("So dang bo", "Ngay nhap hoc"), ("Số ĐB", "Ngày vào trường"),
+               ("registration number", "admission date")]
+)  # fmt: skip
+def test_register_columns_accept_their_aliases(school, header):
+    outcome = run(
+        school, xlsx([[*MAI, "0125", datetime.date(2025, 9, 5)]], header=[*HEADER, *header])
+    )
+    assert outcome.ok, outcome.errors
+    assert Student.objects.get(student_code="HS000201").registration_number == "0125"
+
+
+def test_a_registration_number_twice_in_the_file_names_the_first_row(school):
+    outcome = run(school, xlsx([[*MAI, "125", ""], [*BAO, "125", ""]], header=REGISTER))
+    assert [(e.row, e.column, e.message) for e in outcome.errors] == [
+        (3, "Số đăng bộ", "The value 125 is also on row 2."),
+    ]
+
+
+def test_a_registration_number_of_another_student_is_an_error(school, binh):
+    binh.registration_number = "125"
+    binh.save()
+    outcome = run(school, xlsx([[*MAI, "125", ""]], header=REGISTER))
+    assert [e.column for e in outcome.errors] == ["Số đăng bộ"]
+    assert "Nguyễn Văn Bình" in outcome.errors[0].message
+    row = [binh.full_name, "Nam", "01/03/2014", binh.personal_id, binh.student_code, "6A1", "125"]
+    assert run(school, xlsx([[*row, ""]], header=REGISTER)).ok  # their own number
+
+
+def test_bad_register_values_are_refused(school):
+    rows = [
+        [*MAI, 125, "01/01/2014"],  # a number cell lost any leading zero; admitted before birth
+        [*BAO, "12 5", "05/09/2099"],  # a space; not plausible
+    ]
+    outcome = run(school, xlsx(rows, header=REGISTER))
+    assert [(e.row, e.column) for e in outcome.errors] == [
+        (2, "Số đăng bộ"),
+        (2, "Ngày nhập học/chuyển đến"),
+        (3, "Số đăng bộ"),
+        (3, "Ngày nhập học/chuyển đến"),
+    ]
+    assert "after the date of birth" in outcome.errors[1].message
+    assert "not plausible" in outcome.errors[3].message

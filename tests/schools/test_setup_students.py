@@ -158,3 +158,33 @@ def test_student_list_queries_do_not_grow_with_the_students(
     assert len(response.context["table"].page.object_list) == 50
     assert response.context["table"].page.paginator.count == 64
     assert len(few) <= 12
+
+
+def test_admin_records_the_registration_number_and_admission_date(setup_client, url, world):
+    data = {**NEW_STUDENT, "registration_number": "125/2025", "admission_date": "2025-09-05"}
+    response = setup_client.post(url("setup_student_create"), data)
+    assert response.status_code == 302
+    student = Student.objects.get(student_code="HS123456")
+    assert (student.registration_number, student.admission_date) == (
+        "125/2025",
+        datetime.date(2025, 9, 5),
+    )
+    page = setup_client.get(url("setup_student_edit", pk=student.pk)).content.decode()
+    assert 'name="registration_number"' in page and 'value="2025-09-05"' in page
+
+
+def test_a_registration_number_is_unique_in_the_school(setup_client, url, world):
+    Student.objects.filter(pk=world["student_a"].pk).update(registration_number="125")
+    data = {**NEW_STUDENT, "registration_number": "125"}
+    response = setup_client.post(url("setup_student_create"), data)
+    errors = response.context["form"].errors.as_data()
+    assert [e.code for e in errors["__all__"]] == ["registration_number_taken"]
+    blank = setup_client.post(url("setup_student_create"), {**data, "registration_number": ""})
+    assert blank.status_code == 302  # many students may have no number yet
+
+
+def test_admission_before_birth_is_a_form_error(setup_client, url):
+    data = {**NEW_STUDENT, "admission_date": "2014-05-19"}
+    response = setup_client.post(url("setup_student_create"), data)
+    assert "admission_date" in response.context["form"].errors
+    assert not Student.objects.filter(student_code="HS123456").exists()

@@ -338,7 +338,10 @@ def pdfsig(pdf: bytes, nssdb: str, tmp_path: Path) -> str:
 
 def assert_pdf_signatures(pdf: bytes, count: int, nssdb: str, tmp_path: Path) -> None:
     report = pdfsig(pdf, nssdb, tmp_path)
-    assert len(re.findall(r"^Signature #\d+:", report, re.M)) == count, report
+    fields = len(re.findall(r"^Signature #\d+:", report, re.M))
+    # a rendered transcript has its three fields before they are signed (issue 14)
+    empty = report.count("The signature form field is not signed.")
+    assert fields - empty == count, report
     assert report.count("Signature is Valid.") == count, report
     assert report.count("Certificate is Trusted.") == count, report
 

@@ -233,3 +233,28 @@ def test_the_export_reads_the_database_a_constant_number_of_times(
         finalise(transcript_for(student=student, class_group=class_a), homeroom, principal,
                  role_signers)  # fmt: skip
     assert queries_of_one_export() == one
+
+
+def test_the_manifest_lists_who_signed_each_transcript(final_class, admin, school_a):
+    manifest = manifest_of(export_now(admin, school_a))
+    for entry in manifest.transcripts:
+        assert [(s.role, s.name) for s in entry.signers] == [
+            ("homeroom", "homeroom"),
+            ("principal", "principal"),
+            ("seal", "principal"),  # the seal: who applied it; the certificate is the school's
+        ]
+        subjects = [s.certificate_subject for s in entry.signers]
+        assert all("CN=" in subject for subject in subjects)
+        recorded = TranscriptSignature.objects.filter(
+            version__transcript__public_id=entry.transcript_id
+        ).order_by("signed_at", "pk")
+        assert subjects == [row.certificate_subject for row in recorded]
+
+
+def test_a_manifest_made_before_signers_were_listed_still_reads(final_class, admin, school_a):
+    data = members(export_now(admin, school_a))[fmt.MANIFEST]
+    old = re.sub(rb"\s*<nguoiKy [^>]*/>", b"", data)
+    old = re.sub(rb"(<hocBa [^>]*)>\s*</hocBa>", rb"\1/>", old)
+    assert b"nguoiKy" not in old
+    manifest = fmt.parse_manifest(old)
+    assert [entry.signers for entry in manifest.transcripts] == [(), (), ()]

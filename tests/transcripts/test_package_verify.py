@@ -4,11 +4,17 @@ docs/package-format.md's script — and every kind of tampering detected and nam
 One package of two final transcripts (and a single-student package, for its signature) is built
 once for the module, in a transaction that is rolled back; the tests change copies of its
 bytes.
+
+Issue 14: packages the school itself sealed again (so that the manifest holds) but carrying a
+transcript signed with a look-alike certificate (the same names, another CA), or changed after
+it was signed, are refused by the script; pdfsig is judged by what it prints, never its exit
+status.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import re
 import shutil
@@ -17,11 +23,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from asn1crypto import keys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import override_settings
 from django.utils import translation
+from lxml import etree
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from signxml import DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
+from signxml.xades import XAdESSigner
 
 from accounts.models import Role
 from schools.models import ClassGroup
@@ -32,12 +49,14 @@ from tests.transcripts.conftest import (
     export_now,
     finalise,
     make_p12,
+    pdfsig,
+    pki_make_cert,
     stored,
 )
 from transcripts.models import CredentialKind, PackageKind, SignerRole, SigningCredential
 from transcripts.packages import format as fmt
 from transcripts.packages.verify import Limits, verify_package
-from transcripts.signing.formats import sign_cms_detached
+from transcripts.signing.formats import DS_NS, _to_asn1, sign_cms_detached, sign_pdf, sign_xml
 from transcripts.signing.signers import Pkcs12Signer, encrypt_at_rest
 from transcripts.workflow import transcript_for
 
@@ -325,18 +344,25 @@ def doc_script() -> str:
     return match.group(1)
 
 
-def run_script(data: bytes, ca_pem: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    tools = {"unzip": "unzip", "xmlsec1": "xmlsec1", "pdfsig": "poppler-utils",
-             "pdfdetach": "poppler-utils", "certutil": "libnss3-tools"}  # fmt: skip
+def run_script(
+    data: bytes, ca_pem: Path, tmp_path: Path, *extra: str
+) -> subprocess.CompletedProcess:
+    tools = {"unzip": "unzip", "xmllint": "libxml2-utils", "xmlsec1": "xmlsec1",
+             "pdfsig": "poppler-utils", "pdfdetach": "poppler-utils"}  # fmt: skip
     for tool, package in tools.items():
         if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run `sudo scripts/system-deps.sh` ({package})")
+            pytest.fail(
+                f"{tool} is missing: run `sudo scripts/system-deps.sh` (apt-get install {package})"
+            )
     script = tmp_path / "verify-package.sh"
     script.write_text(doc_script())
     package = tmp_path / "package.zip"
     package.write_bytes(data)
     return subprocess.run(
-        ["sh", str(script), str(package), str(ca_pem)], capture_output=True, text=True, check=False
+        ["sh", str(script), str(package), str(ca_pem), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -344,6 +370,13 @@ def test_the_documented_standard_tools_accept_the_package(built, tmp_path):
     run = run_script(built.zip, built.ca_pem, tmp_path)
     assert run.returncode == 0, run.stderr
     assert "subject=O=Trường THCS Ánh Dương, CN=Trường THCS Ánh Dương" in run.stdout
+    assert "OK: 2 transcripts, every check passed" in run.stdout
+
+
+def test_the_documented_standard_tools_accept_the_package_against_our_schemas(built, tmp_path):
+    schemas = Path(__file__).resolve().parents[2] / "transcripts" / "schema"
+    run = run_script(built.zip, built.ca_pem, tmp_path, str(schemas))
+    assert run.returncode == 0, run.stderr
     assert "OK: 2 transcripts, every check passed" in run.stdout
 
 
@@ -382,3 +415,187 @@ def test_the_documented_standard_tools_reject_a_tampered_package(built, tmp_path
     run = run_script(data, built.ca_pem, tmp_path)
     assert run.returncode != 0
     assert f"FAILED: {reason}" in run.stderr, run.stderr
+
+
+# --- what only the transcripts' own signatures can reveal -----------------------------------------
+# The school itself seals these packages (the manifest lists the files as they are, and its
+# signature is genuine): a transcript signed with a look-alike certificate, or changed after it
+# was signed, must still be refused.
+
+
+def look_alike(
+    pki, certificate, *, organisation: str | None = None
+) -> tuple[rsa.RSAPrivateKey, Pkcs12Signer]:
+    """A key, and its signer whose certificate bears ``certificate``'s common name (and
+    organisation, or ``organisation``), issued by another CA that bears the test CA's name."""
+    (ca_name,) = pki.ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    ca_key, ca = pki_make_cert(common_name=str(ca_name.value), ca=True)
+    (name,) = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    given = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    key, forged = pki_make_cert(
+        common_name=str(name.value),
+        organisation=organisation or (str(given[0].value) if given else None),
+        issuer=(ca_key, ca),
+    )
+    return key, Pkcs12Signer(key, forged, [ca])
+
+
+def paths(built) -> tuple[str, str]:
+    return (f"transcripts/{built.codes[0]}/1.xml", f"transcripts/{built.codes[0]}/1.pdf")
+
+
+def resealed(built, seal: Pkcs12Signer, change: dict[str, bytes]) -> bytes:
+    """The package with members replaced, the manifest's size and SHA-256 of each updated and
+    the manifest signed again by ``seal``."""
+    manifest = member(built.zip, fmt.MANIFEST).decode()
+    for name, content in change.items():
+        entry = rf'<tep duongDan="{re.escape(name)}" kichThuoc="\d+" sha256="[0-9a-f]{{64}}"/>'
+        replacement = (
+            f'<tep duongDan="{name}" kichThuoc="{len(content)}" '
+            f'sha256="{hashlib.sha256(content).hexdigest()}"/>'
+        )
+        manifest, count = re.subn(entry, replacement, manifest)
+        assert count == 1, name
+    data = manifest.encode()
+    signature = sign_cms_detached(data, seal)
+    return rewrite(built.zip, change={**change, fmt.MANIFEST: data, fmt.SIGNATURE: signature})
+
+
+def signed_after_the_homeroom_teacher(
+    built, principal, seal, *, bare_key: rsa.RSAPrivateKey | None = None
+) -> tuple[bytes, bytes]:
+    """The first transcript's XML and PDF as the homeroom teacher left them (the later
+    signatures taken off; the PDF's revision that the first signature covers), then signed by
+    ``principal`` and ``seal``. With ``bare_key`` (the principal's key), the principal's XML
+    signature is made as signxml makes it by default: a bare KeyValue next to the chain."""
+    xml_name, pdf_name = paths(built)
+    root = etree.fromstring(member(built.zip, xml_name))
+    for signature in root.findall(f"{{{DS_NS}}}Signature")[1:]:
+        root.remove(signature)
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    pdf = member(built.zip, pdf_name)
+    first = re.search(rb"/ByteRange\s*\[\s*0\s+\d+\s+(\d+)\s+(\d+)\s*\]", pdf)
+    pdf = pdf[: int(first[1]) + int(first[2])]
+    for signer, field in ((principal, "HieuTruong"), (seal, "DauTruong")):
+        if bare_key is not None and signer is principal:
+            xml = with_key_value(xml, bare_key, [signer.certificate, *signer.chain])
+        else:
+            xml = sign_xml(xml, signer, reference_id="data")
+        pdf = sign_pdf(pdf, signer, field_name=field, reason="Học bạ", location="Trường")
+    return xml, pdf
+
+
+def with_key_value(xml: bytes, key: rsa.RSAPrivateKey, chain: list) -> bytes:
+    root = etree.fromstring(xml)
+    signer = XAdESSigner(
+        method=SignatureConstructionMethod.detached,
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+    )
+    root.append(signer.sign(root, key=key, cert=chain, reference_uri="#data"))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_the_documented_standard_tools_accept_a_package_signed_again_genuinely(
+    built, role_signers, tmp_path
+):
+    seal = role_signers[SignerRole.SEAL]
+    xml, pdf = signed_after_the_homeroom_teacher(built, role_signers[SignerRole.PRINCIPAL], seal)
+    xml_name, pdf_name = paths(built)
+    run = run_script(resealed(built, seal, {xml_name: xml, pdf_name: pdf}), built.ca_pem, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "OK: 2 transcripts, every check passed" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("forged", "organisation", "reason"),
+    [
+        ("xml", None, "1.xml: XML signature 2 does not verify"),
+        # pdfsig finds it valid (the mathematics holds); openssl finds the chain foreign
+        ("pdf", None, "1.pdf: signature 2 does not verify or is not by a certificate of the CA"),
+        # pdfsig prints the subject too: its words in a name must not count as a verdict
+        ("pdf", "Certificate is Trusted.", "1.pdf: signature 2 does not verify or is not by a"),
+    ],
+    ids=["xml", "pdf", "pdf, a name with pdfsig's words"],
+)
+def test_the_documented_standard_tools_reject_a_look_alike_principal(
+    built, pki, role_signers, tmp_path, forged, organisation, reason
+):
+    seal, principal = role_signers[SignerRole.SEAL], role_signers[SignerRole.PRINCIPAL]
+    key, forger = look_alike(pki, principal.certificate, organisation=organisation)
+    common_name = x509.NameOID.COMMON_NAME
+    assert forger.certificate.subject.get_attributes_for_oid(common_name) == (
+        principal.certificate.subject.get_attributes_for_oid(common_name)
+    )
+    xml_name, pdf_name = paths(built)
+    xml, pdf = signed_after_the_homeroom_teacher(built, forger, seal, bare_key=key)
+    assert xml.count(b"<ds:KeyValue>") == 1  # the forger's, as their tool writes it
+    change = {xml_name: xml, pdf_name: member(built.zip, pdf_name)}
+    if forged == "pdf":
+        change = {xml_name: member(built.zip, xml_name), pdf_name: pdf}
+    run = run_script(resealed(built, seal, change), built.ca_pem, tmp_path)
+    assert run.returncode != 0
+    assert f"FAILED: transcripts/{built.codes[0]}/{reason}" in run.stderr, run.stderr
+
+
+def test_the_documented_standard_tools_reject_a_manifest_sealed_by_a_look_alike(
+    built, pki, role_signers, tmp_path
+):
+    _, forger = look_alike(pki, role_signers[SignerRole.SEAL].certificate)
+    run = run_script(resealed(built, forger, {}), built.ca_pem, tmp_path)
+    assert run.returncode != 0
+    assert "FAILED: manifest.p7s does not verify" in run.stderr
+
+
+def test_the_documented_standard_tools_judge_pdfsig_by_what_it_prints(
+    built, role_signers, tmp_path
+):
+    _, pdf_name = paths(built)
+    content = member(built.zip, pdf_name)
+    changed = flip(content, middle_of_largest_stream(content))
+    run = run_script(resealed(built, role_signers[SignerRole.SEAL], {pdf_name: changed}),
+                     built.ca_pem, tmp_path)  # fmt: skip
+    assert run.returncode != 0
+    assert f"FAILED: {pdf_name}: a signature is invalid" in run.stderr
+
+
+def test_the_documented_standard_tools_validate_the_xml_against_its_schema(
+    built, role_signers, tmp_path
+):
+    xml_name, _ = paths(built)
+    changed = member(built.zip, xml_name).replace(b"<hocBaSo>", b'<hocBaSo khac="1">', 1)
+    run = run_script(resealed(built, role_signers[SignerRole.SEAL], {xml_name: changed}),
+                     built.ca_pem, tmp_path)  # fmt: skip
+    assert run.returncode != 0
+    assert f"FAILED: {xml_name} is not valid against hocbaso-v1.xsd" in run.stderr
+
+
+def with_document_time_stamp(pdf: bytes, pki) -> bytes:
+    """``pdf`` with a document time-stamp after its signatures (PAdES B-LTA's archive
+    time-stamp). The token is made in-process: only the file's shape matters here."""
+    key, certificate = pki.issue(common_name="TSA")
+    der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    stamper = DummyTimeStamper(_to_asn1(certificate), keys.PrivateKeyInfo.load(der))
+    output = io.BytesIO()
+    PdfTimeStamper(stamper).timestamp_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), "sha256", output=output
+    )
+    return output.getvalue()
+
+
+def test_the_documented_standard_tools_do_not_count_a_document_time_stamp(
+    built, pki, pki_nssdb, role_signers, tmp_path
+):
+    _, pdf_name = paths(built)
+    stamped = with_document_time_stamp(member(built.zip, pdf_name), pki)
+    report = pdfsig(stamped, pki_nssdb, tmp_path)
+    assert report.count("Signature #") == 4  # pdfsig lists it, but cannot check it
+    assert "  - Signature Type: unknown" in report
+    run = run_script(resealed(built, role_signers[SignerRole.SEAL], {pdf_name: stamped}),
+                     built.ca_pem, tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "OK: 2 transcripts, every check passed" in run.stdout

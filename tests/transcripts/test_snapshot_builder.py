@@ -6,10 +6,12 @@ import datetime
 import json
 
 import pytest
+from django.utils import translation
 
+from accounts.models import Membership
 from gradebook.models import Kind, Mark
 from gradebook.results import student_year_results
-from schools.models import ClassGroup, School
+from schools.models import ClassGroup, School, TeachingAssignment
 from schools.services import create_school_year
 from tests.conftest import add_students
 from tests.gradebook.marks import (
@@ -21,14 +23,22 @@ from tests.gradebook.marks import (
     primary_year,
     year_of,
 )
-from transcripts.snapshot import build_snapshot, canonical_json, snapshot_digest
+from transcripts.diff import snapshot_changes
+from transcripts.snapshot import (
+    ADDED_DEFAULTS,
+    build_snapshot,
+    canonical_json,
+    printable,
+    snapshot_digest,
+)
 
-# The §1.4 example: tx 8, 7.5, 9, 6; gk 7; ck 8.5 → ĐTBmhk I 7.8; term II at 8.3 → ĐTBmcn 8.1.
+# The example of docs/regulations.md#term-and-year-averages: tx 8, 7.5, 9, 6; gk 7; ck 8.5
+# → ĐTBmhk I 7.8; term II at 8.3 → ĐTBmcn 8.1.
 EXAMPLE_TERM1 = {"1": "8", "2": "7.5", "3": "9", "4": "6", "gk": "7", "ck": "8.5"}
 
 
 def secondary_year(class_a, student) -> None:
-    """Every subject at 8.3 both terms, then maths term I replaced by the §1.4 example marks."""
+    """Every subject at 8.3 both terms, then maths term I replaced by the example marks above."""
     year_of(class_a, student, all_scored("8.3"))
     maths = class_a.year.school.subjects.get(code="TOAN")
     for slot, value in EXAMPLE_TERM1.items():
@@ -67,10 +77,10 @@ def test_numbers_are_the_gradebooks(bình, class_a):
     assert snapshot["homeroom_comment"] == "Ngoan, chăm chỉ, hoà đồng với bạn bè."
 
 
-def test_comment_subjects_print_đ(bình, class_a):
+def test_comment_subjects_keep_the_code_đ_and_the_word_printed(bình, class_a):
     snapshot = build_snapshot(bình, class_a.year)
     art = next(s for s in snapshot["subjects"] if s["code"] == COMMENTED[0])
-    assert art["year"] == {"value": "D", "display": "Đ"}
+    assert art["year"] == {"value": "D", "display": "Đ", "name": "Đạt"}
 
 
 def test_year_end_items(bình, class_a):
@@ -143,3 +153,88 @@ def test_primary_snapshot(grade4_class):
     assert snapshot["qualities"][0]["year"]["name"] == "Tốt"
     assert snapshot["result"]["value"] == str(results.year_result)
     assert snapshot["completion"]["display"] == "Hoàn thành chương trình lớp 4"
+
+
+# --- the official form's other elements (issue 14) ---------------------------------------------
+
+
+def test_each_subject_names_its_teachers_from_the_class_assignments(bình, class_a, admin):
+    maths = class_a.year.school.subjects.get(code="TOAN")
+    admin.full_name = "Bùi Thị Cúc"
+    admin.save()
+    TeachingAssignment.objects.create(teacher=admin, class_group=class_a, subject=maths)
+    subjects = {s["code"]: s for s in build_snapshot(bình, class_a.year)["subjects"]}
+    assert subjects["TOAN"]["teacher_name"] == "Bùi Thị Cúc, teacher"  # co-teachers, by name
+    assert subjects["NV"]["teacher_name"] == "homeroom"
+    assert subjects["GDTC"]["teacher_name"] == ""  # no assignment
+
+
+def test_primary_subjects_name_their_teachers_too(grade4_class, teacher):
+    student = grade4_class.enrollments.get().student
+    tv = grade4_class.year.school.subjects.get(code="TV")
+    TeachingAssignment.objects.create(teacher=teacher, class_group=grade4_class, subject=tv)
+    subjects = {s["code"]: s for s in build_snapshot(student, grade4_class.year)["subjects"]}
+    assert subjects["TV"]["teacher_name"] == "teacher" and subjects["TOAN"]["teacher_name"] == ""
+
+
+def test_school_place_name_and_the_active_principal(bình, class_a, principal):
+    school = class_a.year.school
+    school.place_name = "Quận Ba Đình"
+    school.save()
+    snapshot = build_snapshot(bình, class_a.year)
+    assert snapshot["school"]["place_name"] == "Quận Ba Đình"
+    assert snapshot["school"]["principal_name"] == "principal"
+    Membership.objects.filter(user=principal).update(is_active=False)
+    assert build_snapshot(bình, class_a.year)["school"]["principal_name"] == ""
+
+
+def test_registration_number_and_admission_date(bình, class_a):
+    snapshot = build_snapshot(bình, class_a.year)
+    assert snapshot["student"]["registration_number"] == ""
+    assert snapshot["student"]["admission_date_display"] == ""
+    bình.registration_number = "125/2025"
+    bình.admission_date = datetime.date(2025, 9, 5)
+    bình.save()
+    student = build_snapshot(bình, class_a.year)["student"]
+    assert student["registration_number"] == "125/2025"
+    assert student["admission_date"] == "2025-09-05"
+    assert student["admission_date_display"] == "05/09/2025"
+
+
+def test_a_snapshot_stored_before_the_new_keys_prints_with_defaults(bình, class_a):
+    stored = build_snapshot(bình, class_a.year)
+    for part, keys in (
+        ("school", ADDED_DEFAULTS["school"]),
+        ("student", ADDED_DEFAULTS["student"]),
+    ):
+        for key in keys:
+            del stored[part][key]
+    for row in stored["subjects"]:
+        del row["teacher_name"]
+        for key in ("term1", "term2", "year", "reassessment"):
+            if row[key]:
+                row[key].pop("name", None)
+    before = canonical_json(stored)
+    shown = printable(stored)
+    assert canonical_json(stored) == before  # the stored snapshot is not touched
+    assert shown["school"]["principal_name"] == "" and shown["student"]["registration_number"] == ""
+    art = next(s for s in shown["subjects"] if s["code"] == COMMENTED[0])
+    assert art["teacher_name"] == "" and art["year"]["name"] == "Đạt"
+    maths = next(s for s in shown["subjects"] if s["code"] == "TOAN")
+    assert "name" not in maths["year"]  # a score has no word
+
+
+def test_the_keys_a_new_format_adds_are_not_shown_as_changes(bình, class_a):
+    new = build_snapshot(bình, class_a.year)
+    old = build_snapshot(bình, class_a.year)
+    del old["school"]["principal_name"], old["student"]["registration_number"]
+    for row in old["subjects"]:
+        del row["teacher_name"]
+        if row["year"]:
+            row["year"].pop("name", None)
+    assert snapshot_changes(old, new) == []
+    moved = build_snapshot(bình, class_a.year)
+    moved["subjects"][0]["teacher_name"] = "Bùi Thị Cúc"
+    with translation.override("en"):
+        changes = snapshot_changes(new, moved)
+    assert [(c.where, c.after) for c in changes] == [("Ngữ văn › Subject teacher", "Bùi Thị Cúc")]

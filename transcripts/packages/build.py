@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from schools.models import School, SchoolYear
-from transcripts.models import TranscriptVersion
+from transcripts.models import TranscriptSignature, TranscriptVersion
 from transcripts.packages import format as fmt
-from transcripts.signing.formats import DS_NS, sign_cms_detached
+from transcripts.signing.formats import DS_NS, finish_cms, prepare_cms
+from transcripts.signing.ltv import LtvSettings
 from transcripts.signing.signers import Signer
 from transcripts.xml import InvalidTranscriptXML, data_element, validate_xml
 
@@ -119,7 +120,9 @@ def _check_xml(data: bytes, version: TranscriptVersion, school: School, year: Sc
         )
 
 
-def _entry(version: TranscriptVersion) -> fmt.TranscriptEntry:
+def _entry(
+    version: TranscriptVersion, signers: tuple[fmt.SignerEntry, ...] = ()
+) -> fmt.TranscriptEntry:
     transcript = version.transcript
     return fmt.TranscriptEntry(
         transcript_id=str(transcript.public_id),
@@ -128,7 +131,28 @@ def _entry(version: TranscriptVersion) -> fmt.TranscriptEntry:
         verification_code=version.verification_code,
         class_name=transcript.class_group.name,
         signatures=version.signature_count,
+        signers=signers,
     )
+
+
+def _signers(school: School, year: SchoolYear) -> dict[int, tuple[fmt.SignerEntry, ...]]:
+    """Version id → its recorded signatures in signing order, for every current version of the
+    school year: one query, whatever the number of transcripts."""
+    rows = (
+        TranscriptSignature.objects.filter(
+            version__transcript__school=school,
+            version__transcript__year=year,
+            version__superseded_at__isnull=True,
+        )
+        .select_related("signed_by")
+        .order_by("version_id", "signed_at", "pk")
+    )
+    found: dict[int, list[fmt.SignerEntry]] = {}
+    for row in rows:
+        found.setdefault(row.version_id, []).append(
+            fmt.SignerEntry(row.role, row.signed_by.display_name, row.certificate_subject)
+        )
+    return {version: tuple(signers) for version, signers in found.items()}
 
 
 def _withdrawal(version: TranscriptVersion) -> fmt.Withdrawal:
@@ -163,7 +187,16 @@ def write_package(
         withdrawals=withdrawals, created_at=created_at, progress=progress,
     )  # fmt: skip
     if result.ok:
-        add_seal(out, sign_cms_detached(result.manifest_bytes, seal))
+        ltv = LtvSettings.from_settings()
+        prepared = prepare_cms(result.manifest_bytes, seal)
+        signature = finish_cms(
+            prepared,
+            seal,
+            seal.sign_digest(prepared.digest),
+            timestamp_url=ltv.timestamp_url if ltv.timestamped else None,
+            timeout=ltv.timeout,
+        )
+        add_seal(out, signature)
     return result
 
 
@@ -195,8 +228,9 @@ def write_unsealed(
 
         for name in fmt.SCHEMA_FILES:
             add(f"schema/{name}", (fmt.SCHEMA_DIR / name).read_bytes(), compress=True)
+        signers = _signers(school, year)
         for done, version in enumerate(finals, 1):
-            entry = _entry(version)
+            entry = _entry(version, signers.get(version.pk, ()))
             xml_path, pdf_path = entry.paths
             try:
                 xml = _read(version.xml_file, "XML")

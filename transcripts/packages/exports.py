@@ -49,6 +49,7 @@ from transcripts.packages import format as fmt
 from transcripts.packages.build import BuildResult, add_seal, write_unsealed
 from transcripts.packages.scope import NotFinal, PackageScope, package_scope
 from transcripts.signing.formats import PreparedCms, finish_cms, prepare_cms
+from transcripts.signing.ltv import LtvSettings
 from transcripts.signing.sources import BatchSummary, Certificates, SignatureSource
 
 logger = logging.getLogger(__name__)
@@ -344,7 +345,14 @@ def _seal_signature(batch: SigningBatch) -> bytes:
     [document] = batch.documents
     prepared = PreparedCms(bytes.fromhex(document["state"]["signed_attributes"]))
     holder = Certificates.from_pem(batch.certificate_pem)
-    return finish_cms(prepared, holder, batches.document_values(batch)[0])
+    ltv = LtvSettings.from_settings()
+    return finish_cms(
+        prepared,
+        holder,
+        batches.document_values(batch)[0],
+        timestamp_url=ltv.timestamp_url if ltv.timestamped else None,
+        timeout=ltv.timeout,
+    )
 
 
 def _wait_for_seal(

@@ -7,7 +7,8 @@ A package is a ZIP holding, in this order (docs/package-format.md):
 - per transcript version, ``transcripts/<student code>/<version>.xml`` (the signed XML) and
   ``transcripts/<student code>/<version>.pdf`` (the signed PDF/A-3 carrying that XML's data);
 - ``manifest.xml``: the package's identity and scope, every transcript version it carries or
-  withdraws, and the size and SHA-256 of every other member;
+  withdraws (with who signed it: role, name and certificate subject of each recorded
+  signature), and the size and SHA-256 of every other member;
 - ``manifest.p7s``: a detached CMS signature over ``manifest.xml`` by the school's seal.
 
 The manifest comes last because only then are the digests known (the ZIP is written in one
@@ -93,6 +94,17 @@ class FileEntry:
 
 
 @dataclasses.dataclass(frozen=True)
+class SignerEntry:
+    """One recorded signature of a transcript version: the role (homeroom, principal, seal),
+    the name of who signed (for the seal, the person who applied it) and the certificate's
+    subject (for the seal, the school's organisational certificate)."""
+
+    role: str
+    name: str
+    certificate_subject: str
+
+
+@dataclasses.dataclass(frozen=True)
 class TranscriptEntry:
     transcript_id: str
     student_code: str
@@ -100,6 +112,8 @@ class TranscriptEntry:
     verification_code: str
     class_name: str
     signatures: int
+    #: Who signed, in signing order; empty in manifests made before signers were listed.
+    signers: tuple[SignerEntry, ...] = ()
 
     @property
     def paths(self) -> tuple[str, str]:
@@ -191,7 +205,7 @@ def manifest_xml(manifest: Manifest) -> bytes:
     )
     for entry in manifest.transcripts:
         xml_path, pdf_path = entry.paths
-        _sub(
+        transcript = _sub(
             root,
             "hocBa",
             maHocBa=entry.transcript_id,
@@ -203,6 +217,11 @@ def manifest_xml(manifest: Manifest) -> bytes:
             xml=xml_path,
             pdf=pdf_path,
         )
+        for signer in entry.signers:
+            attrs = {"vaiTro": signer.role, "hoTen": signer.name}
+            if signer.certificate_subject:
+                attrs["chungThu"] = signer.certificate_subject
+            _sub(transcript, "nguoiKy", **attrs)
     for withdrawal in manifest.withdrawals:
         _sub(
             root,
@@ -279,6 +298,10 @@ def parse_manifest(data: bytes) -> Manifest:
                 e.get("maXacThuc"),
                 e.get("lop"),
                 int(e.get("soChuKy")),
+                tuple(
+                    SignerEntry(s.get("vaiTro"), s.get("hoTen"), s.get("chungThu", ""))
+                    for s in e.findall("g:nguoiKy", {"g": NAMESPACE})
+                ),
             )
             for e in every("hocBa")
         ),

@@ -16,13 +16,18 @@
 Nothing is fetched from the network and the database is not used: the same function backs
 ``manage.py verify_package``, the public verification page and the test receiving server.
 Each failure is reported with the member it concerns; :attr:`PackageReport.ok` is true only
-when there is none.
+when there is none. PDF signatures go through pyHanko's AdES validation with the revocation data
+the files carry (B-LT / B-LTA): a certificate revoked before signing is a failure; a signature
+whose time cannot be established offline (no time-stamp, revocation data missing or stale) is
+a note (:attr:`PackageReport.notes`), as is the manifest seal's time-stamp
+(:attr:`PackageReport.sealed_at`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
 import hashlib
 import io
 import stat
@@ -39,6 +44,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from transcripts.packages import format as fmt
+from transcripts.signing import ltv
 from transcripts.signing.certificates import load_trust_anchors, normalise_name
 from transcripts.verification import (
     InvalidDocument,
@@ -76,6 +82,13 @@ class PackageReport:
     sealed_by: str = ""
     files_checked: int = 0
     transcripts_checked: int = 0
+    #: The time proven by the manifest signature's time-stamp (CAdES-T), when it has one.
+    sealed_at: datetime.datetime | None = None
+    #: PDF signatures proven by a time-stamp / in all.
+    timestamped_signatures: int = 0
+    pdf_signatures: int = 0
+    #: What the report says without failing the package (signature times not established).
+    notes: list[Problem] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -204,6 +217,12 @@ def _check_seal(
         return
     holder = _subject_name(status.signing_cert.subject)
     report.sealed_by = holder
+    stamp = status.timestamp_validity
+    if stamp is not None:
+        if stamp.intact and stamp.valid and stamp.trusted:
+            report.sealed_at = stamp.timestamp
+        else:
+            report.add(fmt.SIGNATURE, _("The manifest signature's time-stamp does not match it."))
     if manifest is not None and normalise_name(holder) != normalise_name(manifest.school_name):
         report.add(
             fmt.SIGNATURE,
@@ -337,6 +356,7 @@ def _check_pdf(
     except InvalidDocument as exc:
         report.add(path, exc.reason)
     else:
+        _note_times(path, signers, report)
         if len(signers) != entry.signatures:
             report.add(
                 path,
@@ -357,6 +377,20 @@ def _check_pdf(
         embedded_data = None
     if hocba is not None and (embedded_data is None or _c14n(embedded_data) != _c14n(hocba)):
         report.add(path, _("The XML embedded in the PDF is not this transcript's XML data."))
+
+
+def _note_times(path: str, signers, report: PackageReport) -> None:
+    """Count the time-stamped signatures; note those whose time cannot be established."""
+    for signer in signers:
+        report.pdf_signatures += 1
+        report.timestamped_signatures += signer.timestamped
+        if signer.time_status == ltv.INDETERMINATE:
+            report.notes.append(
+                Problem(
+                    path,
+                    _("%(name)s: %(status)s.") % {"name": signer.name, "status": signer.time_label},
+                )
+            )
 
 
 def verify_package(

@@ -2,7 +2,9 @@
 
 Checked before every signature: validity period, a path to a configured trust anchor
 (settings.SIGNING_TRUST_ANCHORS, PEM files), key usage, and that the holder named in the
-certificate is the person signing. Revocation (CRL/OCSP) is not checked here.
+certificate is the person signing (:func:`check_signing_certificate`); and, before a batch,
+that the certificate is not revoked now (:func:`check_revocation`, OCSP / CRL as
+``settings.SIGNING_REVOCATION`` says).
 """
 
 from __future__ import annotations
@@ -149,3 +151,67 @@ def check_signing_certificate(
                 _("The certificate belongs to “%(holder)s”, not to “%(name)s”.")
                 % {"holder": organisation, "name": organisation_name}
             )
+
+
+def check_revocation(
+    cert: x509.Certificate,
+    *,
+    chain: Sequence[x509.Certificate] = (),
+    trust_anchors: Sequence[x509.Certificate] | None = None,
+    mode: str | None = None,
+    timeout: int | None = None,
+) -> None:
+    """Raise :class:`SigningRefused` when the certificate (or a CA of its chain) is revoked now,
+    asking the OCSP responders and CRL distribution points the certificates name. ``mode``
+    (default ``settings.SIGNING_REVOCATION``): "require" also refuses when the status cannot be
+    established (no responder named, none answers); "if-available" refuses only a revocation
+    actually reported; "off" asks nothing."""
+    from django.conf import settings
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import PathValidationError, RevokedError
+
+    from transcripts.signing.ltv import Revocation, _run, to_asn1, validation_context
+
+    revocation = Revocation(mode or getattr(settings, "SIGNING_REVOCATION", "if-available"))
+    if revocation == Revocation.OFF:
+        return
+    context = validation_context(
+        anchors=load_trust_anchors() if trust_anchors is None else trust_anchors,
+        extra=chain,
+        revocation=revocation,
+        timeout=timeout or getattr(settings, "SIGNING_FETCH_TIMEOUT", 10),
+    )
+    validator = CertificateValidator(
+        to_asn1(cert),
+        intermediate_certs=[to_asn1(c) for c in chain],
+        validation_context=context,
+    )
+    try:
+        _run(validator.async_validate_usage(set()), context)
+    except RevokedError as exc:
+        raise SigningRefused(
+            _("The certificate was revoked on %(date)s: it can no longer sign.")
+            % {"date": _local(exc.revocation_dt)}
+        ) from exc
+    except PathValidationError as exc:
+        if revocation == Revocation.REQUIRE:
+            raise SigningRefused(
+                _("Whether the certificate is revoked cannot be checked now: %(reason)s")
+                % {"reason": exc.failure_msg}
+            ) from exc
+        raise SigningRefused(
+            _("The certificate cannot be validated: %(reason)s") % {"reason": exc.failure_msg}
+        ) from exc
+    except Exception as exc:  # path building (checked before), a broken responder answer
+        if revocation == Revocation.REQUIRE:
+            raise SigningRefused(
+                _("Whether the certificate is revoked cannot be checked now: %(reason)s")
+                % {"reason": str(exc)}
+            ) from exc
+
+
+def _local(moment: datetime.datetime) -> str:
+    """A moment in the site's time zone (Vietnam time), as the pages show it."""
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")

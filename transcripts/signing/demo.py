@@ -13,6 +13,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEMO_CA_NAME = "Sổ điểm DEMO CA — không dùng thật"
+DEMO_TSA_NAME = "Sổ điểm DEMO TSA — không dùng thật"
+#: Where `manage.py signing_test_services` serves the demo CA's time-stamps and CRL (make run).
+DEMO_CA_SERVICE = "http://127.0.0.1:8783"
+DEMO_TSA_URL = f"{DEMO_CA_SERVICE}/tsa"
+DEMO_CRL_URL = f"{DEMO_CA_SERVICE}/crl/demo-ca.crl"
 
 
 def _name(common_name: str, organisation: str | None = None) -> x509.Name:
@@ -67,12 +72,16 @@ def issue_certificate(
     organisation: str | None = None,
     days: int = 3 * 365,
     now: datetime.datetime | None = None,
+    crl_url: str | None = None,
+    time_stamping: bool = False,
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """An RSA-2048 signing certificate: CN is the person's full name (or the school's name for
-    the seal, with O = the school's name too)."""
+    the seal, with O = the school's name too). ``crl_url``: where its revocation list is (the
+    CRL distribution point a validator fetches); ``time_stamping``: a time-stamping authority's
+    certificate (extended key usage timeStamping only, critical, as RFC 3161 requires)."""
     now = now or datetime.datetime.now(datetime.UTC)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name, organisation))
         .issuer_name(ca_cert.subject)
@@ -83,19 +92,45 @@ def issue_certificate(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(ca=False), critical=True)
         .add_extension(
-            x509.ExtendedKeyUsage(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING])
+            if time_stamping
+            else x509.ExtendedKeyUsage(
                 [ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH]
             ),
-            critical=False,
+            critical=time_stamping,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
             critical=False,
         )
-        .sign(ca_key, hashes.SHA256())
     )
-    return key, cert
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    return key, builder.sign(ca_key, hashes.SHA256())
+
+
+def certificate_revocation_list(
+    ca_key: rsa.RSAPrivateKey,
+    ca_cert: x509.Certificate,
+    *,
+    revoked: Sequence[tuple[int, datetime.datetime]] = (),
+    now: datetime.datetime | None = None,
+) -> bytes:
+    """The demo CA's CRL (DER), valid for a day from ``now``: ``revoked`` = (serial, when)."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now - datetime.timedelta(minutes=5))
+        .next_update(now + datetime.timedelta(days=1))
+    )
+    for serial, when in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
+        )
+    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def pkcs12_bytes(

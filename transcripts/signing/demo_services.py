@@ -141,7 +141,7 @@ class _Service:
                     response = Response.error(500, "server_error", f"{type(exc).__name__}: {exc}")
                 self.send_response(response.status)
                 content_type = response.content_type
-                if not content_type.startswith("application/octet"):
+                if content_type.startswith(("application/json", "text/")):
                     content_type += "; charset=utf-8"
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(response.body)))
@@ -762,3 +762,73 @@ button {{ font-size: 1rem; padding: 10px 16px; border: 0; border-radius: 8px; ma
 </body>
 </html>
 """
+
+
+# --- The demo certification authority's services: time-stamps (RFC 3161) and its CRL ----------
+
+
+class DemoCaServer(_Service):
+    """What a certification authority serves besides certificates, for the demo: an RFC 3161
+    time-stamping authority (``POST /tsa``, a TimeStampReq in, a TimeStampResp out, signed by
+    the TSA certificate) and the CA's certificate revocation list (``GET /crl/demo-ca.crl``,
+    issued afresh on each request, valid for a day; ``revoked`` = serial → revocation time)."""
+
+    def __init__(
+        self,
+        *,
+        ca_key: rsa.RSAPrivateKey,
+        ca_cert: x509.Certificate,
+        tsa_key: rsa.RSAPrivateKey,
+        tsa_cert: x509.Certificate,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        from asn1crypto import keys
+        from asn1crypto import x509 as asn1_x509
+        from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+        super().__init__(host=host, port=port)
+        self.ca_key, self.ca_cert = ca_key, ca_cert
+        self.revoked: dict[int, datetime.datetime] = {}
+        der = serialization.Encoding.DER
+        self._stamper = DummyTimeStamper(
+            tsa_cert=asn1_x509.Certificate.load(tsa_cert.public_bytes(der)),
+            tsa_key=keys.PrivateKeyInfo.load(
+                tsa_key.private_bytes(
+                    der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            ),
+            certs_to_embed=[asn1_x509.Certificate.load(ca_cert.public_bytes(der))],
+        )
+
+    @property
+    def tsa_url(self) -> str:
+        return f"{self.address}/tsa"
+
+    @property
+    def crl_url(self) -> str:
+        return f"{self.address}/crl/demo-ca.crl"
+
+    def dispatch(self, verb: str, path: str, headers: Mapping[str, str], body: bytes) -> Response:
+        from asn1crypto import tsp
+
+        from transcripts.signing.demo import certificate_revocation_list
+
+        route = path.split("?")[0]
+        if verb == "POST" and route == "/tsa":
+            self.count("timestamp")
+            try:
+                request = tsp.TimeStampReq.load(body)
+                request.native  # noqa: B018 - parse it all now: a bad request is a 400
+            except ValueError:
+                return Response(400, b"not a TimeStampReq", "text/plain")
+            with self._lock:
+                answer = self._stamper.request_tsa_response(request)
+            return Response(200, answer.dump(), "application/timestamp-reply")
+        if verb == "GET" and route == "/crl/demo-ca.crl":
+            self.count("crl")
+            with self._lock:
+                revoked = list(self.revoked.items())
+            crl = certificate_revocation_list(self.ca_key, self.ca_cert, revoked=revoked)
+            return Response(200, crl, "application/pkix-crl")
+        return Response(404, b"not found", "text/plain")

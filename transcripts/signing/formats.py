@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import datetime
 import functools
 import hashlib
 import io
@@ -37,10 +38,26 @@ from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import Signer as PyHankoSigner
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
+from pyhanko.stamp import BaseStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signxml import DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
-from signxml.xades import XAdESSigner
+from signxml.xades import XAdESDataObjectFormat, XAdESSigner
 
+from transcripts.signing.appearance import (
+    SignatureAppearance,
+    appearance_for,
+    common_name,
+    field_lock,
+    stamp_style,
+)
+from transcripts.signing.ltv import (
+    LtvSettings,
+    PadesLevel,
+    add_document_timestamp,
+    add_validation_data,
+    add_xades_timestamp,
+    timestamper,
+)
 from transcripts.signing.signers import Signer, SigningError
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -52,8 +69,11 @@ XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
 #: 0.5 KB with the demo certificates; 4 KB leaves room for long issuer names and serials.
 CMS_OVERHEAD_BYTES = 4096
 #: An RFC 3161 time-stamp token (PAdES B-T, an unsigned attribute) is the time-stamping
-#: authority's own SignedData, usually with its certificate chain: 2-6 KB from public TSAs.
-TIMESTAMP_TOKEN_BYTES = 16384
+#: authority's own SignedData, usually with its certificate chain: 2-6 KB from public TSAs,
+#: ~3 KB from the test TSA. 8 KB leaves room for a longer chain; the reservation is written as
+#: hex into every signature, so 16 KB cost ~50 KB per transcript for nothing. A token that
+#: does not fit fails the signature (SigningError), never the document.
+TIMESTAMP_TOKEN_BYTES = 8192
 
 
 @functools.lru_cache(maxsize=256)
@@ -229,8 +249,16 @@ class PreparedPdf:
 
 
 def _pdf_signer(
-    adapter: PyHankoAdapter, *, field_name: str, reason: str, location: str
+    adapter: PyHankoAdapter,
+    *,
+    field_name: str,
+    reason: str,
+    location: str,
+    stamp: BaseStampStyle | None = None,
 ) -> signers.PdfSigner:
+    """pyHanko's signer for one PAdES signature in ``field_name``: the existing empty field of
+    that name (drawn with ``stamp`` when visible), or a new invisible one; either way locked
+    (FieldMDP, :func:`~transcripts.signing.appearance.field_lock`) once signed."""
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -239,7 +267,12 @@ def _pdf_signer(
         subfilter=fields.SigSeedSubFilter.PADES,
         use_pades_lta=False,
     )
-    return signers.PdfSigner(meta, signer=adapter)
+    return signers.PdfSigner(
+        meta,
+        signer=adapter,
+        stamp_style=stamp,
+        new_field_spec=fields.SigFieldSpec(field_name, field_mdp_spec=field_lock(field_name)),
+    )
 
 
 def prepare_pdf(
@@ -250,20 +283,40 @@ def prepare_pdf(
     reason: str,
     location: str,
     timestamped: bool = False,
+    appearance: SignatureAppearance | None = None,
+    signed_at: datetime.datetime | None = None,
 ) -> PreparedPdf:
-    """Add a new invisible signature field for ``holder``'s certificate as an incremental update
-    (earlier signatures stay valid), reserve the signature container's space
-    (:func:`signature_reservation`) and compute what must be signed. Nothing is signed."""
+    """Sign ``field_name`` for ``holder``'s certificate as an incremental update (earlier
+    signatures stay valid), reserve the signature container's space
+    (:func:`signature_reservation`) and compute what must be signed. Nothing is signed.
+
+    The field is the document's empty field of that name (a rendered transcript has one per
+    signer, at the official place), drawn with ``appearance`` (default: the field's layout with
+    "Ký bởi: <the certificate's name>" and the time only); or, when the document has none, a
+    new invisible field.
+    ``signed_at`` (default: now) is the signature's time (/M) and the one its appearance shows:
+    the preparation's, not the moment the value arrives."""
+    signed_at = signed_at or datetime.datetime.now(datetime.UTC)
+    stamp = stamp_style(
+        appearance or appearance_for(field_name, {}),
+        signer=common_name(holder.certificate),
+        signed_at=signed_at,
+    )
     adapter = PyHankoAdapter(holder, pades=True)
-    pdf_signer = _pdf_signer(adapter, field_name=field_name, reason=reason, location=location)
+    pdf_signer = _pdf_signer(
+        adapter, field_name=field_name, reason=reason, location=location, stamp=stamp
+    )
 
     async def run() -> PreparedPdf:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
-        prepared, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-            writer,
+        # pyHanko's async_digest_doc_for_signing, with the signing time set (/M = appearance's)
+        session = pdf_signer.init_signing_session(writer)
+        session.system_time = signed_at
+        tbs = session.prepare_tbs_document(
+            validation_info=await session.perform_presign_validation(writer),
             bytes_reserved=signature_reservation(holder, timestamped=timestamped),
-            output=io.BytesIO(),
         )
+        prepared, output = tbs.digest_tbs_document(output=io.BytesIO())
         attributes_ = await adapter.signed_attrs(prepared.document_digest, "sha256", use_pades=True)
         return PreparedPdf(
             data=output.getvalue(),
@@ -286,24 +339,31 @@ def finish_pdf(
     value: bytes,
     *,
     timestamp_url: str | None = None,
+    ltv: LtvSettings | None = None,
+    last: bool = False,
 ) -> bytes:
     """Put the signature container with ``value`` (over :attr:`PreparedPdf.digest`) into the
     prepared PDF: B-B, or B-T with an RFC 3161 time-stamp over the value from
-    ``timestamp_url``. A value that does not verify against the certificate is refused."""
+    ``timestamp_url`` (or ``ltv``'s authority). With ``ltv`` at B-LT or above, the revocation data
+    of the signer's chain and of the time-stamp's authority follow in the DSS (an incremental
+    update after the signature, :func:`~transcripts.signing.ltv.add_validation_data`); at B-LTA
+    and ``last`` (no signature follows: the seal's), a document time-stamp closes the file. A
+    value that does not verify against the certificate is refused; a step that fails raises
+    SigningError and nothing is returned."""
     if not signature_digest_matches(holder, prepared.digest, value):
         raise SigningError("The signature value does not verify against the certificate")
-    timestamper = None
+    if ltv is not None and ltv.timestamped:
+        timestamp_url = timestamp_url or ltv.timestamp_url
+    stamper = None
     if timestamp_url:
-        from pyhanko.sign.timestamps import HTTPTimeStamper
-
-        timestamper = HTTPTimeStamper(timestamp_url)
+        stamper = timestamper(timestamp_url, timeout=ltv.timeout if ltv else 10)
     adapter = PyHankoAdapter(holder, pades=True, value=value)
 
     async def run() -> bytes:
         container = await adapter.async_sign_prescribed_attributes(
             "sha256",
             signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes),
-            timestamper=timestamper,
+            timestamper=stamper,
         )
         output = io.BytesIO(prepared.data)
         await PdfTBSDocument.async_finish_signing(
@@ -318,11 +378,19 @@ def finish_pdf(
         return output.getvalue()
 
     try:
-        return _run(run())
+        signed = _run(run())
     except SigningError:
         raise
     except Exception as exc:  # a container larger than the reservation, a TSA failure
         raise SigningError(f"Cannot finish the PDF signature: {exc}") from exc
+    if ltv is None or not ltv.level >= PadesLevel.B_LT or not timestamp_url:
+        return signed
+    signed = add_validation_data(signed, context=ltv.context(extra=holder.chain))
+    if last and ltv.level >= PadesLevel.B_LTA:
+        signed = add_document_timestamp(
+            signed, url=timestamp_url, context=ltv.context(), timeout=ltv.timeout
+        )
+    return signed
 
 
 def sign_pdf(
@@ -404,17 +472,31 @@ def prepare_cms(data: bytes, holder: Certified) -> PreparedCms:
     return PreparedCms(signed_attributes=attributes_.dump())
 
 
-def finish_cms(prepared: PreparedCms, holder: Certified, value: bytes) -> bytes:
+def finish_cms(
+    prepared: PreparedCms,
+    holder: Certified,
+    value: bytes,
+    *,
+    timestamp_url: str | None = None,
+    timeout: int = 10,
+) -> bytes:
     """The DER CMS SignedData (detached) with ``value`` over :attr:`PreparedCms.digest` and the
-    holder's certificate chain; a value that does not verify is refused."""
+    holder's certificate chain; with ``timestamp_url``, an RFC 3161 signature time-stamp over
+    the value as an unsigned attribute (CAdES-T). A value that does not verify is refused."""
     if not signature_digest_matches(holder, prepared.digest, value):
         raise SigningError("The signature value does not verify against the certificate")
     adapter = PyHankoAdapter(holder, value=value)
-    content_info = _run(
-        adapter.async_sign_prescribed_attributes(
-            "sha256", signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes)
+    stamper = timestamper(timestamp_url, timeout=timeout) if timestamp_url else None
+    try:
+        content_info = _run(
+            adapter.async_sign_prescribed_attributes(
+                "sha256",
+                signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes),
+                timestamper=stamper,
+            )
         )
-    )
+    except Exception as exc:  # the time-stamping authority failed
+        raise SigningError(f"Cannot finish the CMS signature: {exc}") from exc
     return content_info.dump()
 
 
@@ -484,13 +566,25 @@ def _parse(xml_bytes: bytes) -> etree._Element:
     return etree.fromstring(xml_bytes, parser=parser)
 
 
-def prepare_xml(xml_bytes: bytes, holder: Certified, *, reference_id: str) -> PreparedXml:
+def prepare_xml(
+    xml_bytes: bytes,
+    holder: Certified,
+    *,
+    reference_id: str,
+    description: str = "Chữ ký số trên học bạ",
+) -> PreparedXml:
     """Append one XAdES-BES signature for ``holder``'s certificate to the document's root
     element, referencing the element whose ``Id`` is ``reference_id`` (plus the signature's own
-    SignedProperties and KeyInfo), with its value left to :func:`finish_xml`.
+    SignedProperties and KeyInfo), with its value left to :func:`finish_xml`. ``description``
+    says what the signature is (the signed DataObjectFormat's Description, in Vietnamese: it is
+    part of the signed document).
 
     The referenced element must not be the root: signatures are its siblings, so a second
     signature leaves the first one's digest intact and any number of signatures coexist.
+
+    KeyInfo carries the certificate chain (X509Data) and no bare KeyValue: a verifier that
+    finds a bare key may check the signature with it and never look at the certificate, so
+    a look-alike certificate from another CA would pass.
     """
     root = _parse(xml_bytes)
     if root.get("Id") == reference_id:
@@ -505,6 +599,7 @@ def prepare_xml(xml_bytes: bytes, holder: Certified, *, reference_id: str) -> Pr
         method=SignatureConstructionMethod.detached,
         signature_algorithm=SignatureMethod.RSA_SHA256,
         digest_algorithm=DigestAlgorithm.SHA256,
+        data_object_format=XAdESDataObjectFormat(Description=description, MimeType="text/xml"),
     )
     key = _CapturingRsaKey(holder)
     signature = xades.sign(
@@ -512,6 +607,7 @@ def prepare_xml(xml_bytes: bytes, holder: Certified, *, reference_id: str) -> Pr
         key=key,
         cert=[holder.certificate, *holder.chain],
         reference_uri=f"#{reference_id}",
+        always_add_key_value=False,
     )
     if key.signed_data is None:  # pragma: no cover - signxml always signs the SignedInfo
         raise SigningError("signxml produced no SignedInfo to sign")
@@ -522,9 +618,17 @@ def prepare_xml(xml_bytes: bytes, holder: Certified, *, reference_id: str) -> Pr
     )
 
 
-def finish_xml(prepared: PreparedXml, holder: Certified, value: bytes) -> bytes:
+def finish_xml(
+    prepared: PreparedXml,
+    holder: Certified,
+    value: bytes,
+    *,
+    timestamp_url: str | None = None,
+    timeout: int = 10,
+) -> bytes:
     """Write ``value`` (over :attr:`PreparedXml.digest`) into the last signature's
-    SignatureValue; a value that does not verify against the certificate is refused."""
+    SignatureValue; a value that does not verify against the certificate is refused. With
+    ``timestamp_url`` the signature becomes XAdES-T (:func:`add_xades_timestamp`)."""
     if not signature_digest_matches(holder, prepared.digest, value):
         raise SigningError("The signature value does not verify against the certificate")
     root = _parse(prepared.data)
@@ -536,7 +640,10 @@ def finish_xml(prepared: PreparedXml, holder: Certified, value: bytes) -> bytes:
     if slot is None or "".join((slot.text or "").split()) != placeholder:
         raise SigningError("The prepared XML signature was changed or is already finished")
     slot.text = base64.b64encode(value).decode()
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    finished = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    if timestamp_url:
+        return add_xades_timestamp(finished, timestamp_url=timestamp_url, timeout=timeout)
+    return finished
 
 
 def sign_xml(xml_bytes: bytes, signer: Signer, *, reference_id: str) -> bytes:

@@ -18,9 +18,18 @@ from accounts.models import Membership, Role, User
 from schools.demo import PRIMARY_CODE, SECONDARY_CODE
 from schools.models import ClassGroup, School
 from transcripts.models import CredentialKind, SigningCredential
-from transcripts.signing.demo import DEMO_CA_NAME, create_ca, issue_certificate, pkcs12_bytes
+from transcripts.signing.demo import (
+    DEMO_CA_NAME,
+    DEMO_CRL_URL,
+    DEMO_TSA_NAME,
+    create_ca,
+    issue_certificate,
+    pkcs12_bytes,
+)
 from transcripts.signing.signers import SigningError, decrypt_at_rest, encrypt_at_rest
 
+#: The demo time-stamping authority's key and certificate.
+TSA_FILE = "demo-tsa.p12"
 #: File name → (CN, O, school, user or None for the seal)
 Wanted = dict[str, tuple[str, str | None, School, User | None]]
 
@@ -58,13 +67,29 @@ class Command(BaseCommand):
         issued: dict[str, list[x509.Certificate]] = {}
         for name, (common_name, organisation, _school, _user) in missing.items():
             key, cert = issue_certificate(
-                ca_key, ca_cert, common_name=common_name, organisation=organisation
+                ca_key,
+                ca_cert,
+                common_name=common_name,
+                organisation=organisation,
+                crl_url=DEMO_CRL_URL,
             )
             (out / name).write_bytes(
                 pkcs12_bytes(key, cert, [ca_cert], friendly_name=common_name, password=password)
             )
             issued[name] = [cert, ca_cert]
             self.stdout.write(f"created {out / name}  ({common_name})")
+        tsa = out / TSA_FILE
+        if not tsa.exists():  # the demo's time-stamping authority (signing_test_services)
+            if not (missing or not ca_pem.exists()):
+                ca_key, ca_cert = self._ca(ca_pem, ca_key_pem, password, password_given)
+            key, cert = issue_certificate(
+                ca_key, ca_cert, common_name=DEMO_TSA_NAME, organisation="Sổ điểm DEMO",
+                time_stamping=True,
+            )  # fmt: skip
+            tsa.write_bytes(
+                pkcs12_bytes(key, cert, [ca_cert], friendly_name=DEMO_TSA_NAME, password=password)
+            )
+            self.stdout.write(f"created {tsa}  ({DEMO_TSA_NAME})")
         skipped = len(wanted) - len(missing)
         self.stdout.write(f"{len(missing)} created, {skipped} already present in {out}")
         registered = sum(

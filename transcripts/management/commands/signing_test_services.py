@@ -14,12 +14,15 @@ running web server stays in step. The phone page of each user is printed. Ctrl-C
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
@@ -27,7 +30,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from transcripts.signing.demo_services import ConfirmServer, CscServer, KeyAndChain
+from transcripts.management.commands.demo_pki import TSA_FILE
+from transcripts.signing.demo_services import ConfirmServer, CscServer, DemoCaServer, KeyAndChain
 
 CSC_NAME, PHONE_NAME = "demo-csc", "demo-phone"
 CSC_LABEL = "Dịch vụ ký số từ xa CSC (THỬ NGHIỆM, không dùng cho hồ sơ thật)"
@@ -41,8 +45,8 @@ def load_people(directory: Path, password: str) -> tuple[dict[str, KeyAndChain],
     warnings: list[str] = []
     for path in sorted(directory.glob("*.p12")):
         _school, _sep, username = path.stem.partition("-")
-        if not username or username == "seal":
-            continue
+        if not username or username == "seal" or path.name.startswith("demo-"):
+            continue  # the seals, and the demo CA's own (its time-stamping authority)
         if username in people:
             warnings.append(f"skipped {path.name}: user {username} already has a file")
             continue
@@ -102,6 +106,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--csc-port", type=int, default=8781)
         parser.add_argument("--confirm-port", type=int, default=8782)
+        parser.add_argument(
+            "--ca-port", type=int, default=8783, help="The demo CA's time-stamps and CRL"
+        )
         parser.add_argument("--password", default="demo-ky-so", help="The PKCS#12 password")
         parser.add_argument("--pin", help="The CSC credentials' PIN (default: --password)")
         parser.add_argument("--multisign", type=int, default=100, help="CSC signatures per SAD")
@@ -128,12 +135,17 @@ class Command(BaseCommand):
         config_path = options["write_config"]
         previous = read_config(config_path)
         csc, phone = self._servers(people, previous, options)
-        with csc, phone:
+        authority = self._authority(directory, options)
+        with csc, phone, authority or contextlib.nullcontext():
             config = services_config(csc=csc, phone=phone, previous=previous)
             if config_path is not None:
                 config_path.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
                 self.stdout.write(f"SIGNING_SERVICES written to {config_path}")
             self._describe(csc, phone, people, pin=options["pin"] or options["password"])
+            if authority is not None:
+                self.stdout.write(
+                    f"Demo CA: time-stamps at {authority.tsa_url}, CRL at {authority.crl_url}"
+                )
             try:
                 threading.Event().wait()
             except KeyboardInterrupt:
@@ -156,6 +168,31 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot listen on the port: {exc}") from exc
         return csc, phone
+
+    def _authority(self, directory: Path, options: dict[str, Any]) -> DemoCaServer | None:
+        """The demo CA's time-stamping authority and CRL, if demo_pki made its files."""
+        password = options["password"].encode()
+        try:
+            ca_key = serialization.load_pem_private_key(
+                (directory / "demo-ca-key.pem").read_bytes(), password
+            )
+            ca_cert = x509.load_pem_x509_certificate((directory / "demo-ca.pem").read_bytes())
+            tsa_key, tsa_cert, _chain = pkcs12.load_key_and_certificates(
+                (directory / TSA_FILE).read_bytes(), password
+            )
+        except (OSError, ValueError) as exc:
+            self.stdout.write(self.style.WARNING(f"no demo time-stamps or CRL: {exc}"))
+            return None
+        try:
+            return DemoCaServer(
+                ca_key=ca_key,  # type: ignore[arg-type]
+                ca_cert=ca_cert,
+                tsa_key=tsa_key,  # type: ignore[arg-type]
+                tsa_cert=tsa_cert,  # type: ignore[arg-type]
+                port=options["ca_port"],
+            )
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on the port: {exc}") from exc
 
     def _describe(
         self, csc: CscServer, phone: ConfirmServer, people: dict[str, KeyAndChain], *, pin: str
