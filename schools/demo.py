@@ -293,13 +293,22 @@ def _primary_school(seeder: _Seeder, *, code: str, name: str, prefix: str) -> No
 SECONDARY_CODE, PRIMARY_CODE, LARGE_CODE = "01001001", "01002002", "01009999"
 
 
+def _generated_password() -> str:
+    """A random password that does not start with '-' (a command line would read it as an
+    option)."""
+    while True:
+        password = secrets.token_urlsafe(9)
+        if password[0].isalnum():
+            return password
+
+
 @transaction.atomic
 def seed_demo(
     *, today: datetime.date, large_students: int | None = None, password: str | None = None
 ) -> DemoResult:
     """Create the demo schools if missing. Accounts created now get `password`, or a generated
     one that is returned once and stored nowhere in clear."""
-    password = password or secrets.token_urlsafe(9)
+    password = password or _generated_password()
     created_before = set(User.objects.values_list("username", flat=True))
     seeder = _Seeder(password=password, start_year=school_year_start(today))
     _secondary_school(

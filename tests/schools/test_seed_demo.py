@@ -63,3 +63,13 @@ def test_demo_teacher_sees_their_assignments(client, db):
     assert response.status_code == 200
     assert b"my-assignments" in response.content
     assert "Toán".encode() in response.content
+
+
+def test_a_generated_demo_password_never_starts_with_a_dash(monkeypatch):
+    """The demo scripts take the password as `--password X`; one starting with '-' was read as
+    an option and the demo failed."""
+    from schools import demo
+
+    drawn = iter(["-Sru9DrEx89v", "_x1", "Ab3-_x"])
+    monkeypatch.setattr(demo.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert demo._generated_password() == "Ab3-_x"

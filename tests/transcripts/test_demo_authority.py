@@ -57,6 +57,10 @@ def test_demo_pki_issues_a_time_stamping_certificate_and_crl_points(tmp_path, cl
     )
     usage = tsa.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert usage.critical and list(usage.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
+    # A validator checks the time-stamping authority's certificate too (pyHanko with
+    # --force-revinfo refused the homeroom teacher's signature time-stamp without it).
+    points = tsa.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert points[0].full_name[0].value == DEMO_CRL_URL
     seal = next(tmp_path.glob("SCHOOLA-seal.p12"))
     _key, cert, _chain = pkcs12.load_key_and_certificates(seal.read_bytes(), b"pw")
     points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value

@@ -84,7 +84,7 @@ class Command(BaseCommand):
                 ca_key, ca_cert = self._ca(ca_pem, ca_key_pem, password, password_given)
             key, cert = issue_certificate(
                 ca_key, ca_cert, common_name=DEMO_TSA_NAME, organisation="Sổ điểm DEMO",
-                time_stamping=True,
+                time_stamping=True, crl_url=DEMO_CRL_URL,
             )  # fmt: skip
             tsa.write_bytes(
                 pkcs12_bytes(key, cert, [ca_cert], friendly_name=DEMO_TSA_NAME, password=password)
