@@ -27,7 +27,6 @@ from django.utils import timezone
 from transcripts.models import SignerRole, StoredFileDigest, TranscriptVersion
 from transcripts.pipeline import delete_files, read_file
 from transcripts.signing import ltv
-from transcripts.signing.certificates import load_trust_anchors
 from transcripts.signing.signers import SigningError
 
 logger = logging.getLogger(__name__)
@@ -73,11 +72,14 @@ def extend_version(
     margin: datetime.timedelta,
     timestamp_url: str,
     now: datetime.datetime | None = None,
+    session: ltv.LtvSession | None = None,
 ) -> bool:
     """Add an archive time-stamp to the version's PDF if it is due (:func:`is_due`); True when
     it was extended. ``now`` (default: now) is also the moment the validation data is
-    validated for (tests travelling in time). Raises SigningError when the authority or the
-    revocation data cannot be had; the version is then unchanged."""
+    validated for (tests travelling in time). ``session``: the run's (one time-stamping
+    client, the revocation data fetched once for the versions it serves); by default one for
+    this version. Raises SigningError when the authority or the revocation data cannot be had; the
+    version is then unchanged."""
     moment = now
     now = now or timezone.now()
     saved: list[str] = []
@@ -91,7 +93,11 @@ def extend_version(
             pdf = read_file(version.pdf_file)
             if not is_due(pdf, now=now, margin=margin):
                 return False
-            extended = _extend(pdf, timestamp_url=timestamp_url, moment=moment)
+            if session is None:
+                with archive_session(timestamp_url, moment=moment) as own:
+                    extended = ltv.extend_archive_timestamp(pdf, ltv=own)
+            else:
+                extended = ltv.extend_archive_timestamp(pdf, ltv=session)
             StoredFileDigest.objects.get_or_create(
                 version=version,
                 kind="pdf",
@@ -108,15 +114,17 @@ def extend_version(
     return True
 
 
-def _extend(pdf: bytes, *, timestamp_url: str, moment: datetime.datetime | None) -> bytes:
-    timeout = int(getattr(settings, "SIGNING_FETCH_TIMEOUT", 10))
-    context = ltv.validation_context(
-        anchors=load_trust_anchors(),
-        revocation=ltv.Revocation(getattr(settings, "SIGNING_REVOCATION", "if-available")),
-        timeout=timeout,
-        moment=moment,
+def archive_session(
+    timestamp_url: str, *, moment: datetime.datetime | None = None
+) -> ltv.LtvSession:
+    """A session adding archive time-stamps from ``timestamp_url`` (whatever the PAdES level of
+    new signatures), validating as of ``moment`` (default: the time of each operation)."""
+    settings = dataclasses.replace(
+        ltv.LtvSettings.from_settings(),
+        level=ltv.PadesLevel.B_LTA,
+        timestamp_url=timestamp_url,
     )
-    return ltv.extend_archive_timestamp(pdf, url=timestamp_url, context=context, timeout=timeout)
+    return ltv.LtvSession(settings, moment=moment)
 
 
 def extend_due_versions(
@@ -135,24 +143,30 @@ def extend_due_versions(
     margin = datetime.timedelta(days=margin_days)
     result = ExtensionResult()
     after = 0
-    while limit is None or len(result.extended) < limit:
-        ids = list(sealed_versions().filter(pk__gt=after).values_list("pk", flat=True)[:batch])
-        if not ids:
-            break
-        after = ids[-1]
-        for version_id in ids:
-            if limit is not None and len(result.extended) >= limit:
+    # One session for the run: the authorities' revocation data fetched once, not per version.
+    with archive_session(url, moment=now) as session:
+        while limit is None or len(result.extended) < limit:
+            ids = list(sealed_versions().filter(pk__gt=after).values_list("pk", flat=True)[:batch])
+            if not ids:
                 break
-            try:
-                done = extend_version(
-                    version_id=version_id, margin=margin, timestamp_url=url, now=now
-                )
-            except Exception as exc:  # one broken file or an unreachable TSA must be reported
-                logger.exception("archive time-stamp failed for version %s", version_id)
-                result.failed.append((version_id, str(exc)))
-                continue
-            if done:
-                result.extended.append(version_id)
-            else:
-                result.skipped += 1
+            after = ids[-1]
+            for version_id in ids:
+                if limit is not None and len(result.extended) >= limit:
+                    break
+                try:
+                    done = extend_version(
+                        version_id=version_id,
+                        margin=margin,
+                        timestamp_url=url,
+                        now=now,
+                        session=session,
+                    )
+                except Exception as exc:  # one broken file or an unreachable TSA is reported
+                    logger.exception("archive time-stamp failed for version %s", version_id)
+                    result.failed.append((version_id, str(exc)))
+                    continue
+                if done:
+                    result.extended.append(version_id)
+                else:
+                    result.skipped += 1
     return result

@@ -49,6 +49,7 @@ from transcripts.models import (
     TranscriptJob,
 )
 from transcripts.signing.formats import PreparedPdf, PreparedXml, signature_digest_matches
+from transcripts.signing.ltv import LtvSession
 from transcripts.signing.signers import SigningError
 from transcripts.signing.sources import (
     CANCELLED,
@@ -285,31 +286,35 @@ def document_values(batch: SigningBatch) -> list[bytes]:
 
 def finish_batch(*, batch: SigningBatch, actor: User, report: Report) -> None:
     """Finish every transcript whose values arrived and that is not finished yet, each in its
-    own transaction; then the batch is done and its prepared files are deleted."""
+    own transaction; then the batch is done and its prepared files are deleted. The
+    transcripts share one :class:`~transcripts.signing.ltv.LtvSession`: one time-stamping
+    client, and the signer chain's revocation data fetched once for the batch."""
     holder = Certificates.from_pem(batch.certificate_pem)
     items = batch.items.filter(finished_at__isnull=True).select_related(
         "transcript__school", "transcript__student", "transcript__class_group"
     )
-    for item in items.order_by("position"):
-        transcript = item.transcript
-        try:
-            if transcript.is_signed_as(batch.role):  # a run interrupted after this one
-                report(transcript, "skipped", _("already signed"))
-            else:
-                pipeline.finish_documents(
-                    actor=actor,
-                    transcript=transcript,
-                    role=batch.role,
-                    holder=holder,
-                    prepared=_documents(item),
-                    values=[bytes(item.pdf_value), bytes(item.xml_value)],
-                )
-                report(transcript, "done", "")
-        except Exception as exc:
-            if not isinstance(exc, TranscriptRefused | SigningError):
-                logger.exception("transcript %s could not be finished", transcript.pk)
-            report(transcript, "failed", pipeline.failure_message(exc))
-        PreparedSignature.objects.filter(pk=item.pk).update(finished_at=timezone.now())
+    with LtvSession.from_settings() as ltv:
+        for item in items.order_by("position"):
+            transcript = item.transcript
+            try:
+                if transcript.is_signed_as(batch.role):  # a run interrupted after this one
+                    report(transcript, "skipped", _("already signed"))
+                else:
+                    pipeline.finish_documents(
+                        actor=actor,
+                        transcript=transcript,
+                        role=batch.role,
+                        holder=holder,
+                        prepared=_documents(item),
+                        values=[bytes(item.pdf_value), bytes(item.xml_value)],
+                        ltv=ltv,
+                    )
+                    report(transcript, "done", "")
+            except Exception as exc:
+                if not isinstance(exc, TranscriptRefused | SigningError):
+                    logger.exception("transcript %s could not be finished", transcript.pk)
+                report(transcript, "failed", pipeline.failure_message(exc))
+            PreparedSignature.objects.filter(pk=item.pk).update(finished_at=timezone.now())
     _mark(batch, BatchStatus.DONE)
 
 

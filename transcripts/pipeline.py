@@ -58,7 +58,7 @@ from transcripts.signing.formats import (
     prepare_pdf,
     prepare_xml,
 )
-from transcripts.signing.ltv import LtvSettings
+from transcripts.signing.ltv import LtvSession, LtvSettings, session_for
 from transcripts.signing.signers import Signer, SigningError
 from transcripts.workflow import TranscriptRefused
 from transcripts.xml import DATA_ID, snapshot_to_xml
@@ -251,12 +251,15 @@ def finish_documents(
     holder: Certified,
     prepared: PreparedDocuments,
     values: Sequence[bytes],
+    ltv: LtvSession | None = None,
 ) -> TranscriptSignature:
     """Put the two values into the prepared PDF and XML, store them as new files and record the
     signature (state advanced), in one transaction: the transcript ends completely signed or
     unchanged. Refuses (TranscriptRefused) when the transcript moved on or its files changed
     since they were prepared, or the role is not the actor's; SigningError when a value does
-    not verify against the certificate."""
+    not verify against the certificate. ``ltv``: the batch's session (time-stamping client and
+    revocation data shared by its transcripts); by default one for this transcript only, from
+    the settings."""
     role = SignerRole(role)
     pdf_value, xml_value = values
     saved: list[str] = []
@@ -283,11 +286,10 @@ def finish_documents(
                 raise TranscriptRefused(
                     _("The transcript changed after it was prepared for signing: sign it again.")
                 )
-            ltv = LtvSettings.from_settings()
-            pdf = finish_pdf(prepared.pdf, holder, pdf_value, ltv=ltv, last=role == SignerRole.SEAL)
-            xml = finish_xml(
-                prepared.xml, holder, xml_value, timestamp_url=_timestamp_url(), timeout=ltv.timeout
-            )
+            with session_for(ltv or LtvSettings.from_settings()) as session:
+                last = role == SignerRole.SEAL
+                pdf = finish_pdf(prepared.pdf, holder, pdf_value, ltv=session, last=last)
+                xml = finish_xml(prepared.xml, holder, xml_value, ltv=session)
             saved = _store(locked, f"{FILE_STAGES[role]}-{role}", pdf=pdf, xml=xml)
             locked.save(update_fields=["pdf_file", "xml_file", "pdf_sha256", "xml_sha256"])
     except BaseException:
@@ -439,12 +441,18 @@ def sign_batch(
     result = BatchResult()
     pending = list(transcripts)
     for start in range(0, len(pending), chunk_size):
-        _sign_chunk(actor, pending[start : start + chunk_size], role, signer, result)
+        with LtvSession.from_settings() as ltv:  # the chunk's time-stamps and revocation data
+            _sign_chunk(actor, pending[start : start + chunk_size], role, signer, result, ltv)
     return result
 
 
 def _sign_chunk(
-    actor: User, chunk: list[Transcript], role: str, signer: Signer, result: BatchResult
+    actor: User,
+    chunk: list[Transcript],
+    role: str,
+    signer: Signer,
+    result: BatchResult,
+    ltv: LtvSession | None = None,
 ) -> None:
     outcomes: dict[int, BatchItem] = {}
     prepared: dict[int, PreparedDocuments] = {}
@@ -480,6 +488,7 @@ def _sign_chunk(
                     holder=signer,
                     prepared=prepared[transcript.pk],
                     values=values[at[transcript.pk] : at[transcript.pk] + 2],
+                    ltv=ltv,
                 )
 
             outcomes |= {item.transcript_id: item for item in _run(ready, finish).items}

@@ -12,6 +12,7 @@ import io
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from schools.models import ClassGroup
 from tests.conftest import add_students
 from tests.transcripts.conftest import _require, complete_year, stored, xmlsec_verify
 from tests.transcripts.pki_certomancer import (  # noqa: F401 (the fixture)
+    ARCH,
     PASSWORD,
     CertomancerPki,
     certomancer_pki,
@@ -372,23 +374,30 @@ def test_the_command_reports_and_skips_what_is_not_due(sealed, capsys):
 # --- the job path, with the time-stamping authority and OCSP on --------------------------------
 
 
-@pytest.fixture
-def ltv_class(ltv_setup, school_a, homeroom, principal):
-    """Two complete students of class 6A9, confirmed, and the certomancer PKI's PKCS#12 files
-    registered as the homeroom teacher's, the principal's and the school seal's."""
+def confirmed_class(pki, school, homeroom, principal, names) -> list[Transcript]:
+    """Complete students ``names`` of class 6A9, confirmed, and the certomancer PKI's PKCS#12
+    files registered as the homeroom teacher's, the principal's and the school seal's."""
     class_group = ClassGroup.objects.create(
-        year=school_a.current_year(), name="6A9", grade=6, homeroom_teacher=homeroom
+        year=school.current_year(), name="6A9", grade=6, homeroom_teacher=homeroom
     )
     transcripts = []
-    for student in add_students(class_group, [("Đặng Thu Hà", "F"), ("Vũ Đức Anh", "M")], 200):
+    for student in add_students(class_group, names, 200):
         complete_year(class_group, student)
         transcript = transcript_for(student=student, class_group=class_group)
         confirm_ready(actor=homeroom, transcript=transcript)
         transcripts.append(transcript)
-    register(school_a, homeroom, ltv_setup, "homeroom")
-    register(school_a, principal, ltv_setup, "principal")
-    register(school_a, None, ltv_setup, "seal")
+    register(school, homeroom, pki, "homeroom")
+    register(school, principal, pki, "principal")
+    register(school, None, pki, "seal")
     return transcripts
+
+
+@pytest.fixture
+def ltv_class(ltv_setup, school_a, homeroom, principal):
+    """Two complete students of class 6A9, confirmed, and the certomancer PKI's PKCS#12 files
+    registered as the homeroom teacher's, the principal's and the school seal's."""
+    names = [("Đặng Thu Hà", "F"), ("Vũ Đức Anh", "M")]
+    return confirmed_class(ltv_setup, school_a, homeroom, principal, names)
 
 
 def run(actor, transcripts, steps, django_capture_on_commit_callbacks) -> None:
@@ -445,3 +454,158 @@ def test_an_exported_package_has_a_timestamped_seal(
         script = run_script(handle.read(), ltv_setup.root_pem, tmp_path)
     assert script.returncode == 0, script.stderr
     assert "OK: 2 transcripts, every check passed" in script.stdout
+
+
+# --- a batch shares its time-stamping client and revocation data (ltv.LtvSession) ------------
+
+
+@pytest.fixture
+def animator_requests(ltv_setup, monkeypatch):
+    """Every request the certomancer animator answers, as (phase, path): the phase is the role
+    of the batch being finished (``batches.finish_batch``), "" outside one."""
+    from transcripts import batches
+
+    seen: list[tuple[str, str]] = []
+    phase = [""]
+    dispatch = ltv_setup.animator.dispatch
+
+    def counting(request):
+        seen.append((phase[0], request.path))
+        return dispatch(request)
+
+    finish = batches.finish_batch
+
+    def finishing(**kwargs):
+        phase[0] = kwargs["batch"].role
+        try:
+            return finish(**kwargs)
+        finally:
+            phase[0] = ""
+
+    monkeypatch.setattr(ltv_setup.animator, "dispatch", counting)
+    monkeypatch.setattr(batches, "finish_batch", finishing)
+    return seen
+
+
+def _revocation(paths: Counter) -> dict[str, int]:
+    return {path: n for path, n in paths.items() if "/ocsp/" in path or "/crls/" in path}
+
+
+def test_a_batch_fetches_its_chains_revocation_data_once(
+    ltv_setup,
+    school_a,
+    homeroom,
+    principal,
+    animator_requests,
+    django_capture_on_commit_callbacks,
+):
+    names = [("Đặng Thu Hà", "F"), ("Vũ Đức Anh", "M"), ("Lê Minh Châu", "F")]
+    transcripts = confirmed_class(ltv_setup, school_a, homeroom, principal, names)
+    run(homeroom, transcripts, [JobStep.HOMEROOM], django_capture_on_commit_callbacks)
+    run(
+        principal,
+        transcripts,
+        [JobStep.PRINCIPAL, JobStep.SEAL],
+        django_capture_on_commit_callbacks,
+    )
+    tsa = f"/{ARCH}/tsa/tsa"
+    for role in (SignerRole.HOMEROOM, SignerRole.PRINCIPAL, SignerRole.SEAL):
+        paths = Counter(path for phase, path in animator_requests if phase == role)
+        # The signer's OCSP answer and the CAs' CRLs once for the three transcripts, not thrice.
+        revocation = _revocation(paths)
+        assert any("/ocsp/" in path for path in revocation), paths
+        assert any("/crls/" in path for path in revocation), paths
+        assert set(revocation.values()) == {1}, paths
+        # Time-stamps stay one per signature: the PDF's and the XML's; the seal's documents
+        # also get their document time-stamp (the size of the authority's answer measured once).
+        assert paths[tsa] == (3 * 3 + 1 if role == SignerRole.SEAL else 3 * 2), paths
+    for transcript in transcripts:  # each file carries what its validation needs
+        pdf = stored(Transcript.objects.get(pk=transcript.pk).current_version.pdf_file)
+        assert pdf_structure(pdf) == (3, 1, True)
+        assert [s.time_status for s in verify_pdf(pdf).signers] == [ltv.TIMESTAMPED] * 3
+        with ltv_setup.travel(ltv_setup.at(500)):  # every signer's certificate expired
+            checks = check_pdf(pdf, anchors=[ltv_setup.cert("root")], moment=ltv_setup.at(500))
+        assert [c.status for c in checks] == [ltv.TIMESTAMPED] * 3
+
+
+def test_sign_batch_fetches_the_revocation_data_once_per_chunk(
+    ltv_setup, school_a, homeroom, principal, animator_requests
+):
+    from transcripts.pipeline import sign_batch
+
+    names = [("Đặng Thu Hà", "F"), ("Vũ Đức Anh", "M"), ("Lê Minh Châu", "F")]
+    transcripts = confirmed_class(ltv_setup, school_a, homeroom, principal, names)
+    result = sign_batch(
+        actor=homeroom,
+        transcripts=transcripts,
+        role=SignerRole.HOMEROOM,
+        signer=signer(ltv_setup, "homeroom"),
+        chunk_size=2,
+    )
+    assert (result.done, result.failed) == (3, [])
+    revocation = _revocation(Counter(path for _phase, path in animator_requests))
+    assert revocation and set(revocation.values()) == {2}, revocation  # two chunks
+
+
+def _signed(pki: CertomancerPki, pdf: bytes, session: ltv.LtvSession) -> bytes:
+    holder = signer(pki, "homeroom")
+    prepared = prepare_pdf(
+        pdf, holder, field_name="GVCN", reason="r", location="x", timestamped=True
+    )
+    return finish_pdf(prepared, holder, holder.sign_digest(prepared.digest), ltv=session)
+
+
+def _dss_ocsps(pdf: bytes) -> int:
+    from pyhanko.sign.validation import DocumentSecurityStore
+
+    return len(DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf), strict=False)).ocsps)
+
+
+def test_a_session_fetches_again_once_the_answers_expire(ltv_setup, blank_pdf, animator_requests):
+    settings_ = ltv.LtvSettings(
+        ltv.PadesLevel.B_LT, ltv_setup.tsa_url, ltv.Revocation.REQUIRE, 5, (ltv_setup.cert("root"),)
+    )
+
+    def ocsp_requests() -> int:
+        return sum(1 for _phase, path in animator_requests if "/ocsp/" in path)
+
+    with ltv.LtvSession(settings_) as session:
+        first, second = (_signed(ltv_setup, blank_pdf, session) for _ in range(2))
+        assert ocsp_requests() == 1
+        # The test responder's answers are valid for 10 minutes: 9 minutes later they are
+        # fetched again (REUSE_MARGIN before their end).
+        later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=9)
+        with ltv_setup.travel(later):
+            third = _signed(ltv_setup, blank_pdf, session)
+        assert ocsp_requests() == 2
+    assert session.fetcher_generations == 2
+    for pdf in (first, second, third):
+        assert pdf_structure(pdf) == (1, 0, True) and _dss_ocsps(pdf) == 1
+
+
+def test_a_failed_fetch_is_not_reused(ltv_setup, blank_pdf, animator_requests, monkeypatch):
+    from werkzeug.wrappers import Response
+
+    settings_ = ltv.LtvSettings(
+        ltv.PadesLevel.B_LT,
+        ltv_setup.tsa_url,
+        ltv.Revocation.IF_AVAILABLE,
+        5,
+        (ltv_setup.cert("root"),),
+    )
+    dispatch = ltv_setup.animator.dispatch  # the counting one
+    refused = []
+
+    def responder_down_once(request):
+        if "/ocsp/" in request.path and not refused:
+            refused.append(request.path)
+            return Response("down", status=503)
+        return dispatch(request)
+
+    monkeypatch.setattr(ltv_setup.animator, "dispatch", responder_down_once)
+    with ltv.LtvSession(settings_) as session:
+        first = _signed(ltv_setup, blank_pdf, session)  # if-available: signed without it
+        second = _signed(ltv_setup, blank_pdf, session)  # asked again, not the failure reused
+        third = _signed(ltv_setup, blank_pdf, session)  # the answer of the second reused
+    assert refused and (_dss_ocsps(first), _dss_ocsps(second), _dss_ocsps(third)) == (0, 1, 1)
+    assert sum(1 for _phase, path in animator_requests if "/ocsp/" in path) == 1  # the second's

@@ -51,12 +51,13 @@ from transcripts.signing.appearance import (
     stamp_style,
 )
 from transcripts.signing.ltv import (
+    LtvSession,
     LtvSettings,
     PadesLevel,
     add_document_timestamp,
     add_validation_data,
     add_xades_timestamp,
-    timestamper,
+    session_for,
 )
 from transcripts.signing.signers import Signer, SigningError
 
@@ -339,7 +340,7 @@ def finish_pdf(
     value: bytes,
     *,
     timestamp_url: str | None = None,
-    ltv: LtvSettings | None = None,
+    ltv: LtvSettings | LtvSession | None = None,
     last: bool = False,
 ) -> bytes:
     """Put the signature container with ``value`` (over :attr:`PreparedPdf.digest`) into the
@@ -347,50 +348,47 @@ def finish_pdf(
     ``timestamp_url`` (or ``ltv``'s authority). With ``ltv`` at B-LT or above, the revocation data
     of the signer's chain and of the time-stamp's authority follow in the DSS (an incremental
     update after the signature, :func:`~transcripts.signing.ltv.add_validation_data`); at B-LTA
-    and ``last`` (no signature follows: the seal's), a document time-stamp closes the file. A
-    value that does not verify against the certificate is refused; a step that fails raises
-    SigningError and nothing is returned."""
+    and ``last`` (no signature follows: the seal's), a document time-stamp closes the file.
+    ``ltv``: a batch's :class:`~transcripts.signing.ltv.LtvSession` (its time-stamping client
+    and revocation data shared by the batch's signatures), or settings for a session of this
+    signature only. A value that does not verify against the certificate is refused; a step
+    that fails raises SigningError and nothing is returned."""
     if not signature_digest_matches(holder, prepared.digest, value):
         raise SigningError("The signature value does not verify against the certificate")
-    if ltv is not None and ltv.timestamped:
-        timestamp_url = timestamp_url or ltv.timestamp_url
-    stamper = None
-    if timestamp_url:
-        stamper = timestamper(timestamp_url, timeout=ltv.timeout if ltv else 10)
     adapter = PyHankoAdapter(holder, pades=True, value=value)
+    with session_for(ltv, timestamp_url=timestamp_url) as session:
+        stamper = session.timestamper() if session is not None else None
 
-    async def run() -> bytes:
-        container = await adapter.async_sign_prescribed_attributes(
-            "sha256",
-            signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes),
-            timestamper=stamper,
-        )
-        output = io.BytesIO(prepared.data)
-        await PdfTBSDocument.async_finish_signing(
-            output,
-            PreparedByteRangeDigest(
-                document_digest=prepared.document_digest,
-                reserved_region_start=prepared.region[0],
-                reserved_region_end=prepared.region[1],
-            ),
-            container,
-        )
-        return output.getvalue()
+        async def run() -> bytes:
+            container = await adapter.async_sign_prescribed_attributes(
+                "sha256",
+                signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes),
+                timestamper=stamper,
+            )
+            output = io.BytesIO(prepared.data)
+            await PdfTBSDocument.async_finish_signing(
+                output,
+                PreparedByteRangeDigest(
+                    document_digest=prepared.document_digest,
+                    reserved_region_start=prepared.region[0],
+                    reserved_region_end=prepared.region[1],
+                ),
+                container,
+            )
+            return output.getvalue()
 
-    try:
-        signed = _run(run())
-    except SigningError:
-        raise
-    except Exception as exc:  # a container larger than the reservation, a TSA failure
-        raise SigningError(f"Cannot finish the PDF signature: {exc}") from exc
-    if ltv is None or not ltv.level >= PadesLevel.B_LT or not timestamp_url:
+        try:
+            signed = session.run(run()) if session is not None else _run(run())
+        except SigningError:
+            raise
+        except Exception as exc:  # a container larger than the reservation, a TSA failure
+            raise SigningError(f"Cannot finish the PDF signature: {exc}") from exc
+        if session is None or not session.level >= PadesLevel.B_LT:
+            return signed
+        signed = add_validation_data(signed, ltv=session, extra=holder.chain)
+        if last and session.level >= PadesLevel.B_LTA:
+            signed = add_document_timestamp(signed, ltv=session)
         return signed
-    signed = add_validation_data(signed, context=ltv.context(extra=holder.chain))
-    if last and ltv.level >= PadesLevel.B_LTA:
-        signed = add_document_timestamp(
-            signed, url=timestamp_url, context=ltv.context(), timeout=ltv.timeout
-        )
-    return signed
 
 
 def sign_pdf(
@@ -479,24 +477,25 @@ def finish_cms(
     *,
     timestamp_url: str | None = None,
     timeout: int = 10,
+    ltv: LtvSession | None = None,
 ) -> bytes:
     """The DER CMS SignedData (detached) with ``value`` over :attr:`PreparedCms.digest` and the
-    holder's certificate chain; with ``timestamp_url``, an RFC 3161 signature time-stamp over
-    the value as an unsigned attribute (CAdES-T). A value that does not verify is refused."""
+    holder's certificate chain; with ``timestamp_url`` (or ``ltv``, a session whose
+    time-stamping client it uses), an RFC 3161 signature time-stamp over the value as an
+    unsigned attribute (CAdES-T). A value that does not verify is refused."""
     if not signature_digest_matches(holder, prepared.digest, value):
         raise SigningError("The signature value does not verify against the certificate")
     adapter = PyHankoAdapter(holder, value=value)
-    stamper = timestamper(timestamp_url, timeout=timeout) if timestamp_url else None
-    try:
-        content_info = _run(
-            adapter.async_sign_prescribed_attributes(
-                "sha256",
-                signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes),
-                timestamper=stamper,
-            )
+    with session_for(ltv, timestamp_url=timestamp_url, timeout=timeout) as session:
+        finishing = adapter.async_sign_prescribed_attributes(
+            "sha256",
+            signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes),
+            timestamper=session.timestamper() if session is not None else None,
         )
-    except Exception as exc:  # the time-stamping authority failed
-        raise SigningError(f"Cannot finish the CMS signature: {exc}") from exc
+        try:
+            content_info = session.run(finishing) if session is not None else _run(finishing)
+        except Exception as exc:  # the time-stamping authority failed
+            raise SigningError(f"Cannot finish the CMS signature: {exc}") from exc
     return content_info.dump()
 
 
@@ -625,10 +624,12 @@ def finish_xml(
     *,
     timestamp_url: str | None = None,
     timeout: int = 10,
+    ltv: LtvSettings | LtvSession | None = None,
 ) -> bytes:
     """Write ``value`` (over :attr:`PreparedXml.digest`) into the last signature's
     SignatureValue; a value that does not verify against the certificate is refused. With
-    ``timestamp_url`` the signature becomes XAdES-T (:func:`add_xades_timestamp`)."""
+    ``timestamp_url``, or ``ltv`` at B-T or above (a batch's session, or settings), the
+    signature becomes XAdES-T (:func:`add_xades_timestamp`)."""
     if not signature_digest_matches(holder, prepared.digest, value):
         raise SigningError("The signature value does not verify against the certificate")
     root = _parse(prepared.data)
@@ -641,9 +642,10 @@ def finish_xml(
         raise SigningError("The prepared XML signature was changed or is already finished")
     slot.text = base64.b64encode(value).decode()
     finished = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    if timestamp_url:
-        return add_xades_timestamp(finished, timestamp_url=timestamp_url, timeout=timeout)
-    return finished
+    with session_for(ltv, timestamp_url=timestamp_url, timeout=timeout) as session:
+        if session is None:
+            return finished
+        return add_xades_timestamp(finished, ltv=session)
 
 
 def sign_xml(xml_bytes: bytes, signer: Signer, *, reference_id: str) -> bytes:
