@@ -8,8 +8,8 @@ local server.
 Needs `seed_demo`, `demo_pki --password demo-ky-so`, `demo_sign_all --password demo-ky-so`, a
 server started with SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem and a task worker (what
 `make run` starts). Starts `manage.py province_receiver --drop-next 1` itself on --receiver-port
-(it hangs up in the middle of the first chunk). Uses unzip, openssl, xmlsec1, pdfsig, pdfdetach
-and certutil for the standard-tools check (docs/package-format.md).
+(it hangs up in the middle of the first chunk). Uses unzip, openssl, xmllint, xmlsec1, pdfsig and
+pdfdetach for the standard-tools check (docs/package-format.md).
 
 1. The admin opens Packages for the Department; a full export is refused: the students of 9A2
    (left half-finished by the demo) are not final, and are listed.

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,6 +110,20 @@ def wait_for_job(page: Page) -> str:
     return progress.get_attribute("data-status") or ""
 
 
+#: The tools the demo runs, and the Debian package of each.
+TOOLS = {
+    "pdfsig": "poppler-utils",
+    "pdftoppm": "poppler-utils",
+    "certutil": "libnss3-tools",
+    "zbarimg": "zbar-tools",
+}
+
+
+def missing_tools() -> list[str]:
+    """The Debian packages to install for the tools this machine lacks."""
+    return sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None})
+
+
 def run(*command: str) -> str:
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     return result.stdout + result.stderr
@@ -121,6 +136,8 @@ def main() -> None:
     parser.add_argument("--cert-password", default="demo-ky-so", help="demo_pki's password")
     parser.add_argument("--out", type=Path, default=ROOT / "test-artifacts" / "transcripts")
     args = parser.parse_args()
+    if missing := missing_tools():
+        sys.exit(f"Missing tools; install them with: apt-get install -y {' '.join(missing)}")
     args.out.mkdir(parents=True, exist_ok=True)
     base = args.base.rstrip("/")
 
