@@ -11,7 +11,7 @@ DEMO_SERVICES := media/demo-signing-services.json
 # The demo CA's time-stamping authority (same script): signatures are PAdES B-LTA.
 RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem SIGNING_SERVICES_FILE=$(DEMO_SERVICES) SIGNING_TSA_URL=http://127.0.0.1:8783/tsa
 
-.PHONY: run test setup system-deps lint format messages serve serve-prod clean companion
+.PHONY: run test setup system-deps lint typecheck format messages serve serve-prod clean companion
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test: setup
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy with django-stubs ([tool.mypy] in pyproject.toml); the plugin imports the settings.
+typecheck: $(STAMP)
+	$(DEV_ENV) $(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

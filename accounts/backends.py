@@ -11,7 +11,9 @@ from accounts import hot
 from accounts.models import User
 
 
-class SessionUserMixin:
+class SessionUserMixin(DjangoModelBackend):
+    """Both backends are Django's ModelBackend (allauth's extends it), with this get_user."""
+
     def get_user(self, user_id: int) -> User | None:
         """`ModelBackend.get_user`: the active user with this id, or None."""
         user = hot.session_user(user_id)

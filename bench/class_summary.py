@@ -97,7 +97,7 @@ def main() -> int:
 def _mfa_met(client) -> None:
     """A homeroom teacher signs, so RequireMfaForSignersMiddleware sends one without TOTP to its
     set-up; mark the session as past that check, as it is for the rest of a real session."""
-    from accounts.middleware import SESSION_KEY
+    from schools.middleware import SESSION_KEY
 
     session = client.session
     session[SESSION_KEY] = True
@@ -153,7 +153,7 @@ def _time_compute(class_pk: int, args: object) -> None:
 
     from gradebook import charts
     from gradebook.results import class_results
-    from gradebook.views.summary import summary_table
+    from gradebook.summary import summary_table
     from schools.models import ClassGroup
 
     loaded, built, queries, sql = [], [], [], []

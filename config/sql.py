@@ -8,9 +8,10 @@ into model instances exactly as the ORM would — same fields, same database con
 (SQLite's booleans and aware date-times included) — so the rest of the code sees ordinary
 model instances. Everything else stays on the ORM.
 
-Only the apps' fenced modules import this one (`accounts/hot.py`, `gradebook/hot.py`,
-`transcripts/hot.py`; ruff's TID251 refuses the import elsewhere): each statement there is a
-named function beside its ORM twin, and tests/gradebook/test_hot_sql.py holds the pairs equal.
+Only the apps' fenced modules import this one (`accounts/hot.py`, `schools/hot.py`,
+`gradebook/hot.py`, `transcripts/hot.py`; ruff's TID251 refuses the import elsewhere): each
+statement there is a named function beside its ORM twin, and tests/gradebook/test_hot_sql.py
+holds the pairs equal.
 
 The SQL here must run on SQLite and PostgreSQL alike: `%s` placeholders, double-quoted
 names, no vendor functions. `FOR UPDATE` is added only where the database has it.
@@ -68,6 +69,20 @@ def statement(template: str, **aliases: type[models.Model]) -> str:
     return template.format(**{a: _Aliased(model, a) for a, model in aliases.items()})
 
 
+@cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    """The attribute names of the model's concrete fields, in field order."""
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The concrete field ``name`` of the model (not a reverse relation or a generic key)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return field
+
+
 def width(model: type[models.Model]) -> int:
     """How many values of a row `columns(model, …)` selects."""
     return len(model._meta.concrete_fields)
@@ -111,7 +126,7 @@ def build(model: type[M], values: Sequence[Any]) -> M:
     for index, column, converters in _converters(model, connection):
         for converter in converters:
             converted[index] = converter(converted[index], column, connection)
-    return model.from_db(connection.alias, None, converted)
+    return model.from_db(connection.alias, _attnames(model), converted)
 
 
 def build_all(row: Sequence[Any], *models_: type[models.Model]) -> list[models.Model | None]:
@@ -151,7 +166,7 @@ def execute(sql: str, params: Sequence[Any]) -> int:
         return cursor.rowcount
 
 
-def _param(field: models.Field, value: Any, connection: BaseDatabaseWrapper) -> Any:
+def _param(field: models.Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -> Any:
     if isinstance(value, models.Model):
         value = value.pk
     return field.get_db_prep_save(value, connection)
@@ -163,7 +178,7 @@ def select_for_update(model: type[M], **lookup: Any) -> M | None:
     connection = _connection()
     conditions, params = [], []
     for name, value in lookup.items():
-        field = model._meta.get_field(name)
+        field = _field(model, name)
         if value is None:
             conditions.append(f"{quote(field.column)} IS NULL")
         else:
@@ -182,7 +197,7 @@ def update(instance: models.Model, fields: Sequence[str]) -> None:
     """`instance.save(update_fields=fields)` (no signals: nothing listens on these models)."""
     connection = _connection()
     meta = instance._meta
-    targets = [meta.get_field(name) for name in fields]
+    targets = [_field(type(instance), name) for name in fields]
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in targets)
     params = [_param(f, getattr(instance, f.attname), connection) for f in targets]
     execute(

@@ -3,10 +3,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from schools import views as school_views
-
 urlpatterns = [
-    path("", school_views.home, name="home"),
+    path("", include("schools.home_urls")),
     path("accounts/", include("allauth.urls")),
     # Public: the language switch must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class GradebookConfig(AppConfig):
     name = "gradebook"
     verbose_name = _("Gradebook")
+
+    def ready(self) -> None:
+        from gradebook.curriculum import regular_marks_per_term
+        from schools.tables import CurriculumTable
+
+        # The curriculum set-up page of schools shows each subject's regular marks per term,
+        # which is the gradebook's rule: it is handed over here, schools importing nothing of
+        # the gradebook.
+        CurriculumTable.regular_marks_per_term = staticmethod(regular_marks_per_term)

@@ -1,9 +1,10 @@
 """Which cells a gradebook grid has, and how a typed value becomes a cell's canonical text.
 
-The columns of a subject grid follow the curriculum entry (Circular 22: regular marks by
-periods, one mid-term, one end-of-term, a comment; Circular 27: a level and, where the subject
-has them, a test at mid-term and end of term, and a comment). The homeroom grid holds conduct,
-absences and the homeroom comment (secondary) or qualities and competencies (primary).
+The columns of a subject grid follow the curriculum entry (Circular 22: the marks a term result
+needs, as `gradebook.rules.subject_term` lists them, then a comment; Circular 27: a level and,
+where the subject has them, a test at mid-term and end of term, and a comment). The homeroom
+grid holds conduct, absences and the homeroom comment (secondary) or qualities and competencies
+(primary).
 """
 
 from __future__ import annotations
@@ -13,13 +14,27 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from gradebook.curriculum import regular_marks_per_term
 from gradebook.models import Kind
 from gradebook.rules import InvalidMark, gettext_noop
 from gradebook.rules.primary import parse_quality_level, parse_subject_level, parse_test_score
-from gradebook.rules.secondary import parse_comment_result, parse_level, parse_score
+from gradebook.rules.secondary import (
+    TermAssessment,
+    parse_comment_result,
+    parse_level,
+    parse_score,
+    required_marks,
+)
 from schools.models import Assessment, CurriculumEntry
 
 MAX_ABSENCE_SESSIONS = 400
+
+# The titles of a secondary subject's assessment columns (their labels come with the rule).
+ASSESSMENT_TITLES = {
+    TermAssessment.REGULAR: _("Regular assessment"),
+    TermAssessment.MIDTERM: _("Mid-term assessment"),
+    TermAssessment.FINAL: _("End-of-term assessment"),
+}
 
 # The qualities and competencies of Circular 27 (docs/regulations.md#what-is-assessed).
 QUALITIES = (
@@ -144,15 +159,17 @@ def subject_columns(entry: CurriculumEntry, term: int) -> list[Column]:
     value_type = "score" if entry.assessment == Assessment.SCORE else "pass"
     columns = [
         Column(
-            Kind.REGULAR, str(i), f"TX{i}", value_type, term, subject_id, _("Regular assessment")
+            Kind(mark.kind),
+            mark.slot,
+            mark.label,
+            value_type,
+            term,
+            subject_id,
+            ASSESSMENT_TITLES[mark.kind],
         )
-        for i in range(1, entry.regular_mark_count + 1)
+        for mark in required_marks(regular_marks_per_term(entry))
     ]
-    columns += [
-        Column(Kind.MIDTERM, "", "GK", value_type, term, subject_id, _("Mid-term assessment")),
-        Column(Kind.FINAL, "", "CK", value_type, term, subject_id, _("End-of-term assessment")),
-        Column(Kind.COMMENT, "", _("Comment"), "text", term, subject_id),
-    ]
+    columns.append(Column(Kind.COMMENT, "", _("Comment"), "text", term, subject_id))
     return columns
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gradebook.columns import Column, subject_columns
-from gradebook.models import Kind, Lock, LockKind, Mark
+from gradebook.models import CellScope, Kind, Lock, LockKind, Mark
 from schools.models import ClassGroup, CurriculumEntry, Enrollment, SchoolYear, Student
 
 OPTIONAL_KINDS = frozenset({Kind.COMMENT})
@@ -46,14 +46,13 @@ class BookStatus:
 def lock_state(
     locks: list[Lock], *, class_group: ClassGroup, subject_id: int, term: int
 ) -> tuple[str, Lock | None]:
-    """("locked" | "submitted" | "open", the lock) for one book, from the year's active locks."""
-    covering = [
-        lock
-        for lock in locks
-        if lock.term in (None, term)
-        and lock.class_group_id in (None, class_group.pk)
-        and lock.subject_id in (None, subject_id)
-    ]
+    """("locked" | "submitted" | "open", the lock) for one book, from the year's active locks
+    (those that cover it: `CellScope`)."""
+    cell = CellScope(
+        year_id=class_group.year_id, class_group_id=class_group.pk,
+        subject_id=subject_id, term=term,
+    )  # fmt: skip
+    covering = [lock for lock in locks if cell.covers(lock)]
     locked = next((lock for lock in covering if lock.kind == LockKind.LOCKED), None)
     if locked:
         return "locked", locked

@@ -1,5 +1,5 @@
 """Forms of the gradebook pages. They parse input and offer choices scoped to one school; the
-rules are enforced by the services (gradebook.services, gradebook.locking)."""
+rules are enforced by the services (gradebook.services, gradebook.locks, gradebook.corrections)."""
 
 from __future__ import annotations
 

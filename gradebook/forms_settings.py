@@ -1,22 +1,19 @@
-"""Forms of the gradebook's settings, comment bank and Excel import, and the small writes behind
-the settings pages (one transaction each)."""
+"""Forms of the gradebook's settings, comment bank and Excel import (the writes behind the
+settings pages are :mod:`gradebook.settings_services`)."""
 
 from __future__ import annotations
-
-import re
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from gradebook.models import CommentPhrase, GradebookSettings
 from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy
+from gradebook.settings_services import PLACEHOLDER, check_placeholders
 from schools.models import School, SchoolLevel, Subject
 from schools.roster_import.reading import too_large_message
 
-PLACEHOLDER = "{name}"
 MAX_COMMENT_LIMIT = 2000
 
 ADJUSTMENT_CHOICES = [
@@ -98,39 +95,7 @@ class GradebookSettingsForm(forms.ModelForm):
         return value
 
 
-@transaction.atomic
-def save_gradebook_settings(
-    *, school: School, comment_max_length: int, adjustment: str, few_scored_subjects: str
-) -> GradebookSettings:
-    """Create or update the school's gradebook settings."""
-    found, _created = GradebookSettings.objects.select_for_update().get_or_create(school=school)
-    found.comment_max_length = comment_max_length
-    found.adjustment = AdjustmentPolicy(adjustment).value
-    found.few_scored_subjects = FewSubjectsPolicy(few_scored_subjects).value
-    found.full_clean()
-    found.save()
-    return found
-
-
 # --- Comment bank -----------------------------------------------------------------------------
-
-
-def check_placeholders(text: str) -> None:
-    """Only {name} may appear between braces; raises ValidationError naming what is wrong."""
-    rest = text.replace(PLACEHOLDER, "")
-    if "{" not in rest and "}" not in rest:
-        return
-    wrong = re.findall(r"\{[^{}]*\}", rest)
-    if wrong:
-        raise ValidationError(
-            _("Only the {name} placeholder is allowed. Correct or remove: %(wrong)s."),
-            code="placeholder",
-            params={"wrong": ", ".join(dict.fromkeys(wrong))},
-        )
-    raise ValidationError(
-        _("A brace { or } is not part of a placeholder. Write the placeholder exactly as {name}."),
-        code="brace",
-    )
 
 
 def level_choices(school: School) -> list:
@@ -188,35 +153,6 @@ class CommentPhraseForm(forms.ModelForm):
 def _comment_limit(school: School) -> int:
     found = GradebookSettings.objects.filter(school=school).first()
     return (found or GradebookSettings(school=school)).comment_max_length
-
-
-@transaction.atomic
-def save_comment_phrase(
-    *,
-    school: School,
-    phrase: CommentPhrase | None = None,
-    subject: Subject | None,
-    level: str,
-    text: str,
-) -> CommentPhrase:
-    """Add a phrase to the school's comment bank, or change one of its phrases."""
-    if subject is not None and subject.school_id != school.pk:
-        raise ValidationError({"subject": _("This subject is not taught in this school.")})
-    check_placeholders(text)
-    phrase = phrase or CommentPhrase(school=school)
-    if phrase.school_id != school.pk:
-        raise ValidationError(_("This phrase belongs to another school."))
-    phrase.subject, phrase.level, phrase.text = subject, level, text
-    phrase.full_clean()
-    phrase.save()
-    return phrase
-
-
-@transaction.atomic
-def delete_comment_phrase(*, school: School, phrase: CommentPhrase) -> None:
-    if phrase.school_id != school.pk:
-        raise ValidationError(_("This phrase belongs to another school."))
-    phrase.delete()
 
 
 class PhraseFilterForm(forms.Form):

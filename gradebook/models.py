@@ -12,14 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy, RulesOptions
+from gradebook.rules.codes import TermAssessment
 
 
 class Kind(models.TextChoices):
     """What a cell holds. Secondary marks follow Circular 22; primary ones Circular 27."""
 
-    REGULAR = "tx", _("Regular assessment (ĐĐGtx)")
-    MIDTERM = "gk", _("Mid-term assessment (ĐĐGgk)")
-    FINAL = "ck", _("End-of-term assessment (ĐĐGck)")
+    REGULAR = TermAssessment.REGULAR.value, _("Regular assessment (ĐĐGtx)")
+    MIDTERM = TermAssessment.MIDTERM.value, _("Mid-term assessment (ĐĐGgk)")
+    FINAL = TermAssessment.FINAL.value, _("End-of-term assessment (ĐĐGck)")
     COMMENT = "comment", _("Subject teacher's comment")
     REASSESSMENT = "reassess", _("Summer re-assessment")
     LEVEL = "level", _("Primary level (HTT/HT/CHT)")
@@ -198,8 +199,9 @@ class CellScope:
     The covering-lock rule, defined here once: a lock covers the cell when it is of the cell's
     year and each of its class, subject and term (`ALL_OR_EQUAL`) is either empty — all
     classes, all subjects, all terms — or the cell's; it is in force from `starts_at` until
-    released (`LockQuerySet.active`). `LockQuerySet.covering`, the lock panel and the hand-
-    written statements of a save (gradebook/hot.py) derive their conditions from it."""
+    released (`LockQuerySet.active`). `LockQuerySet.covering`, the lock panel, a book's state
+    (gradebook/completeness.py) and the hand-written statements of a save (gradebook/hot.py)
+    derive their conditions from it."""
 
     year_id: int
     class_group_id: int | None
@@ -217,6 +219,13 @@ class CellScope:
                 either |= models.Q(**{name: value})
             covers &= either
         return covers
+
+    def covers(self, lock: Lock) -> bool:
+        """Whether the scope of this lock, already read, covers the cell, in force or not (the
+        condition of `locks`, asked of one lock)."""
+        return lock.year_id == self.year_id and all(
+            getattr(lock, name) in (None, getattr(self, name)) for name in self.ALL_OR_EQUAL
+        )
 
 
 class LockQuerySet(models.QuerySet):

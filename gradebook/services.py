@@ -49,6 +49,15 @@ class Conflict(GradebookError):
         self.mark = mark
 
 
+def required_text(text: str, message: str) -> str:
+    """`text` stripped; a GradebookError saying `message` when nothing is left (a reason, a
+    note that a lock or a decision must give)."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise GradebookError(message)
+    return cleaned
+
+
 @dataclass(frozen=True)
 class SaveResult:
     mark: Mark

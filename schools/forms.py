@@ -4,6 +4,7 @@ the rules themselves are enforced by schools.setup_services, whose field names t
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -20,6 +21,9 @@ from schools.models import (
     Subject,
     TeachingAssignment,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def teachers_of(school: School) -> QuerySet[User]:
@@ -41,7 +45,9 @@ class TeacherChoiceField(forms.ModelChoiceField):
         return f"{obj.display_name} ({obj.username})"
 
 
-def date_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
+def date_field(
+    label: StrOrPromise, *, required: bool = True, help_text: StrOrPromise = ""
+) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,
@@ -76,7 +82,7 @@ class SchoolYearForm(TermDatesForm):
     )
     field_order = ["start_year", "term1_start", "term1_end", "term2_start", "term2_end"]
 
-    def __init__(self, *args: object, school: School, **kwargs: object) -> None:
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         latest = school.years.order_by("-start_year").first()
         start = latest.start_year + 1 if latest else datetime.date.today().year
@@ -88,7 +94,7 @@ class SchoolYearForm(TermDatesForm):
 
 
 class YearDatesForm(TermDatesForm):
-    def __init__(self, *args: object, year: SchoolYear, **kwargs: object) -> None:
+    def __init__(self, *args: Any, year: SchoolYear, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for term in year.terms.all():
             self.initial.setdefault(f"term{term.number}_start", term.starts_on)
@@ -106,7 +112,7 @@ class ClassGroupForm(forms.Form):
     )
 
     def __init__(
-        self, *args: object, school: School, class_group: ClassGroup | None = None, **kwargs: object
+        self, *args: Any, school: School, class_group: ClassGroup | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["grade"].choices = [(g, g) for g in school.grades]
@@ -146,9 +152,7 @@ class CurriculumAddForm(CurriculumEntryForm):
     subject = forms.ModelChoiceField(label=_("Subject"), queryset=Subject.objects.none())
     field_order = ["grade", "subject"]
 
-    def __init__(
-        self, *args: object, school: School, grade: int | None = None, **kwargs: object
-    ) -> None:
+    def __init__(self, *args: Any, school: School, grade: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["grade"].choices = [(g, g) for g in school.grades]
         self.fields["subject"].queryset = school.subjects.all()
@@ -162,7 +166,7 @@ class CurriculumAddForm(CurriculumEntryForm):
 class RolesField(forms.MultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(label=_("Roles in this school"), choices=Role.choices, **kwargs)
 
 
@@ -214,7 +218,7 @@ class StaffEditForm(forms.Form):
     roles = RolesField()
 
     def __init__(
-        self, *args: object, user: User, roles: list[str], shared: bool, **kwargs: object
+        self, *args: Any, user: User, roles: list[str], shared: bool, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.initial.update(full_name=user.full_name, email=user.email, phone=user.phone)
@@ -245,7 +249,7 @@ class TeachingAssignmentForm(forms.Form):
     subject = SubjectChoiceField(label=_("Subject"), queryset=Subject.objects.none())
     teacher = TeacherChoiceField(label=_("Teacher"), queryset=User.objects.none())
 
-    def __init__(self, *args: object, school: School, year: SchoolYear, **kwargs: object) -> None:
+    def __init__(self, *args: Any, school: School, year: SchoolYear, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["class_group"].queryset = year.classes.all()
         self.fields["subject"].queryset = school.subjects.all()
@@ -297,7 +301,7 @@ class StudentForm(forms.ModelForm):
         }
 
     def __init__(
-        self, *args: object, school: School, year: SchoolYear | None, enroll: bool, **kwargs: object
+        self, *args: Any, school: School, year: SchoolYear | None, enroll: bool, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.instance.school = school
@@ -322,9 +326,7 @@ class MoveStudentForm(forms.Form):
     to_class = ClassChoiceField(label=_("New class"), queryset=ClassGroup.objects.none())
     on = date_field(_("From"))
 
-    def __init__(
-        self, *args: object, year: SchoolYear, current: ClassGroup, **kwargs: object
-    ) -> None:
+    def __init__(self, *args: Any, year: SchoolYear, current: ClassGroup, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_class"].queryset = year.classes.exclude(pk=current.pk)
 
@@ -337,7 +339,7 @@ class FilterForm(forms.Form):
 
     use_required_attribute = False
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
@@ -365,7 +367,7 @@ class ClassFilterForm(FilterForm):
     grade = forms.TypedChoiceField(label=_("Grade"), coerce=int, empty_value=None)
     name = forms.CharField(label=_("Class name"))
 
-    def __init__(self, *args: object, school: School, **kwargs: object) -> None:
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].queryset = school.years.all()
         self.fields["grade"].choices = [("", _("All grades")), *((g, g) for g in school.grades)]
@@ -416,9 +418,7 @@ class AssignmentFilterForm(FilterForm):
         label=_("Teacher"), queryset=User.objects.none(), empty_label=_("All teachers")
     )
 
-    def __init__(
-        self, *args: object, school: School, year: SchoolYear | None, **kwargs: object
-    ) -> None:
+    def __init__(self, *args: Any, school: School, year: SchoolYear | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].queryset = school.years.all()
         self.fields["class_group"].queryset = (
@@ -446,7 +446,7 @@ class StudentFilterForm(FilterForm):
     name = forms.CharField(label=_("Name"))
     code = forms.CharField(label=_("Student code"))
 
-    def __init__(self, *args: object, year: SchoolYear | None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, year: SchoolYear | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         classes = year.classes.values_list("pk", "name") if year else []
         self.fields["class_group"].choices = [

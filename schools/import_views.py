@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import SETUP_ROLES, get_school
+from schools.access import SETUP_ROLES, get_school
 from schools.models import School
 from schools.roster_import.columns import KINDS
 from schools.roster_import.errors import ImportFileError

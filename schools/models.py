@@ -8,7 +8,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gradebook.rules.secondary import regular_mark_count
 from schools.validators import validate_personal_id, validate_school_code
 
 
@@ -222,15 +221,6 @@ class CurriculumEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject.code} · {self.grade}"
-
-    @property
-    def regular_mark_count(self) -> int:
-        """Regular marks per term, Circular 22 (docs/regulations.md#how-many-marks-per-term)."""
-        if self.assessment == Assessment.PRIMARY:
-            return 0
-        if self.regular_marks_override:
-            return self.regular_marks_override
-        return regular_mark_count(self.periods_per_year, assessed_by=self.assessment)
 
 
 class Sex(models.TextChoices):

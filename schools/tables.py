@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import ClassVar
 
 import django_tables2 as tables
 from django.db.models import Model
@@ -133,6 +134,11 @@ class CurriculumTable(SetupTable):
     periodic_test = tables.BooleanColumn()
     midterm_test = tables.BooleanColumn()
 
+    regular_marks_per_term: ClassVar[Callable[[CurriculumEntry], int]]
+    """How many regular marks a term of the entry has: the gradebook's rule
+    (gradebook/curriculum.py), handed to this table by the gradebook when it loads
+    (gradebook/apps.py), so that schools imports nothing of the gradebook."""
+
     class Meta:
         model = CurriculumEntry
         fields = [
@@ -160,7 +166,7 @@ class CurriculumTable(SetupTable):
 
     def render_regular_marks(self, record: CurriculumEntry) -> int | str:
         """Derived from the periods (Circular 22 Art. 7) unless overridden; none in primary."""
-        return record.regular_mark_count or "—"
+        return self.regular_marks_per_term(record) or "—"
 
 
 class StaffTable(SetupTable):

@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.access import SETUP_ROLES, get_class_group, get_school, schools_of
+from schools.access import SETUP_ROLES, get_class_group, get_school, schools_of
 from schools.models import ClassGroup, Enrollment, TeachingAssignment
 
 

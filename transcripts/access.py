@@ -1,4 +1,4 @@
-"""Access getters for transcripts, built on accounts.access: another school's transcript is a
+"""Access getters for transcripts, built on schools.access: another school's transcript is a
 404; a transcript of the user's school is open to the leadership and admin (read), and to the
 homeroom teacher of its class."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from accounts.access import SIGNING_ROLES, SchoolAccess
+from schools.access import SchoolAccess
 from transcripts.models import Transcript, TranscriptJob, TranscriptPackage
 
 
@@ -23,10 +23,6 @@ def get_transcript(access: SchoolAccess, pk: int) -> Transcript:
     if not (access.sees_whole_school or homeroom):
         raise PermissionDenied
     return transcript
-
-
-def is_signing_leader(access: SchoolAccess) -> bool:
-    return access.has_any(SIGNING_ROLES)
 
 
 def get_job(access: SchoolAccess, pk: int) -> TranscriptJob:

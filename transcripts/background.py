@@ -5,6 +5,11 @@ A job row (:class:`transcripts.models.BackgroundJob`) is created with its secret
 (AES-GCM under a key derived from SECRET_KEY) and enqueued after commit. :func:`pick_up` claims
 it under a row lock: a second delivery finds it no longer queued and does nothing; a job that
 waited longer than SIGNING_HANDOFF_SECONDS with secrets fails without using them.
+
+The worker's entry points are the tasks of :mod:`transcripts.tasks`, the one module that imports
+the modules whose work they run; those modules enqueue a task by its dotted name
+(:func:`enqueue`, :func:`enqueue_later`), the name the task backends store and the worker
+imports, so nothing imports :mod:`transcripts.tasks`.
 """
 
 from __future__ import annotations
@@ -18,13 +23,23 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django_tasks.base import Task
 
 from transcripts.models import BackgroundJob, JobStatus
 from transcripts.signing.signers import decrypt_at_rest, encrypt_at_rest
 
 Job = TypeVar("Job", bound=BackgroundJob)
 logger = logging.getLogger(__name__)
+
+
+class JobRefused(Exception):
+    """A job that cannot be started; ``message`` is translated for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def seal_secrets(secrets: dict[str, str]) -> bytes:
@@ -84,8 +99,16 @@ def finish(job: BackgroundJob, *, message: str = "", failed: bool = False, **fie
     )
 
 
+def task_named(name: str) -> Task:
+    """The task at the dotted path ``name`` (``"transcripts.tasks.run_transcript_job"``)."""
+    task = import_string(name)
+    if not isinstance(task, Task):
+        raise TypeError(f"{name} is not a task")
+    return task
+
+
 def enqueue(
-    task,
+    task_name: str,
     model: type[models.Model],
     pk: int,
     *,
@@ -95,8 +118,9 @@ def enqueue(
     queued: str = JobStatus.QUEUED,
     failed: str = JobStatus.FAILED,
 ) -> None:
-    """Hand job ``pk`` to the task backend (called after commit). When the broker is down the
-    job says so and fails, instead of waiting for ever."""
+    """Hand job ``pk`` to the task named ``task_name`` (called after commit). When the broker
+    is down the job says so and fails, instead of waiting for ever."""
+    task = task_named(task_name)
     try:
         result = task.enqueue(pk)
     except Exception as exc:
@@ -111,9 +135,11 @@ def enqueue(
     model.objects.filter(pk=pk).update(**{task_field: str(result.id)})
 
 
-def enqueue_later(task, pk: int, *, seconds: float) -> bool:
-    """Run ``task(pk)`` again in ``seconds`` (a poll), where the task backend can defer; False
-    when it cannot (the immediate backend of a debugging setup) or the broker is down."""
+def enqueue_later(task_name: str, pk: int, *, seconds: float) -> bool:
+    """Run the task named ``task_name`` on ``pk`` in ``seconds`` (a poll), where the task
+    backend can defer; False when it cannot (the immediate backend of a debugging setup) or the
+    broker is down."""
+    task = task_named(task_name)
     if not task.get_backend().supports_defer:
         return False
     try:

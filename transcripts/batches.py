@@ -36,11 +36,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from transcripts import credentials, pipeline
+from schools.models import School
+from transcripts import background, credentials, pipeline
+from transcripts.background import JobRefused
 from transcripts.models import (
     BATCH_ENDED,
     BatchStatus,
     CredentialKind,
+    JobStep,
     PreparedSignature,
     SignerRole,
     SigningBatch,
@@ -48,6 +51,7 @@ from transcripts.models import (
     Transcript,
     TranscriptJob,
 )
+from transcripts.signing.certificates import SigningRefused, check_revocation
 from transcripts.signing.formats import PreparedPdf, PreparedXml, signature_digest_matches
 from transcripts.signing.ltv import LtvSession
 from transcripts.signing.signers import SigningError
@@ -83,6 +87,52 @@ class BatchFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+# --- the signer of a step ------------------------------------------------------------------------
+
+
+def credential_for(*, school: School, user: User, step: str) -> SigningCredential:
+    """The active credential that signs ``step``: the school's seal (no user) for the seal,
+    otherwise the user's own at this school."""
+    credential = credentials.active_credential(
+        school=school, user=None if step == JobStep.SEAL else user
+    )
+    if credential is not None:
+        return credential
+    if step == JobStep.SEAL:
+        raise JobRefused(_("The school has no organisational certificate (seal) registered."))
+    raise JobRefused(
+        _(
+            "You have no signing certificate registered at this school: add one on your "
+            "signing settings page."
+        )
+    )
+
+
+def open_source(
+    *, school: School, user: User, step: str, secret: str
+) -> tuple[SigningCredential, SignatureSource]:
+    """The credential and an open signature source for ``step``, its certificate checked
+    against the role. Raises JobRefused with a message the user can act on (wrong password,
+    service unreachable, certificate refused). The caller closes the source."""
+    credential = credential_for(school=school, user=user, step=step)
+    try:
+        source = credentials.open_source(credential=credential, secret=secret)
+    except SigningError as exc:
+        raise JobRefused(
+            _("The certificate could not be opened: %(reason)s")
+            % {"reason": pipeline.failure_message(exc)}
+        ) from exc
+    try:
+        pipeline.check_certificate_for(actor=user, school=school, role=step, signer=source)
+        # Revoked now (OCSP / CRL, as SIGNING_REVOCATION says): refused before anything is
+        # prepared; a certificate revoked later leaves the signatures made before it valid.
+        check_revocation(source.certificate, chain=source.chain)
+    except SigningRefused as exc:
+        source.close()
+        raise JobRefused(str(exc)) from exc
+    return credential, source
 
 
 # --- 1. prepare ----------------------------------------------------------------------------------
@@ -441,6 +491,11 @@ def poll_once(batch_id: int) -> SigningBatch | None:
 def poll_interval(batch: SigningBatch) -> float:
     """Seconds between two looks at a waiting batch."""
     return 15.0 if batch.method == CredentialKind.COMPANION else 2.0
+
+
+def schedule_poll(batch_id: int, seconds: float) -> None:
+    """Look at the waiting batch again in ``seconds`` (the task ``poll_signing_batch``)."""
+    background.enqueue_later("transcripts.tasks.poll_signing_batch", batch_id, seconds=seconds)
 
 
 def poll(*, batch: SigningBatch, source: SignatureSource) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from django.conf import settings
@@ -38,6 +39,9 @@ from transcripts.signing.sources import (
     SignerSource,
     certificates_pem,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def active_credential(*, school: School, user: User | None) -> SigningCredential | None:
@@ -72,7 +76,7 @@ def needs_secret(credential: SigningCredential) -> bool:
     return False
 
 
-def secret_label(credential: SigningCredential) -> str:
+def secret_label(credential: SigningCredential) -> StrOrPromise:
     """What the confirmation page asks for, in words the signer knows."""
     if credential.kind == CredentialKind.PKCS12:
         return _("Your certificate file's password")

@@ -3,6 +3,8 @@ two-factor code), returning and reopening with a comment."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django import forms
@@ -13,6 +15,9 @@ from accounts.models import User
 from schools.models import School, Student
 from transcripts import credentials
 from transcripts.models import JobStep, PackageKind, SigningCredential
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def check_fresh_totp(user: User, code: str) -> str:
@@ -50,6 +55,9 @@ def seal_password_field() -> forms.CharField:
 class FreshCodeMixin:
     """A form with an ``otp`` field and a ``user``: the code must be the user's, fresh."""
 
+    user: User
+    cleaned_data: dict[str, Any]
+
     def clean_otp(self) -> str:
         return check_fresh_totp(self.user, self.cleaned_data["otp"])
 
@@ -58,6 +66,9 @@ class SealSecretMixin:
     """A form with a ``seal_password`` field kept only when the school seal's method needs a
     typed secret (a certificate file, a token on the server): a phone confirmation or the USB
     token asks its holder itself. ``seal_method`` says how the seal will sign."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
 
     def _seal_secret(self, school: School | None) -> None:
         credential = (
@@ -120,7 +131,7 @@ class SignForm(FreshCodeMixin, forms.Form):
         else:
             del self.fields[name]
 
-    def method_lines(self) -> list[tuple[str, str]]:
+    def method_lines(self) -> list[tuple[StrOrPromise, str]]:
         """(step label, how it signs) for the confirmation page."""
         return [(JobStep(step).label, text) for step, (_c, text) in self.methods.items() if text]
 
@@ -166,8 +177,9 @@ class ExportForm(FreshCodeMixin, SealSecretMixin, forms.Form):
         self.student: Student | None = None
         self._seal_secret(school)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         code = (data.get("student_code") or "").strip()
         if data.get("kind") == PackageKind.SINGLE:
             self.student = Student.objects.filter(school=self.school, student_code=code).first()

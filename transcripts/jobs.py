@@ -3,11 +3,12 @@ and seal, run by a background worker through Django's Tasks API with a progress 
 
 :func:`start_job` checks everything that can be checked at once (the steps are the actor's,
 the certificate password opens the certificate and the certificate may sign), records a
-:class:`~transcripts.models.TranscriptJob` and enqueues :func:`transcripts.tasks.run_transcript_job`
-after the transaction commits. :func:`run_job` is the worker's side: it picks the job up once
-(a second delivery of the same job does nothing), wipes the handed-over secrets, and runs the
-steps over each transcript, writing progress and per-student failures as it goes. Every step is
-idempotent (see :mod:`transcripts.pipeline`), so a retry or a re-run never double-signs.
+:class:`~transcripts.models.TranscriptJob` and enqueues the task
+``transcripts.tasks.run_transcript_job`` (by its name) after the transaction commits.
+:func:`run_job` is the worker's side: it picks the job up once (a second delivery of the same
+job does nothing), wipes the handed-over secrets, and runs the steps over each transcript,
+writing progress and per-student failures as it goes. Every step is idempotent (see
+:mod:`transcripts.pipeline`), so a retry or a re-run never double-signs.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import SIGNING_ROLES, school_roles
-from accounts.models import Role, User
+from accounts.models import User
+from schools.access import school_access
 from schools.models import ClassGroup, School, SchoolYear
-from transcripts import background, batches, credentials, pipeline
-from transcripts.credentials import active_credential
+from transcripts import background, batches, pipeline
+from transcripts.background import JobRefused
 from transcripts.models import (
     BATCH_ENDED,
     BatchStatus,
@@ -35,13 +36,9 @@ from transcripts.models import (
     JobStatus,
     JobStep,
     SigningBatch,
-    SigningCredential,
     Transcript,
     TranscriptJob,
 )
-from transcripts.signing.certificates import SigningRefused, check_revocation
-from transcripts.signing.signers import SigningError
-from transcripts.signing.sources import SignatureSource
 from transcripts.workflow import TranscriptRefused
 
 logger = logging.getLogger(__name__)
@@ -49,56 +46,7 @@ logger = logging.getLogger(__name__)
 SIGNING_STEPS = (JobStep.HOMEROOM, JobStep.PRINCIPAL, JobStep.SEAL)
 
 
-class JobRefused(Exception):
-    """A job that cannot be started; ``message`` is translated for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-# --- credentials and signature sources -----------------------------------------------------------
-
-
-def credential_for(*, school: School, user: User, step: str) -> SigningCredential:
-    """The active credential that signs ``step``: the school's seal (no user) for the seal,
-    otherwise the user's own at this school."""
-    credential = active_credential(school=school, user=None if step == JobStep.SEAL else user)
-    if credential is not None:
-        return credential
-    if step == JobStep.SEAL:
-        raise JobRefused(_("The school has no organisational certificate (seal) registered."))
-    raise JobRefused(
-        _(
-            "You have no signing certificate registered at this school: add one on your "
-            "signing settings page."
-        )
-    )
-
-
-def open_source(
-    *, school: School, user: User, step: str, secret: str
-) -> tuple[SigningCredential, SignatureSource]:
-    """The credential and an open signature source for ``step``, its certificate checked
-    against the role. Raises JobRefused with a message the user can act on (wrong password,
-    service unreachable, certificate refused). The caller closes the source."""
-    credential = credential_for(school=school, user=user, step=step)
-    try:
-        source = credentials.open_source(credential=credential, secret=secret)
-    except SigningError as exc:
-        raise JobRefused(
-            _("The certificate could not be opened: %(reason)s")
-            % {"reason": pipeline.failure_message(exc)}
-        ) from exc
-    try:
-        pipeline.check_certificate_for(actor=user, school=school, role=step, signer=source)
-        # Revoked now (OCSP / CRL, as SIGNING_REVOCATION says): refused before anything is
-        # prepared; a certificate revoked later leaves the signatures made before it valid.
-        check_revocation(source.certificate, chain=source.chain)
-    except SigningRefused as exc:
-        source.close()
-        raise JobRefused(str(exc)) from exc
-    return credential, source
+# --- signature sources ---------------------------------------------------------------------------
 
 
 def check_sources(
@@ -108,7 +56,7 @@ def check_sources(
     fails now, on the confirmation page, not in the worker."""
     for step in steps:
         if step in SIGNING_STEPS:
-            _credential, source = open_source(
+            _credential, source = batches.open_source(
                 school=school, user=user, step=step, secret=secrets.get(step, "")
             )
             source.close()
@@ -120,14 +68,14 @@ def check_sources(
 def _check_steps(*, actor: User, school: School, steps: list[str], class_group: ClassGroup | None):
     if not steps or len(set(steps)) != len(steps) or not set(steps) <= set(JobStep.values):
         raise JobRefused(_("Choose what the job should do."))
-    roles = school_roles(actor).get(school.pk, frozenset())
+    access = school_access(actor, school)
     for step in steps:
         if step in (JobStep.CONFIRM, JobStep.HOMEROOM):
             if class_group is None or class_group.homeroom_teacher_id != actor.pk:
                 raise JobRefused(_("Only the class's homeroom teacher does this."))
-        elif step == JobStep.PRINCIPAL and not roles & SIGNING_ROLES:
+        elif step == JobStep.PRINCIPAL and not access.is_leader:
             raise JobRefused(_("Only the principal or a vice principal signs as principal."))
-        elif step == JobStep.SEAL and Role.PRINCIPAL not in roles:
+        elif step == JobStep.SEAL and not access.is_principal:
             raise JobRefused(_("Only the principal applies the school seal."))
 
 
@@ -171,9 +119,7 @@ def start_job(
 
 def enqueue(job_id: int) -> None:
     """Hand the job to the task backend (called after commit)."""
-    from transcripts.tasks import run_transcript_job
-
-    background.enqueue(run_transcript_job, TranscriptJob, job_id)
+    background.enqueue("transcripts.tasks.run_transcript_job", TranscriptJob, job_id)
 
 
 # --- running a job -------------------------------------------------------------------------------
@@ -242,7 +188,7 @@ def _signing_step(
     finish once the values are in. Returns the batch (waiting, done or ended)."""
     batch = job.batches.filter(role=step).first()
     if batch is None:
-        credential, source = open_source(
+        credential, source = batches.open_source(
             school=job.school, user=job.created_by, step=step, secret=secrets.get(step, "")
         )
         try:
@@ -313,13 +259,7 @@ def _park(job: TranscriptJob, batch: SigningBatch, secrets: dict[str, str]) -> N
     TranscriptJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
         status=JobStatus.WAITING, sealed_secrets=background.seal_secrets(secrets)
     )
-    transaction.on_commit(partial(schedule_poll, batch.pk, batches.poll_interval(batch)))
-
-
-def schedule_poll(batch_id: int, seconds: float) -> None:
-    from transcripts.tasks import poll_signing_batch
-
-    background.enqueue_later(poll_signing_batch, batch_id, seconds=seconds)
+    transaction.on_commit(partial(batches.schedule_poll, batch.pk, batches.poll_interval(batch)))
 
 
 def resume(job: TranscriptJob) -> None:
@@ -356,7 +296,7 @@ def poll_batch(batch_id: int) -> str:
         return "gone"
     after_batch(batch)
     if batch.status == BatchStatus.WAITING:
-        schedule_poll(batch.pk, batches.poll_interval(batch))
+        batches.schedule_poll(batch.pk, batches.poll_interval(batch))
     return batch.status
 
 

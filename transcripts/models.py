@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class State(models.TextChoices):
@@ -312,11 +316,11 @@ class TranscriptJob(BackgroundJob):
     def __str__(self) -> str:
         return f"job {self.pk} {'+'.join(self.steps)} ({self.status})"
 
-    def step_labels(self) -> list[str]:
+    def step_labels(self) -> list[StrOrPromise]:
         return [JobStep(step).label for step in self.steps]
 
     @property
-    def current_step_label(self) -> str:
+    def current_step_label(self) -> StrOrPromise:
         return JobStep(self.steps[min(self.step_index, len(self.steps) - 1)]).label
 
     @property
@@ -413,7 +417,8 @@ class SigningBatch(models.Model):
     @property
     def started_by_id(self) -> int | None:
         """Who asked for the signatures (and alone may hand over the USB token's values)."""
-        return self.job.created_by_id if self.job_id else self.package.created_by_id
+        owner = self.job if self.job_id else self.package
+        return owner.created_by_id if owner is not None else None
 
     @property
     def is_waiting(self) -> bool:
@@ -421,7 +426,10 @@ class SigningBatch(models.Model):
 
 
 def prepared_upload_path(item: PreparedSignature, filename: str) -> str:
-    return f"signing/{item.batch.job.school_id}/{item.batch_id}/{filename}"
+    job = item.batch.job
+    if job is None:  # only a job's batches prepare transcripts (a package's seals its manifest)
+        raise ValueError(f"batch {item.batch_id} prepares no transcript files")
+    return f"signing/{job.school_id}/{item.batch_id}/{filename}"
 
 
 class PreparedSignature(models.Model):

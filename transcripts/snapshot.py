@@ -1,10 +1,11 @@
 """The transcript snapshot: everything printed on one student's học bạ page for one school year.
 
 A snapshot is a plain dict of strings, ints, bools, lists and ``None`` built from
-:func:`gradebook.results.student_year_results` (results are never recomputed here) plus the
-student's identity and the teachers' comments. It is what a transcript version freezes, what
-the PDF and the XML are rendered from, and what is hashed: :func:`canonical_json` gives the
-byte-exact form (sorted keys, UTF-8, no whitespace, NFC) and :func:`snapshot_digest` its SHA-256.
+:func:`gradebook.results.student_year_results` (results are never recomputed here, and the
+teachers' comments come with them) plus the student's identity. It is what a transcript
+version freezes, what the PDF and the XML are rendered from, and what is hashed:
+:func:`canonical_json` gives the byte-exact form (sorted keys, UTF-8, no whitespace, NFC) and
+:func:`snapshot_digest` its SHA-256.
 
 Every result carries the machine value (``"7.8"``, ``"D"``, ``"HTT"``) and the printed form
 (``"7,8"``, ``"Đ"``); a code also carries its word (``"name"``: ``"Đạt"``, ``"Hoàn thành tốt"``),
@@ -28,7 +29,6 @@ from typing import Any
 
 from accounts.models import Membership, Role
 from gradebook.columns import COMPETENCIES, QUALITIES
-from gradebook.models import Kind, Mark
 from gradebook.results import (
     PrimaryStudentResults,
     SecondaryStudentResults,
@@ -186,26 +186,6 @@ def _frame(data: StudentYearResults) -> Snapshot:
     }
 
 
-def _comments(student: Student, year: SchoolYear) -> tuple[dict[int, str], str]:
-    """Each subject's year comment (term II, else term I) and the homeroom teacher's comment."""
-    rows = (
-        Mark.objects.filter(
-            student=student, year=year, kind__in=[Kind.COMMENT, Kind.HOMEROOM_COMMENT]
-        )
-        .exclude(value="")
-        .order_by("term")
-        .values_list("kind", "subject_id", "value")
-    )
-    subjects: dict[int, str] = {}
-    homeroom = ""
-    for kind, subject_id, text in rows:  # later terms overwrite earlier ones
-        if kind == Kind.HOMEROOM_COMMENT:
-            homeroom = text
-        else:
-            subjects[subject_id] = text
-    return subjects, homeroom
-
-
 # --- secondary (Circular 22) -------------------------------------------------------------------
 
 
@@ -231,7 +211,6 @@ def _promotion(results: SecondaryStudentResults, grade: int) -> dict[str, Any] |
 
 def _secondary(data: StudentYearResults, snapshot: Snapshot) -> None:
     results: SecondaryStudentResults = data.results
-    comments, homeroom = _comments(data.student, data.year)
     teachers = subject_teachers(data.class_group)
     snapshot["subjects"] = [
         {
@@ -242,7 +221,7 @@ def _secondary(data: StudentYearResults, snapshot: Snapshot) -> None:
             "term2": result(row.term2.value),
             "year": result(row.value),
             "reassessment": result(row.reassessment),
-            "comment": comments.get(row.subject.pk, ""),
+            "comment": data.comments.subject(row.subject.pk),
             "teacher_name": teachers.get(row.subject.pk, ""),
         }
         for row in results.subjects
@@ -272,7 +251,7 @@ def _secondary(data: StudentYearResults, snapshot: Snapshot) -> None:
     snapshot["award"] = award("secondary", results)
     snapshot["promotion"] = _promotion(results, data.class_group.grade)
     snapshot["completes_programme"] = results.completes_programme
-    snapshot["homeroom_comment"] = homeroom
+    snapshot["homeroom_comment"] = data.comments.homeroom
 
 
 # --- primary (Circular 27) ---------------------------------------------------------------------
@@ -292,7 +271,6 @@ def _qualities(names: tuple, term1: dict, year: dict) -> list[dict[str, Any]]:
 
 def _primary(data: StudentYearResults, snapshot: Snapshot) -> None:
     results: PrimaryStudentResults = data.results
-    comments, homeroom = _comments(data.student, data.year)
     teachers = subject_teachers(data.class_group)
     snapshot["subjects"] = [
         {
@@ -304,7 +282,7 @@ def _primary(data: StudentYearResults, snapshot: Snapshot) -> None:
             "year_level": level(row.year_level),
             "term1_test": result(row.test(1)),
             "year_test": result(row.test("year")),
-            "comment": comments.get(row.subject.pk, ""),
+            "comment": data.comments.subject(row.subject.pk),
             "teacher_name": teachers.get(row.subject.pk, ""),
         }
         for row in results.subjects
@@ -331,7 +309,7 @@ def _primary(data: StudentYearResults, snapshot: Snapshot) -> None:
         wording = f"Chưa hoàn thành chương trình lớp {grade}"
     snapshot["completion"] = {"completed": completed, "display": wording}
     snapshot["completes_programme"] = results.completes_programme
-    snapshot["homeroom_comment"] = homeroom
+    snapshot["homeroom_comment"] = data.comments.homeroom
 
 
 #: Circular 27 names of the qualities and competencies, in gradebook.columns order.

@@ -1,12 +1,16 @@
-"""Background tasks (Django's Tasks API through the django-tasks backport). Tasks take primary
-keys and are enqueued after commit; the work itself lives in :mod:`transcripts.jobs` and
-:mod:`transcripts.packages`."""
+"""Background tasks (Django's Tasks API through the django-tasks backport): the worker's entry
+points. Tasks take primary keys and are enqueued after commit; the work itself lives in
+:mod:`transcripts.jobs`, :mod:`transcripts.packages` and :mod:`transcripts.archiving`.
+
+This module imports those; none of them imports it: they enqueue a task by its dotted name
+(``"transcripts.tasks.run_transcript_job"``, see :func:`transcripts.background.enqueue`)."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
-from transcripts import background, batches, jobs
+from transcripts import batches, jobs
+from transcripts.archiving import extend_due_versions
 from transcripts.models import BatchStatus
 from transcripts.packages import exports, uploads
 
@@ -42,7 +46,7 @@ def poll_signing_batch(batch_id: int) -> str:
     else:
         exports.after_seal(batch)
     if batch.status == BatchStatus.WAITING:
-        background.enqueue_later(poll_signing_batch, batch.pk, seconds=batches.poll_interval(batch))
+        batches.schedule_poll(batch.pk, batches.poll_interval(batch))
     return batch.status
 
 
@@ -53,8 +57,6 @@ def extend_archive_timestamps(
     """Archive time-stamps for the sealed transcripts that are due (see
     :func:`transcripts.archiving.extend_due_versions`); scheduled daily by cron
     (``manage.py extend_signatures``, or ``--enqueue`` to hand it to a worker)."""
-    from transcripts.archiving import extend_due_versions
-
     result = extend_due_versions(margin_days=margin_days, batch=batch, limit=limit)
     return {
         "extended": len(result.extended),

@@ -35,6 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -50,6 +51,9 @@ from transcripts.signing import ltv
 from transcripts.signing.certificates import load_trust_anchors, normalise_name
 from transcripts.signing.pdf_validation import PdfCheckFailed, check_pdf
 from transcripts.signing.signers import SigningError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +85,7 @@ TIME_LABELS = {
 @dataclass(frozen=True)
 class SignerInfo:
     name: str
-    role: str  # translated role label, or "" when unknown
+    role: StrOrPromise  # translated role label, or "" when unknown
     signed_at: datetime.datetime | None
     #: Normalised (CN, O) of the certificate, to find the recorded role; not shown.
     subject_key: tuple[str, str] = ("", "")
@@ -132,7 +136,9 @@ def _subject_part(subject: str, key: str) -> str:
 def _recorded_signers(version: TranscriptVersion) -> list[SignerInfo]:
     signatures = sorted(
         version.signatures.select_related("signed_by"),
-        key=lambda s: ROLE_ORDER.index(s.role) if s.role in ROLE_ORDER else len(ROLE_ORDER),
+        key=lambda s: (
+            ROLE_ORDER.index(SignerRole(s.role)) if s.role in ROLE_ORDER else len(ROLE_ORDER)
+        ),
     )
     signers = []
     for signature in signatures:
@@ -322,7 +328,7 @@ def _with_roles(signers: list[SignerInfo], version: TranscriptVersion) -> list[S
     certificate subject (CN and O) is the signer's, else by position when the counts agree."""
     if all(s.role for s in signers):
         return signers
-    by_subject = {}
+    by_subject: dict[tuple[str, str], StrOrPromise] = {}
     for signature in version.signatures.all():
         subject = signature.certificate_subject
         key = (

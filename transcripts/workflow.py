@@ -12,11 +12,11 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import SIGNING_ROLES
-from accounts.models import Membership, Role, User
+from accounts.models import User
 from gradebook.results import student_year_results
 from gradebook.services import Locked
 from gradebook.signals import mark_changing
+from schools.access import is_leader, is_principal
 from schools.models import ClassGroup, Student
 from transcripts import hot
 from transcripts.models import (
@@ -59,22 +59,6 @@ def transcript_for(*, student: Student, class_group: ClassGroup) -> Transcript:
         defaults={"school_id": class_group.year.school_id, "class_group": class_group},
     )
     return transcript
-
-
-def _is_leader(user: User, school_id: int) -> bool:
-    return (
-        Membership.objects.active()
-        .filter(user=user, school_id=school_id, role__in=SIGNING_ROLES)
-        .exists()
-    )
-
-
-def _is_principal(user: User, school_id: int) -> bool:
-    return (
-        Membership.objects.active()
-        .filter(user=user, school_id=school_id, role=Role.PRINCIPAL)
-        .exists()
-    )
 
 
 def _locked(transcript: Transcript, action: str, *, related: tuple[str, ...] = ()) -> Transcript:
@@ -161,9 +145,9 @@ def _may_sign(actor: User, transcript: Transcript, role: str) -> bool:
     if role == SignerRole.HOMEROOM:
         return transcript.class_group.homeroom_teacher_id == actor.pk
     if role == SignerRole.PRINCIPAL:
-        return _is_leader(actor, transcript.school_id)
+        return is_leader(actor, transcript.school_id)
     if role == SignerRole.SEAL:
-        return _is_principal(actor, transcript.school_id)
+        return is_principal(actor, transcript.school_id)
     raise ValueError(f"Unknown signer role {role!r}")
 
 
@@ -203,7 +187,7 @@ def record_signature(
 def return_to_homeroom(*, actor: User, transcript: Transcript, comment: str) -> None:
     """The principal sends a transcript back with a comment; the unsigned data can change again."""
     transcript = _locked(transcript, "return")
-    if not _is_leader(actor, transcript.school_id):
+    if not is_leader(actor, transcript.school_id):
         raise TranscriptRefused(_("Only the school's leadership returns transcripts."))
     if not comment.strip():
         raise TranscriptRefused(_("Say what the homeroom teacher should check."))
@@ -216,7 +200,7 @@ def reopen(*, actor: User, transcript: Transcript, reason: str) -> None:
     """The principal reopens a final transcript with a reason: its version is superseded (and
     stays verifiable as such); the next version goes through signing again."""
     transcript = _locked(transcript, "reopen")
-    if not _is_principal(actor, transcript.school_id):
+    if not is_principal(actor, transcript.school_id):
         raise TranscriptRefused(_("Only the principal reopens a final transcript."))
     if not reason.strip():
         raise TranscriptRefused(_("A reason is required to reopen a final transcript."))

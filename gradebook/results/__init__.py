@@ -5,7 +5,8 @@ stored or hand-maintained. A class costs a constant number of queries whatever i
 curriculum, the enrolments, the school's rule options and one query for all the marks.
 
 - :func:`class_results`: every enrolled student of a class, for the class summary and charts.
-- :func:`student_year_results`: one student's year, for the transcript snapshot.
+- :func:`student_year_results`: one student's year, with the teachers' comments, for the
+  transcript snapshot (transcripts read marks only through here).
 
 ``None`` always means incomplete (a required mark is empty): there is no partial average.
 Each computed value has ``.explain()`` returning the rules' step-by-step
@@ -30,6 +31,7 @@ from gradebook.results.types import (
     StudentYearResults,
     SubjectInfo,
     TermSubjectResult,
+    YearComments,
     YearSubjectResult,
 )
 from gradebook.rules import RulesOptions
@@ -49,6 +51,7 @@ __all__ = [
     "StudentYearResults",
     "SubjectInfo",
     "TermSubjectResult",
+    "YearComments",
     "YearSubjectResult",
     "class_results",
     "is_primary",
@@ -69,12 +72,22 @@ def _compute(
     class_group: ClassGroup,
     enrollments: list[Enrollment],
     options: RulesOptions | None,
-) -> tuple[tuple[SubjectInfo, ...], tuple[StudentResults, ...]]:
+) -> tuple[tuple[SubjectInfo, ...], MarkSheet, tuple[StudentResults, ...]]:
     subjects = subject_infos(class_group.year_id, class_group.grade)
     student_ids = [e.student_id for e in enrollments]
     sheet = MarkSheet.load(year=class_group.year_id, student_ids=student_ids)
+    return subjects, sheet, _results(class_group, enrollments, options, subjects, sheet)
+
+
+def _results(
+    class_group: ClassGroup,
+    enrollments: list[Enrollment],
+    options: RulesOptions | None,
+    subjects: tuple[SubjectInfo, ...],
+    sheet: MarkSheet,
+) -> tuple[StudentResults, ...]:
     if is_primary(class_group):
-        results = tuple(
+        return tuple(
             primary.student_results(
                 sheet=sheet,
                 student=e.student,
@@ -84,10 +97,9 @@ def _compute(
             )
             for e in enrollments
         )
-        return subjects, results
     if options is None:
         options = settings_for(class_group.year.school_id).rules_options
-    results = tuple(
+    return tuple(
         secondary.student_results(
             sheet=sheet,
             student=e.student,
@@ -98,7 +110,6 @@ def _compute(
         )
         for e in enrollments
     )
-    return subjects, results
 
 
 def class_results(
@@ -110,7 +121,7 @@ def class_results(
     enrollments = class_group.enrollments.select_related("student").order_by("roll_number")
     if not include_left:
         enrollments = enrollments.filter(left_on__isnull=True)
-    subjects, results = _compute(class_group, list(enrollments), options)
+    subjects, _sheet, results = _compute(class_group, list(enrollments), options)
     return ClassResults(
         class_group=class_group,
         primary=is_primary(class_group),
@@ -122,7 +133,8 @@ def class_results(
 def student_year_results(
     student: Student, year: SchoolYear, *, options: RulesOptions | None = None
 ) -> StudentYearResults:
-    """One student's results for one school year (the transcript's page for that year).
+    """One student's results for one school year (the transcript's page for that year), with
+    the teachers' comments of the year, read with the marks.
 
     The class is the one the student is enrolled in now, else the one they joined last that
     year. Raises NotEnrolled (a LookupError) when the student has no class that year.
@@ -139,7 +151,7 @@ def student_year_results(
     if enrollment is None:
         raise NotEnrolled(f"student {student.pk} has no class in year {year.pk}")
     class_group = enrollment.class_group
-    subjects, (results,) = _compute(class_group, [enrollment], options)
+    subjects, sheet, (results,) = _compute(class_group, [enrollment], options)
     return StudentYearResults(
         student=student,
         year=year,
@@ -147,4 +159,5 @@ def student_year_results(
         primary=is_primary(class_group),
         subjects=subjects,
         results=results,
+        comments=sheet.comments(student.pk),
     )

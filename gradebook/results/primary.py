@@ -7,6 +7,9 @@ end-of-year test score.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 from gradebook.columns import COMPETENCIES, QUALITIES
 from gradebook.models import YEAR_TERM, Kind
 from gradebook.results.sheet import CellKey, MarkSheet
@@ -23,6 +26,7 @@ from gradebook.rules.primary import award, explain_year_result
 from schools.models import Student
 
 FINAL_GRADE = 5
+V = TypeVar("V")
 
 
 def _subject(sheet: MarkSheet, student_id: int, subject: SubjectInfo) -> PrimarySubjectResult:
@@ -76,16 +80,20 @@ def student_results(
     competencies = _levels(sheet, student.pk, 2, Kind.COMPETENCY, COMPETENCIES)
     recognised = sheet.flag(student.pk, Kind.RECOGNISED)
     missing = _missing(per_subject, qualities, competencies)
-    result = award_result = None
+    result: PrimaryResult | None = None
+    award_result: AwardResult | None = None
     if missing or not per_subject:
         explanation = incomplete_explanation(missing)
-    else:
+    else:  # nothing is missing: the filters below drop no value, they only narrow the types
+        tests = {s.subject.code: s.test("year") for s in per_subject if s.subject.periodic_test}
         explanation = explain_year_result(
-            {s.subject.code: s.year_level for s in per_subject},
-            qualities,
-            competencies,
-            {s.subject.code: s.test("year") for s in per_subject if s.subject.periodic_test},
+            {s.subject.code: s.year_level for s in per_subject if s.year_level is not None},
+            _present(qualities),
+            _present(competencies),
+            _present(tests),
         )
+        if not isinstance(explanation.result, PrimaryResult):
+            raise TypeError("explain_year_result explains a PrimaryResult")
         result = explanation.result
         prize = award(result, recognised)
         award_result = AwardResult(prize, _award_explanation(result, recognised, prize))
@@ -103,6 +111,11 @@ def student_results(
         award=award_result,
         completes_programme=grade == FINAL_GRADE,
     )
+
+
+def _present(values: Mapping[str, V | None]) -> dict[str, V]:
+    """The entries of ``values`` that have a value."""
+    return {code: value for code, value in values.items() if value is not None}
 
 
 def _award_explanation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from gradebook.models import YEAR_TERM, Kind
@@ -22,7 +23,6 @@ from gradebook.rules.secondary import (
     LearningLevel,
     Promotion,
     award,
-    comment_term_result,
     comment_year_result,
     conduct_year,
     explain_award,
@@ -30,8 +30,9 @@ from gradebook.rules.secondary import (
     learning_level,
     promotion,
     reassessed_learning_level,
+    required_marks,
+    subject_term_result,
     summer_reassessment_subjects,
-    term_average,
     year_average,
 )
 from schools.models import Student
@@ -42,37 +43,35 @@ FINAL_GRADES = frozenset({9, 12})
 def _term_subject(
     sheet: MarkSheet, student_id: int, subject: SubjectInfo, term: int
 ) -> TermSubjectResult:
-    """The term result of one subject, or None with the labels of the missing marks."""
-    read = sheet.score if subject.scored else sheet.comment
-    slots = [(Kind.REGULAR, str(i), f"TX{i}") for i in range(1, subject.regular_marks + 1)]
-    slots += [(Kind.MIDTERM, "", "GK"), (Kind.FINAL, "", "CK")]
-    marks = [read((student_id, term, subject.pk, kind, slot)) for kind, slot, _ in slots]
-    missing = tuple(label for (_, _, label), mark in zip(slots, marks, strict=True) if mark is None)
-    if missing:
-        return TermSubjectResult(subject, term, None, missing)
-    if subject.scored:
-        *regular, midterm, final = marks
-        value: SubjectValue = term_average(regular, midterm, final)
-    else:
-        value = comment_term_result([str(m) for m in marks], required=len(marks))
-    return TermSubjectResult(subject, term, value, (), tuple(marks))
+    """The term result of one subject, by the rule (None with the labels of the missing
+    marks until every required mark is present)."""
+    marks = {
+        required.key: sheet.text((student_id, term, subject.pk, *required.key))
+        for required in required_marks(subject.regular_marks)
+    }
+    computed = subject_term_result(
+        marks, regular_marks=subject.regular_marks, assessed_by=subject.assessed_by
+    )
+    return TermSubjectResult(subject, term, computed)
 
 
 def _year_subject(sheet: MarkSheet, student_id: int, subject: SubjectInfo) -> YearSubjectResult:
     term1 = _term_subject(sheet, student_id, subject, 1)
     term2 = _term_subject(sheet, student_id, subject, 2)
     value: SubjectValue | None = None
-    if term1.complete and term2.complete:
-        if subject.scored:
-            value = year_average(term1.value, term2.value)
-        else:
-            value = comment_year_result(str(term1.value), str(term2.value))
+    if subject.scored:  # complete: both term averages
+        if term1.average is not None and term2.average is not None:
+            value = year_average(term1.average, term2.average)
+    elif term1.complete and term2.complete:
+        value = comment_year_result(str(term1.value), str(term2.value))
     key = (student_id, YEAR_TERM, subject.pk, Kind.REASSESSMENT, "")
     reassessment = sheet.score(key) if subject.scored else sheet.comment(key)
     return YearSubjectResult(subject, term1, term2, value, reassessment)
 
 
-def _split(values: dict[str, SubjectValue]) -> tuple[dict[str, Decimal], dict[str, str]]:
+def _split(
+    values: Mapping[str, SubjectValue | None],
+) -> tuple[dict[str, Decimal], dict[str, str]]:
     scores = {code: v for code, v in values.items() if isinstance(v, Decimal)}
     comments = {code: str(v) for code, v in values.items() if isinstance(v, CommentResult)}
     return scores, comments
@@ -129,6 +128,8 @@ def _year_end(
     re-assessment mark, those results replace the year results (originals kept), the level is
     recomputed with the adjustment rule, and the decision is taken again.
     """
+    if conduct.year is None or conduct.final is None:
+        raise ValueError("the year-end decision needs the year conduct")
     decision = promotion(conduct.year, learning.level, absences)
     trained = False
     if decision.next_step is NextStep.SUMMER_TRAINING and conduct.reassessed is not None:
@@ -168,7 +169,7 @@ def student_results(
     per_subject = tuple(_year_subject(sheet, student.pk, s) for s in subjects)
 
     def values(period: int | str) -> dict[str, SubjectValue | None]:
-        if period == "year":
+        if isinstance(period, str):  # "year"
             return {s.subject.code: s.value for s in per_subject}
         return {s.subject.code: s.term(period).value for s in per_subject}
 

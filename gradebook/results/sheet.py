@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TypeVar
 
+from gradebook.curriculum import regular_marks_per_term
 from gradebook.models import Kind, Mark
-from gradebook.results.types import SubjectInfo
+from gradebook.results.types import SubjectInfo, YearComments
 from gradebook.rules import InvalidMark
 from gradebook.rules.codes import (
     CommentResult,
@@ -28,6 +29,7 @@ CellKey = tuple[int, int, int | None, str, str]
 
 T = TypeVar("T")
 FLAG_KINDS = frozenset({Kind.RECOGNISED})
+COMMENT_KINDS = frozenset({Kind.COMMENT, Kind.HOMEROOM_COMMENT})
 
 
 class MarkSheet:
@@ -77,6 +79,22 @@ class MarkSheet:
         """A yes/no homeroom flag (recognised by the class) set in any term of the year."""
         return (student_id, kind) in self.flags
 
+    def comments(self, student_id: int) -> YearComments:
+        """The student's year comments: each subject's and the homeroom teacher's, the latest
+        term's where several terms have one. Looks through every cell: for one student's sheet."""
+        written = sorted(
+            (key for key in self.cells if key[0] == student_id and key[3] in COMMENT_KINDS),
+            key=lambda key: key[1],
+        )
+        subjects: dict[int, str] = {}
+        homeroom = ""
+        for key in written:  # later terms overwrite earlier ones
+            if key[3] == Kind.HOMEROOM_COMMENT:
+                homeroom = self.cells[key]
+            elif key[2] is not None:  # a subject teacher's comment names its subject
+                subjects[key[2]] = self.cells[key]
+        return YearComments(subjects, homeroom)
+
 
 def _parsed(text: str | None, parse: Callable[[str], T]) -> T | None:
     """A stored value parsed by the rules; an unreadable value counts as missing (the write
@@ -102,7 +120,7 @@ def subject_infos(year_id: int, grade: int) -> tuple[SubjectInfo, ...]:
             code=entry.subject.code,
             name=entry.subject.name,
             assessment=entry.assessment,
-            regular_marks=entry.regular_mark_count,
+            regular_marks=regular_marks_per_term(entry),
             periodic_test=entry.periodic_test,
         )
         for entry in entries

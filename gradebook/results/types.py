@@ -21,10 +21,10 @@ from gradebook.rules.codes import (
     SubjectLevel,
 )
 from gradebook.rules.secondary import (
+    AssessedBy,
     LearningLevel,
     Promotion,
-    explain_comment_term_result,
-    explain_term_average,
+    SubjectTermResult,
     explain_year_average,
 )
 from schools.models import Assessment, ClassGroup, SchoolYear, Student
@@ -52,6 +52,11 @@ class SubjectInfo:
     def commented(self) -> bool:
         return self.assessment == Assessment.COMMENT
 
+    @property
+    def assessed_by(self) -> AssessedBy:
+        """How a secondary subject's term result is read: a score, or else D/CD."""
+        return AssessedBy.SCORE if self.scored else AssessedBy.COMMENT
+
 
 def incomplete_explanation(missing: tuple[str, ...]) -> Explanation:
     """Why there is no result yet: the required marks that are still empty."""
@@ -72,32 +77,38 @@ def incomplete_explanation(missing: tuple[str, ...]) -> Explanation:
 
 @dataclass(frozen=True)
 class TermSubjectResult:
-    """One subject in one term: the term average (score) or D/CD (comment), or None while a
-    required mark is missing. ``marks`` keeps the inputs (tx…, gk, ck) for the explanation."""
+    """One subject in one term: the rule's term result (gradebook.rules.subject_term), the term
+    average (score) or D/CD (comment), or None while a required mark is missing."""
 
     subject: SubjectInfo
     term: int
-    value: SubjectValue | None
-    missing: tuple[str, ...] = ()
-    marks: tuple[SubjectValue, ...] = ()
+    computed: SubjectTermResult
+
+    @property
+    def value(self) -> SubjectValue | None:
+        return self.computed.value
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The labels of the required marks still empty ("TX2", "CK")."""
+        return self.computed.missing
+
+    @property
+    def marks(self) -> tuple[SubjectValue, ...]:
+        """The inputs (tx…, gk, ck), read, once complete."""
+        return self.computed.marks
 
     @property
     def complete(self) -> bool:
-        return self.value is not None
+        return self.computed.complete
 
     @property
     def average(self) -> Decimal | None:
         return self.value if isinstance(self.value, Decimal) else None
 
     def explain(self) -> Explanation:
-        if self.value is None:
-            return incomplete_explanation(self.missing)
-        if self.subject.scored:
-            *regular, midterm, final = self.marks
-            return explain_term_average(regular, midterm, final)
-        return explain_comment_term_result(
-            [str(m) for m in self.marks], required=self.subject.regular_marks + 2
-        )
+        explanation = self.computed.explain()
+        return incomplete_explanation(self.missing) if explanation is None else explanation
 
 
 @dataclass(frozen=True)
@@ -129,8 +140,9 @@ class YearSubjectResult:
                 tuple(f"HK I: {m}" for m in self.term1.missing)
                 + tuple(f"HK II: {m}" for m in self.term2.missing)
             )
-        if self.subject.scored:
-            return explain_year_average(self.term1.value, self.term2.value)
+        term1, term2 = self.term1.average, self.term2.average
+        if self.subject.scored and term1 is not None and term2 is not None:
+            return explain_year_average(term1, term2)
         return Explanation(
             steps=(
                 Step(
@@ -246,7 +258,11 @@ class SecondaryStudentResults:
 
     def learning(self, period: int | str) -> LearningLevel | None:
         """The learning level of term 1, term 2 or "year" (before re-assessment)."""
-        return {1: self.learning_term1, 2: self.learning_term2}.get(period, self.learning_year)
+        terms: dict[int | str, LearningLevel | None] = {
+            1: self.learning_term1,
+            2: self.learning_term2,
+        }
+        return terms.get(period, self.learning_year)
 
     @property
     def learning_final(self) -> LearningLevel | None:
@@ -342,9 +358,22 @@ class ClassResults:
 
 
 @dataclass(frozen=True)
+class YearComments:
+    """The teachers' comments of one student's year, as the transcript prints them: each
+    subject teacher's (the latest term's: term II, else term I) and the homeroom teacher's."""
+
+    subjects: dict[int, str] = field(default_factory=dict)  # subject id → comment
+    homeroom: str = ""
+
+    def subject(self, subject_id: int) -> str:
+        """The comment of one subject ("" if none was written)."""
+        return self.subjects.get(subject_id, "")
+
+
+@dataclass(frozen=True)
 class StudentYearResults:
-    """One student's year, for the transcript: the class they finished the year in and the same
-    results the class summary shows."""
+    """One student's year, for the transcript: the class they finished the year in, the same
+    results the class summary shows, and the teachers' comments."""
 
     student: Student
     year: SchoolYear
@@ -352,3 +381,4 @@ class StudentYearResults:
     primary: bool
     subjects: tuple[SubjectInfo, ...]
     results: StudentResults
+    comments: YearComments

@@ -27,6 +27,7 @@ __all__ = [
     "QualityLevel",
     "SecondaryAward",
     "SubjectLevel",
+    "TermAssessment",
     "parse_comment_result",
     "parse_level",
     "parse_primary_result",
@@ -42,6 +43,18 @@ class AssessedBy(StrEnum):
     COMMENT = "comment"
     #: Đánh giá bằng nhận xét kết hợp với điểm số: comment plus a 0-10 score.
     SCORE = "score"
+
+
+class TermAssessment(StrEnum):
+    """The three assessments of a secondary subject's term, by the code a gradebook cell stores
+    (docs/regulations.md#how-many-marks-per-term)."""
+
+    #: Đánh giá thường xuyên (ĐĐGtx): regular marks, weight 1.
+    REGULAR = "tx"
+    #: Đánh giá giữa kỳ (ĐĐGgk): the mid-term mark, weight 2.
+    MIDTERM = "gk"
+    #: Đánh giá cuối kỳ (ĐĐGck): the end-of-term mark, weight 3.
+    FINAL = "ck"
 
 
 class Level(StrEnum):
@@ -186,8 +199,10 @@ def _parse_code(text: object, enum: type[_E]) -> _E:
         return text
     if text is None or (isinstance(text, str) and not text.strip()):
         raise InvalidMark(EMPTY_LEVEL, code="empty")
-    if isinstance(text, str) and (member := _member(text, enum)) is not None:
-        return member
+    if isinstance(text, str):
+        member: _E | None = _member(text, enum)  # lru_cache's wrapper loses the type variable
+        if member is not None:
+            return member
     allowed = ", ".join(member.value for member in enum)
     raise InvalidMark(
         UNKNOWN_LEVEL,

@@ -71,7 +71,7 @@ def quotient(numerator: int, denominator: int, *, language: str) -> str:
 
 
 def _round_half_up(value: Fraction, places: int) -> Decimal:
-    scale = 10**places
+    scale: int = 10**places  # typeshed: int ** int is Any (a negative exponent gives a float)
     scaled = value * scale
     rounded = (scaled.numerator * 2 + scaled.denominator) // (2 * scaled.denominator)
     return (Decimal(rounded) / scale).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

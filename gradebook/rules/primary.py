@@ -128,8 +128,8 @@ def _record(
 def _failures(row: _Row, record: _Record) -> list[tuple[str, str]]:
     """The conditions of ``row`` that ``record`` misses, as (vi, en) phrases; empty = met."""
     missed: list[tuple[str, str]] = []
-    allowed_subjects = "/".join(sorted(row.subjects, key=list(SubjectLevel).index))
-    allowed_qualities = "/".join(sorted(row.qualities, key=list(QualityLevel).index))
+    allowed_subjects = "/".join(level for level in SubjectLevel if level in row.subjects)
+    allowed_qualities = "/".join(level for level in QualityLevel if level in row.qualities)
     groups = (
         (record.subjects, allowed_subjects, row.subjects, "môn học, hoạt động", "subjects"),
         (record.qualities, allowed_qualities, row.qualities, "phẩm chất", "qualities"),

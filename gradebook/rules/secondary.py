@@ -2,8 +2,9 @@
 
 As restated in docs/regulations.md#secondary-school. The public face of the secondary rules;
 the implementations live in named parts: :mod:`.averages` (marks, averages, comment-assessed
-subjects), :mod:`.learning` (learning level and the Article 9 clause 3 adjustment) and
-:mod:`.year_end` (conduct, awards, promotion).
+subjects), :mod:`.subject_term` (the marks a subject's term needs and its term result: the one
+rule every reader of a term result calls), :mod:`.learning` (learning level and the Article 9
+clause 3 adjustment) and :mod:`.year_end` (conduct, awards, promotion).
 """
 
 from __future__ import annotations
@@ -26,11 +27,20 @@ from .codes import (
     NextStep,
     PromotionReason,
     SecondaryAward,
+    TermAssessment,
     parse_comment_result,
     parse_level,
 )
 from .learning import LearningLevel, learning_level, table_level
 from .options import DEFAULT, AdjustmentPolicy, FewSubjectsPolicy, RulesOptions
+from .subject_term import (
+    RequiredMark,
+    SubjectTermResult,
+    TermMarks,
+    mark_label,
+    required_marks,
+    subject_term_result,
+)
 from .year_end import (
     MAX_ABSENCES,
     Promotion,
@@ -55,8 +65,12 @@ __all__ = [
     "NextStep",
     "Promotion",
     "PromotionReason",
+    "RequiredMark",
     "RulesOptions",
     "SecondaryAward",
+    "SubjectTermResult",
+    "TermAssessment",
+    "TermMarks",
     "award",
     "comment_term_result",
     "comment_year_result",
@@ -67,12 +81,15 @@ __all__ = [
     "explain_term_average",
     "explain_year_average",
     "learning_level",
+    "mark_label",
     "parse_comment_result",
     "parse_level",
     "parse_score",
     "promotion",
     "reassessed_learning_level",
     "regular_mark_count",
+    "required_marks",
+    "subject_term_result",
     "summer_reassessment_subjects",
     "table_level",
     "term_average",

@@ -18,7 +18,8 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from gradebook.grid_data import Cell, Computed, Grid, Row
+from gradebook.grid.page import Cell, Grid, Row
+from gradebook.grid.results import Computed
 
 register = template.Library()
 

@@ -1,1 +1,1 @@
-"""The gradebook's views, one module per area (grid, locking, corrections, …)."""
+"""The gradebook's views, one module per area (grid, locks, corrections, …)."""

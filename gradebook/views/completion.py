@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.access import OVERVIEW_ROLES, get_homeroom_book, get_school
 from gradebook.completeness import BookStatus, class_book_statuses, school_book_statuses
+from schools.access import OVERVIEW_ROLES, get_homeroom_book, get_school
 from schools.models import ClassGroup, SchoolYear, Student, Subject
 
 

@@ -14,18 +14,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.access import (
+from gradebook import corrections
+from gradebook.columns import Column
+from gradebook.forms import CorrectionDecisionForm, CorrectionRequestForm
+from gradebook.models import CorrectionRequest, CorrectionStatus, Mark
+from gradebook.services import GradebookError, cell_lock
+from schools.access import (
+    LEADERSHIP_ROLES,
     SchoolAccess,
     get_homeroom_book,
     get_school,
     get_school_object,
     get_subject_gradebook,
 )
-from gradebook import locking
-from gradebook.columns import Column
-from gradebook.forms import CorrectionDecisionForm, CorrectionRequestForm
-from gradebook.models import CorrectionRequest, CorrectionStatus, Mark
-from gradebook.services import GradebookError, cell_lock
 from schools.models import ClassGroup, Student, Subject
 
 
@@ -69,7 +70,7 @@ def _cell(request: HttpRequest, access: SchoolAccess) -> Cell:
     student = get_object_or_404(
         Student, pk=_pk(params.get("student")), enrollments__class_group=class_group
     )
-    column = locking.find_column(class_group, subject and subject.pk, params.get("column", ""))
+    column = corrections.find_column(class_group, subject and subject.pk, params.get("column", ""))
     if column is None:
         raise Http404
     return Cell(class_group=class_group, subject=subject, student=student, column=column)
@@ -86,7 +87,7 @@ def correction_new(request: HttpRequest, code: str) -> HttpResponse:
     )
     if form.is_valid():
         try:
-            locking.request_correction(
+            corrections.request_correction(
                 actor=request.user,
                 class_group=cell.class_group,
                 student=cell.student,
@@ -128,7 +129,7 @@ def visible_corrections(access: SchoolAccess) -> QuerySet[CorrectionRequest]:
 
 
 @require_safe
-def corrections(request: HttpRequest, code: str) -> HttpResponse:
+def correction_list(request: HttpRequest, code: str) -> HttpResponse:
     """Pending requests first, then the decided ones, newest first; ?status= filters."""
     access = get_school(request, code)
     rows = visible_corrections(access)
@@ -154,7 +155,7 @@ def corrections(request: HttpRequest, code: str) -> HttpResponse:
         "page": page,
         "status": status,
         "statuses": CorrectionStatus.choices,
-        "can_decide": access.has_any(locking.LEADERSHIP_ROLES),
+        "can_decide": access.is_leader,
     }
     return render(request, "gradebook/corrections.html", context)
 
@@ -162,7 +163,7 @@ def corrections(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def correction_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """The leadership approves (the mark changes, recorded as a correction) or rejects."""
-    access = get_school(request, code, roles=locking.LEADERSHIP_ROLES)
+    access = get_school(request, code, roles=LEADERSHIP_ROLES)
     correction = get_school_object(
         access, CorrectionRequest.objects.all(), pk, school_path="school"
     )
@@ -172,7 +173,7 @@ def correction_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             raise GradebookError(_("Choose whether to approve or reject the request."))
         note = form.cleaned_data["note"]
         if form.cleaned_data["decision"] == "approve":
-            locking.approve_correction(
+            corrections.approve_correction(
                 actor=request.user,
                 request=correction,
                 note=note,
@@ -180,7 +181,7 @@ def correction_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             )
             messages.success(request, _("Correction approved and applied to the gradebook."))
         else:
-            locking.reject_correction(actor=request.user, request=correction, note=note)
+            corrections.reject_correction(actor=request.user, request=correction, note=note)
             messages.success(request, _("Correction rejected."))
     except GradebookError as error:
         messages.error(request, error.message)

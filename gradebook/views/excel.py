@@ -21,7 +21,6 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.access import SchoolAccess, get_school, get_subject_gradebook
 from gradebook.excel import (
     ImportRefused,
     Preview,
@@ -34,7 +33,8 @@ from gradebook.excel import (
     preview_import,
 )
 from gradebook.forms_settings import GradebookUploadForm
-from gradebook.grid_data import display_value
+from gradebook.grid.display import display_value
+from schools.access import SchoolAccess, get_school, get_subject_gradebook
 from schools.roster_import.errors import ImportFileError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -20,24 +20,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import (
-    SchoolAccess,
-    get_homeroom_book,
-    get_school,
-    get_subject_cell,
-    get_subject_gradebook,
-)
 from gradebook import hot
-from gradebook.grid_data import (
-    Book,
-    build_grid,
-    build_year,
-    changes_since,
-    comment_phrases,
-    display_value,
-    row_results,
-    year_headers,
-)
+from gradebook.grid.book import Book, comment_phrases
+from gradebook.grid.changes import changes_since
+from gradebook.grid.display import display_value
+from gradebook.grid.page import build_grid, build_year, year_headers
+from gradebook.grid.results import row_results
+from gradebook.locks import lock_panel
 from gradebook.models import EventSource
 from gradebook.services import (
     Conflict,
@@ -46,6 +35,13 @@ from gradebook.services import (
     lock_message,
     save_mark,
     settings_for,
+)
+from schools.access import (
+    SchoolAccess,
+    get_homeroom_book,
+    get_school,
+    get_subject_cell,
+    get_subject_gradebook,
 )
 from schools.models import ClassGroup, Enrollment
 
@@ -165,6 +161,9 @@ def grid_page(
         "term": term,
         "book": book,
         "grid": sheet,
+        "panel": lock_panel(access, book.class_group, book.entry, term, grid=sheet)
+        if book.entry
+        else None,
         "lock_message": lock_message(sheet.lock) if sheet.lock else "",
         "save_url": reverse("gradebook:cell_save", kwargs=book_kwargs(access, book)),
         "changes_url": reverse(

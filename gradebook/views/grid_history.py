@@ -12,7 +12,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gradebook.grid_data import Book, display_value, explain, student_values
+from gradebook.grid.book import Book, student_values
+from gradebook.grid.display import display_value
+from gradebook.grid.explain import explain
 from gradebook.models import Kind, MarkEvent
 from gradebook.views.grid import get_book, get_enrollment, grid_url
 

@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from accounts.access import SchoolAccess
 from accounts.models import User
 from gradebook.columns import Column
-from gradebook.grid_data import Book, display_value
+from gradebook.grid.book import Book
+from gradebook.grid.display import display_value
 from gradebook.models import EventSource, Mark
 from gradebook.services import (
     Conflict,
@@ -34,6 +34,7 @@ from gradebook.services import (
     settings_for,
 )
 from gradebook.views.grid import book_kwargs, checked_term, get_book, get_enrollment, grid_url
+from schools.access import SchoolAccess
 from schools.models import Enrollment, Student
 
 

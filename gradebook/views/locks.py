@@ -18,11 +18,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
-from accounts.access import SchoolAccess, get_school, get_school_object, get_subject_gradebook
-from gradebook import locking
+from gradebook import locks
 from gradebook.forms import LockDateForm, LockForm, UnlockForm
 from gradebook.models import Lock, LockKind
 from gradebook.services import GradebookError
+from schools.access import (
+    LEADERSHIP_ROLES,
+    SchoolAccess,
+    get_school,
+    get_school_object,
+    get_subject_gradebook,
+)
 
 UNLOCK_BUTTON = """{% load i18n %}{% if not record.released_at %}
 <form method="post" action="{% url 'gradebook:unlock' access.school.code record.pk %}"
@@ -66,7 +72,7 @@ class LockTable(tables.Table):
         attrs = {"id": "locks-table", "class": "table table-sm table-hover align-middle"}
 
     def render_scope(self, record: Lock) -> str:
-        return locking.lock_scope(record)
+        return locks.lock_scope(record)
 
     def render_created_by(self, record: Lock) -> str:
         return record.created_by.display_name
@@ -85,7 +91,7 @@ class LockTable(tables.Table):
 
 
 def _access(request: HttpRequest, code: str) -> SchoolAccess:
-    return get_school(request, code, roles=locking.LEADERSHIP_ROLES)
+    return get_school(request, code, roles=LEADERSHIP_ROLES)
 
 
 def _locks_page(
@@ -127,7 +133,7 @@ def _locks_page(
 
 
 @require_safe
-def locks(request: HttpRequest, code: str) -> HttpResponse:
+def lock_list(request: HttpRequest, code: str) -> HttpResponse:
     """The leadership's list of locks of the current year, with forms to lock and set dates."""
     return _locks_page(request, _access(request, code))
 
@@ -140,7 +146,7 @@ def lock_create(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            new = locking.lock(
+            new = locks.lock(
                 actor=request.user,
                 school=access.school,
                 year=year,
@@ -152,7 +158,7 @@ def lock_create(request: HttpRequest, code: str) -> HttpResponse:
         except GradebookError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("Locked: %(scope)s.") % {"scope": locking.lock_scope(new)})
+            messages.success(request, _("Locked: %(scope)s.") % {"scope": locks.lock_scope(new)})
             return redirect("gradebook:locks", code=code)
     return _locks_page(request, access, lock_form=form)
 
@@ -165,7 +171,7 @@ def lock_date(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            locking.set_lock_date(
+            locks.set_lock_date(
                 actor=request.user,
                 school=access.school,
                 year=year,
@@ -177,7 +183,7 @@ def lock_date(request: HttpRequest, code: str) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             message = _("Every gradebook of %(term)s locks on %(date)s.") % {
-                "term": locking.term_name(data["term"]),
+                "term": locks.term_name(data["term"]),
                 "date": date_format(data["date"], "SHORT_DATE_FORMAT"),
             }
             messages.success(request, message)
@@ -194,11 +200,11 @@ def unlock(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise GradebookError(_("Give the reason for unlocking."))
-        locking.unlock(actor=request.user, lock=lock, reason=form.cleaned_data["reason"])
+        locks.unlock(actor=request.user, lock=lock, reason=form.cleaned_data["reason"])
     except GradebookError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Unlocked: %(scope)s.") % {"scope": locking.lock_scope(lock)})
+        messages.success(request, _("Unlocked: %(scope)s.") % {"scope": locks.lock_scope(lock)})
     return redirect(safe_next(request, reverse("gradebook:locks", args=[code])))
 
 
@@ -213,16 +219,14 @@ def submit(
     if term not in (1, 2):
         raise Http404
     try:
-        locking.submit_gradebook(
-            actor=request.user, class_group=class_group, entry=entry, term=term
-        )
+        locks.submit_gradebook(actor=request.user, class_group=class_group, entry=entry, term=term)
     except GradebookError as error:
         messages.error(request, error.message)
     else:
         message = _("%(subject)s of class %(class)s, %(term)s, is submitted and locked.") % {
             "subject": entry.subject.name,
             "class": class_group.name,
-            "term": locking.term_name(term),
+            "term": locks.term_name(term),
         }
         messages.success(request, message)
     return redirect(safe_next(request, reverse("schools:dashboard", args=[code])))

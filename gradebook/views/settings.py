@@ -12,18 +12,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.access import SETUP_ROLES, SchoolAccess, get_school, get_school_object
 from gradebook.forms_settings import (
     CommentPhraseForm,
     GradebookSettingsForm,
     PhraseFilterForm,
-    delete_comment_phrase,
     level_names,
-    save_comment_phrase,
-    save_gradebook_settings,
 )
 from gradebook.models import CommentPhrase
 from gradebook.services import settings_for
+from gradebook.settings_services import (
+    delete_comment_phrase,
+    save_comment_phrase,
+    save_gradebook_settings,
+)
+from schools.access import SETUP_ROLES, SchoolAccess, get_school, get_school_object
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 SECTION = "gradebook"  # highlights the set-up menu's entry

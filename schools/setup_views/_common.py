@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig, Table
 
-from accounts.access import SETUP_ROLES, SchoolAccess, get_school, get_school_object
+from schools.access import SETUP_ROLES, SchoolAccess, get_school, get_school_object
 from schools.models import (
     SchoolYear,
 )

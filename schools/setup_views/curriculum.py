@@ -8,8 +8,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.access import SchoolAccess, get_school_object
 from schools import forms, setup_services, tables
+from schools.access import SchoolAccess, get_school_object
 from schools.models import (
     CurriculumEntry,
 )

@@ -9,8 +9,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from accounts.access import SchoolAccess, get_school_object
 from schools import forms, setup_services, tables
+from schools.access import SchoolAccess, get_school_object
 from schools.models import (
     Enrollment,
     Student,

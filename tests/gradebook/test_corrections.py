@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from accounts.models import Role
-from gradebook import locking
+from gradebook import corrections, locks
 from gradebook.columns import homeroom_columns
 from gradebook.ledger import verify_chain
 from gradebook.models import CorrectionRequest, MarkEvent
@@ -30,13 +30,13 @@ def locked(class_a, teacher, principal, student, tx1):
     """TX1 of the first student holds 5, then the principal locks class 6A1's term I."""
     save_mark(actor=teacher, class_group=class_a, student=student, column=tx1, text="5",
               base_version=None)  # fmt: skip
-    return locking.lock(actor=principal, school=class_a.year.school, year=class_a.year,
-                        class_group=class_a, term=1, reason="Khóa sổ HK I")  # fmt: skip
+    return locks.lock(actor=principal, school=class_a.year.school, year=class_a.year,
+                      class_group=class_a, term=1, reason="Khóa sổ HK I")  # fmt: skip
 
 
 def ask(actor, class_a, student, column, text="7.5", reason="Nhập nhầm"):
-    return locking.request_correction(actor=actor, class_group=class_a, student=student,
-                                      column=column, new_text=text, reason=reason)  # fmt: skip
+    return corrections.request_correction(actor=actor, class_group=class_a, student=student,
+                                          column=column, new_text=text, reason=reason)  # fmt: skip
 
 
 def cell_url(class_a, student, column, subject=None):
@@ -87,8 +87,8 @@ def test_the_cell_stays_locked_after_an_approved_correction(
     class_a, teacher, principal, student, tx1, locked
 ):
     correction = ask(teacher, class_a, student, tx1)
-    locking.approve_correction(actor=principal, request=correction)
-    with pytest.raises(locking.GradebookError, match="Locked"):
+    corrections.approve_correction(actor=principal, request=correction)
+    with pytest.raises(GradebookError, match="Locked"):
         save_mark(actor=teacher, class_group=class_a, student=student, column=tx1, text="9",
                   base_version=None)  # fmt: skip
 
@@ -113,11 +113,11 @@ def test_approval_is_refused_when_the_cell_changed_meanwhile(
     class_a, teacher, principal, student, tx1, locked
 ):
     correction = ask(teacher, class_a, student, tx1)
-    locking.unlock(actor=principal, lock=locked, reason="Mở lại")
+    locks.unlock(actor=principal, lock=locked, reason="Mở lại")
     save_mark(actor=teacher, class_group=class_a, student=student, column=tx1, text="6",
               base_version=None)  # fmt: skip
     with pytest.raises(GradebookError, match="changed after this request was filed"):
-        locking.approve_correction(actor=principal, request=correction)
+        corrections.approve_correction(actor=principal, request=correction)
     correction.refresh_from_db()
     assert (correction.status, correction.mark.value) == ("pending", "6")
 
@@ -126,9 +126,9 @@ def test_a_decided_request_cannot_be_decided_again(
     class_a, teacher, principal, student, tx1, locked
 ):
     correction = ask(teacher, class_a, student, tx1)
-    locking.reject_correction(actor=principal, request=correction, note="Không")
+    corrections.reject_correction(actor=principal, request=correction, note="Không")
     with pytest.raises(GradebookError, match="already been decided"):
-        locking.approve_correction(actor=principal, request=correction)
+        corrections.approve_correction(actor=principal, request=correction)
 
 
 def test_request_on_an_unlocked_cell_is_refused(class_a, teacher, student, tx1):
@@ -158,7 +158,7 @@ def test_reason_is_required(class_a, teacher, student, tx1, locked):
 
 def test_one_pending_request_per_cell(class_a, teacher, student, tx1, locked):
     first = ask(teacher, class_a, student, tx1)
-    with pytest.raises(locking.CorrectionPending) as refused:
+    with pytest.raises(corrections.CorrectionPending) as refused:
         ask(teacher, class_a, student, tx1, text="8")
     assert refused.value.request == first
     assert "still waiting for a decision" in refused.value.message
@@ -175,7 +175,7 @@ def test_an_empty_locked_cell_can_be_filled_and_a_mark_cleared(
     fill = ask(teacher, class_a, student, maths_columns["1:gk:"], text="8")
     clear = ask(teacher, class_a, student, maths_columns["1:tx:1"], text="")
     for correction in (fill, clear):
-        locking.approve_correction(actor=principal, request=correction)
+        corrections.approve_correction(actor=principal, request=correction)
     fill.mark.refresh_from_db()
     clear.mark.refresh_from_db()
     assert (fill.mark.value, clear.mark.value) == ("8", "")
@@ -193,7 +193,7 @@ def test_homeroom_teacher_corrects_a_locked_homeroom_cell(
     with pytest.raises(PermissionDenied):
         ask(teacher, class_a, student, conduct, text="T")
     correction = ask(homeroom, class_a, student, conduct, text="t")
-    locking.approve_correction(actor=principal, request=correction)
+    corrections.approve_correction(actor=principal, request=correction)
     correction.mark.refresh_from_db()
     assert (correction.mark.value, correction.mark.subject) == ("T", None)
 
@@ -202,10 +202,10 @@ def test_homeroom_teacher_corrects_a_locked_homeroom_cell(
 def test_only_the_leadership_decides(request, class_a, teacher, student, tx1, locked, persona):
     correction = ask(teacher, class_a, student, tx1)
     with pytest.raises(PermissionDenied):
-        locking.approve_correction(actor=request.getfixturevalue(persona), request=correction)
+        corrections.approve_correction(actor=request.getfixturevalue(persona), request=correction)
     with pytest.raises(PermissionDenied):
-        locking.reject_correction(actor=request.getfixturevalue(persona), request=correction,
-                                  note="no")  # fmt: skip
+        corrections.reject_correction(actor=request.getfixturevalue(persona), request=correction,
+                                      note="no")  # fmt: skip
 
 
 def test_nobody_approves_their_own_request(class_a, school_a, principal, student, tx1, locked):
@@ -215,8 +215,8 @@ def test_nobody_approves_their_own_request(class_a, school_a, principal, student
     )
     correction = ask(teaching_principal, class_a, student, tx1)
     with pytest.raises(GradebookError, match="another member of the leadership"):
-        locking.approve_correction(actor=teaching_principal, request=correction)
-    assert locking.approve_correction(actor=principal, request=correction).status == "approved"
+        corrections.approve_correction(actor=teaching_principal, request=correction)
+    assert corrections.approve_correction(actor=principal, request=correction).status == "approved"
 
 
 # Pages --------------------------------------------------------------------------------------------
@@ -288,10 +288,10 @@ def test_pending_requests_come_first(
     client, class_a, teacher, principal, student, maths_columns, locked
 ):
     older = ask(teacher, class_a, student, maths_columns["1:tx:1"])
-    locking.reject_correction(actor=principal, request=older, note="Không")
+    corrections.reject_correction(actor=principal, request=older, note="Không")
     newer = ask(teacher, class_a, student, maths_columns["1:gk:"], text="9")
     decided = ask(teacher, class_a, student, maths_columns["1:ck:"], text="9")
-    locking.reject_correction(actor=principal, request=decided, note="Không")
+    corrections.reject_correction(actor=principal, request=decided, note="Không")
     client.force_login(principal)
     page = client.get(reverse("gradebook:corrections", args=["SCHOOLA"]))
     assert [c.pk for c in page.context["page"]] == [newer.pk, decided.pk, older.pk]

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from gradebook.forms_settings import check_placeholders
 from gradebook.models import CommentPhrase, GradebookSettings
 from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy
+from gradebook.settings_services import check_placeholders
 
 pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 

@@ -1,7 +1,7 @@
-"""The hand-written statements of the hot paths (accounts/hot.py, gradebook/hot.py,
-transcripts/hot.py) say what their ORM twins say: the same instances with the same related
-objects, the same covering lock, the same rows written. Every pair runs here, on the test
-database: SQLite in `make test`, PostgreSQL in CI's second run."""
+"""The hand-written statements of the hot paths (accounts/hot.py, schools/hot.py,
+gradebook/hot.py, transcripts/hot.py) say what their ORM twins say: the same instances with the
+same related objects, the same covering lock, the same rows written. Every pair runs here, on
+the test database: SQLite in `make test`, PostgreSQL in CI's second run."""
 
 import dataclasses
 import datetime
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 import accounts.hot
 import gradebook.hot
+import schools.hot
 import transcripts.hot
 from accounts.models import Membership, User
 from config import sql
@@ -35,7 +36,7 @@ from gradebook.services import cell_lock, save_mark
 from schools.models import ClassGroup, CurriculumEntry, Enrollment, Subject
 from transcripts.models import State, Transcript
 
-HOT_MODULES = (accounts.hot, gradebook.hot, transcripts.hot)
+HOT_MODULES = (accounts.hot, schools.hot, gradebook.hot, transcripts.hot)
 
 
 def fields(instance):
@@ -340,8 +341,8 @@ def case_transcript_state_beyond_draft(transcript_state_beyond_draft, class_a, c
 
 CASES = {
     "accounts.hot.session_user": case_session_user,
-    "accounts.hot.memberships": case_memberships,
-    "accounts.hot.subject_book": case_subject_book,
+    "schools.hot.memberships": case_memberships,
+    "schools.hot.subject_book": case_subject_book,
     "gradebook.hot.cell_lock": case_cell_lock,
     "gradebook.hot.lock_with_id": case_lock_with_id,
     "gradebook.hot.locked_row": case_locked_row,

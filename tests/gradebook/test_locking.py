@@ -11,13 +11,13 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.access import SchoolAccess, school_roles
 from accounts.models import Membership, Role
-from gradebook import locking
+from gradebook import locks
 from gradebook.columns import homeroom_columns
 from gradebook.completeness import book_status, required_columns
 from gradebook.models import EventSource, Lock, LockKind, Mark, MarkEvent
 from gradebook.services import GradebookError, Locked, save_mark
+from schools.access import SchoolAccess, school_roles
 from tests.conftest import add_students, make_user
 
 WRITE_PATHS = [EventSource.GRID, EventSource.ROW_FORM, EventSource.IMPORT]
@@ -51,12 +51,12 @@ def complete_maths(class_a, teacher, maths, students):
 
 
 def submit(class_a, teacher, entry, term=1):
-    return locking.submit_gradebook(actor=teacher, class_group=class_a, entry=entry, term=term)
+    return locks.submit_gradebook(actor=teacher, class_group=class_a, entry=entry, term=term)
 
 
 def lock(principal, class_a, **kwargs):
     kwargs.setdefault("reason", "Khóa sổ cuối kỳ")
-    return locking.lock(actor=principal, school=class_a.year.school, year=class_a.year, **kwargs)
+    return locks.lock(actor=principal, school=class_a.year.school, year=class_a.year, **kwargs)
 
 
 # Submission -------------------------------------------------------------------------------------
@@ -79,7 +79,7 @@ def test_submit_names_only_the_first_few_students(class_a, teacher, maths):
     add_students(class_a, [("Võ Minh Khôi", "M"), ("Đặng Thu Trang", "F")], start=20)
     with pytest.raises(GradebookError) as refused:
         submit(class_a, teacher, maths)
-    assert refused.value.message.count("TX1") == locking.MISSING_STUDENTS_NAMED == 3
+    assert refused.value.message.count("TX1") == locks.MISSING_STUDENTS_NAMED == 3
     assert "and 2 more students" in refused.value.message
 
 
@@ -122,7 +122,7 @@ def test_reopening_a_submission_restores_editing(
     class_a, teacher, principal, students, complete_maths
 ):
     submission = submit(class_a, teacher, complete_maths)
-    locking.unlock(actor=principal, lock=submission, reason="Nhập nhầm điểm TX1")
+    locks.unlock(actor=principal, lock=submission, reason="Nhập nhầm điểm TX1")
     column = required_columns(complete_maths, 1)[0]
     assert write(class_a, teacher, students[0], column, "9").changed
     submission.refresh_from_db()
@@ -141,7 +141,7 @@ def test_leadership_lock_refuses_writes_and_unlock_restores_them(
     class_lock = lock(principal, class_a, class_group=class_a, term=1)
     with pytest.raises(Locked, match="Khóa sổ cuối kỳ"):
         write(class_a, teacher, students[0], column, "6", source=source)
-    locking.unlock(actor=principal, lock=class_lock, reason="Bổ sung điểm")
+    locks.unlock(actor=principal, lock=class_lock, reason="Bổ sung điểm")
     assert write(class_a, teacher, students[0], column, "6", source=source).changed
 
 
@@ -169,7 +169,7 @@ def test_only_the_leadership_locks_and_unlocks(request, class_a, principal, pers
         lock(someone, class_a)
     held = lock(principal, class_a)
     with pytest.raises(PermissionDenied):
-        locking.unlock(actor=someone, lock=held, reason="please")
+        locks.unlock(actor=someone, lock=held, reason="please")
 
 
 def test_a_vice_principal_is_a_delegate_of_the_principal(class_a, school_a):
@@ -189,7 +189,7 @@ def test_lock_and_unlock_need_a_reason(class_a, principal, reason):
         lock(principal, class_a, reason=reason)
     held = lock(principal, class_a)
     with pytest.raises(GradebookError, match="reason"):
-        locking.unlock(actor=principal, lock=held, reason=reason)
+        locks.unlock(actor=principal, lock=held, reason=reason)
     held.refresh_from_db()
     assert held.released_at is None
 
@@ -202,9 +202,9 @@ def test_the_same_lock_twice_is_refused(class_a, principal):
 
 def test_a_released_lock_cannot_be_released_again(class_a, principal):
     held = lock(principal, class_a)
-    locking.unlock(actor=principal, lock=held, reason="xong")
+    locks.unlock(actor=principal, lock=held, reason="xong")
     with pytest.raises(GradebookError, match="already released"):
-        locking.unlock(actor=principal, lock=held, reason="again")
+        locks.unlock(actor=principal, lock=held, reason="again")
 
 
 def test_class_of_another_school_cannot_be_locked_here(class_a, class_b, principal):
@@ -216,12 +216,12 @@ def test_class_of_another_school_cannot_be_locked_here(class_a, class_b, princip
 
 
 def set_date(principal, class_a, day, term=1):
-    return locking.set_lock_date(actor=principal, school=class_a.year.school, year=class_a.year,
-                                 term=term, date=day, reason="Hạn khóa sổ HK I")  # fmt: skip
+    return locks.set_lock_date(actor=principal, school=class_a.year.school, year=class_a.year,
+                               term=term, date=day, reason="Hạn khóa sổ HK I")  # fmt: skip
 
 
 def today():
-    return timezone.localdate(timezone=locking.SCHOOL_TIMEZONE)
+    return timezone.localdate(timezone=locks.SCHOOL_TIMEZONE)
 
 
 def test_lock_date_in_the_future_does_not_lock_yet(class_a, teacher, principal, students, maths):
@@ -320,7 +320,9 @@ def render_panel(user, class_a, entry, term=1):
     request.user = user
     school = class_a.year.school
     access = SchoolAccess(user=user, school=school, roles=school_roles(user).get(school.pk))
-    context = {"access": access, "class_group": class_a, "entry": entry, "term": term}
+    panel = locks.lock_panel(access, class_a, entry, term)  # the grid page's view reads it
+    context = {"access": access, "class_group": class_a, "entry": entry, "term": term,
+               "panel": panel}  # fmt: skip
     return render_to_string("gradebook/_lock_panel.html", context, request=request)
 
 

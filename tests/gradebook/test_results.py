@@ -234,6 +234,17 @@ def test_student_year_results_matches_the_class_computation(class_a, first):
     assert single.results == class_results(class_a).for_student(first.pk)
 
 
+def test_student_year_results_carry_the_latest_term_comments(class_a, first):
+    maths = class_a.year.curriculum.get(grade=6, subject__code="TOAN").subject
+    Mark.objects.bulk_create([
+        cell(first, 1, Kind.COMMENT, "Cố gắng hơn.", maths),
+        cell(first, 2, Kind.COMMENT, "Tiến bộ rõ rệt.", maths),
+        cell(first, 1, Kind.HOMEROOM_COMMENT, "Ngoan."),
+    ])  # fmt: skip
+    comments = student_year_results(first, class_a.year).comments
+    assert (comments.subject(maths.pk), comments.homeroom) == ("Tiến bộ rõ rệt.", "Ngoan.")
+
+
 def test_student_without_a_class_that_year(class_a, school_b):
     stranger = Student.objects.filter(school=school_b).first() or school_b.students.create(
         full_name="X", sex="M", date_of_birth=datetime.date(2014, 1, 1),

@@ -15,7 +15,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from transcripts.signing.demo import DEMO_CRL_URL, create_ca, issue_certificate
 from transcripts.signing.demo_services import DemoCaServer
-from transcripts.signing.formats import _run
+from transcripts.signing.pki import run_coroutine
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def authority():
 def test_the_time_stamping_authority_answers_rfc_3161(authority):
     server, _ca_key, _ca, tsa = authority
     digest = bytes(range(32))
-    token = _run(HTTPTimeStamper(server.tsa_url).async_timestamp(digest, "sha256"))
+    token = run_coroutine(HTTPTimeStamper(server.tsa_url).async_timestamp(digest, "sha256"))
     info = token["content"]["encap_content_info"]["content"].parsed
     assert bytes(info["message_imprint"]["hashed_message"]) == digest
     signer = token["content"]["signer_infos"][0]["sid"].chosen

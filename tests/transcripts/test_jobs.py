@@ -27,6 +27,7 @@ from tests.transcripts.conftest import (  # noqa: F401
     stored,
 )
 from transcripts import jobs, pipeline
+from transcripts.background import JobRefused
 from transcripts.models import (
     JobStatus,
     SignerRole,
@@ -303,7 +304,7 @@ def test_only_the_right_people_start_jobs(
         (principal, ["principal"], None, "certificate could not be opened"),  # no password
     ]
     for actor, steps, class_group, message in cases:
-        with pytest.raises(jobs.JobRefused, match=message):
+        with pytest.raises(JobRefused, match=message):
             jobs.start_job(
                 actor=actor,
                 school=school_a,

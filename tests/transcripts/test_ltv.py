@@ -31,7 +31,8 @@ from tests.transcripts.pki_certomancer import (  # noqa: F401 (the fixture)
     CertomancerPki,
     certomancer_pki,
 )
-from transcripts import archiving, jobs
+from transcripts import archiving, batches, jobs
+from transcripts.background import JobRefused
 from transcripts.models import (
     CredentialKind,
     JobStatus,
@@ -200,8 +201,8 @@ def test_the_pades_level_follows_the_settings(settings):
 
 def test_a_certificate_revoked_before_the_job_is_refused(ltv_setup, school_a, homeroom):
     register(school_a, homeroom, ltv_setup, "revoked")
-    with pytest.raises(jobs.JobRefused, match=r"revoked on \d\d/\d\d/\d{4}") as refused:
-        jobs.open_source(school=school_a, user=homeroom, step=JobStep.HOMEROOM, secret=PASSWORD)
+    with pytest.raises(JobRefused, match=r"revoked on \d\d/\d\d/\d{4}") as refused:
+        batches.open_source(school=school_a, user=homeroom, step=JobStep.HOMEROOM, secret=PASSWORD)
     revoked_on = ltv_setup.at(-1).astimezone(datetime.timezone(datetime.timedelta(hours=7)))
     assert revoked_on.strftime("%d/%m/%Y") in refused.value.message
 

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.signers import has_totp
 from schools.models import SchoolYear
+from schools.signers import has_totp
 from tests.transcripts.conftest import (
     P12_PASSWORD,
     PKI_PERSON,

@@ -3,12 +3,12 @@
 :func:`start_export` checks what can be checked at once — the actor may export, every
 transcript of the scope is final (or the school chose to send only the final ones), there is
 something to send, and the seal's password opens a certificate that may seal for this school —
-records a :class:`~transcripts.models.TranscriptPackage` and enqueues
-:func:`transcripts.tasks.run_package_export` after commit. :func:`run_export` is the worker's
-side: it works the scope out again, writes the ZIP to a temporary file while checking each
-stored transcript, seals the manifest and stores the package. A failed export lists every
-transcript that failed and why; :func:`retry_export` runs the same row again (same history
-row, same package id for the same versions), and re-running never renders or signs a
+records a :class:`~transcripts.models.TranscriptPackage` and enqueues the task
+``transcripts.tasks.run_package_export`` (by its name) after commit. :func:`run_export` is
+the worker's side: it works the scope out again, writes the ZIP to a temporary file while
+checking each stored transcript, seals the manifest and stores the package. A failed export
+lists every transcript that failed and why; :func:`retry_export` runs the same row again (same
+history row, same package id for the same versions), and re-running never renders or signs a
 transcript again.
 """
 
@@ -28,10 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.access import EXPORT_ROLES, school_roles
 from accounts.models import User
+from schools.access import EXPORT_ROLES, school_roles
 from schools.models import School, SchoolYear, Student
-from transcripts import background, batches, jobs
+from transcripts import background, batches
+from transcripts.background import JobRefused
 from transcripts.models import (
     BATCH_ENDED,
     BatchStatus,
@@ -111,8 +112,8 @@ def _open_seal(
     """The school seal's credential and open source, its certificate checked (the caller
     closes it); ExportRefused with a message the user can act on."""
     try:
-        return jobs.open_source(school=school, user=actor, step=JobStep.SEAL, secret=secret)
-    except jobs.JobRefused as exc:
+        return batches.open_source(school=school, user=actor, step=JobStep.SEAL, secret=secret)
+    except JobRefused as exc:
         raise ExportRefused(exc.message) from exc
 
 
@@ -192,9 +193,7 @@ def retry_export(
 
 
 def enqueue_export(package_id: int) -> None:
-    from transcripts.tasks import run_package_export
-
-    background.enqueue(run_package_export, TranscriptPackage, package_id)
+    background.enqueue("transcripts.tasks.run_package_export", TranscriptPackage, package_id)
 
 
 # --- the worker's side ---------------------------------------------------------------------------
@@ -382,7 +381,7 @@ def _wait_for_seal(
                 heartbeat_at=timezone.now(),
             )
             transaction.on_commit(
-                partial(jobs.schedule_poll, batch.pk, batches.poll_interval(batch))
+                partial(batches.schedule_poll, batch.pk, batches.poll_interval(batch))
             )
     except BaseException:
         package.unsealed_file.delete(save=False)

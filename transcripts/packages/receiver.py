@@ -28,6 +28,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ class ProvinceReceiver:
         self,
         *,
         token: str,
-        anchor_paths: list[str | Path],
+        anchor_paths: Sequence[str | Path],
         directory: Path,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -91,7 +92,7 @@ class ProvinceReceiver:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{PREFIX}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}{PREFIX}"
 
     def start(self) -> ProvinceReceiver:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -2,9 +2,10 @@
 
 :func:`start_upload` checks that the package is built and not already accepted or on its way,
 and that an endpoint is configured (the school's own, else the deployment's settings), then
-enqueues :func:`transcripts.tasks.run_package_upload`. :func:`run_upload` claims the upload once
-and runs :func:`transcripts.packages.client.upload`, recording every attempt as an
-:class:`~transcripts.models.UploadAttempt` and, in the end, the receipt or the reason.
+enqueues the task ``transcripts.tasks.run_package_upload`` (by its name). :func:`run_upload`
+claims the upload once and runs :func:`transcripts.packages.client.upload`, recording every
+attempt as an :class:`~transcripts.models.UploadAttempt` and, in the end, the receipt or the
+reason.
 Uploading again after a failure resumes the same session on the server (same Idempotency-Key).
 """
 
@@ -20,8 +21,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import EXPORT_ROLES, school_roles
 from accounts.models import User
+from schools.access import EXPORT_ROLES, school_roles
 from schools.models import School
 from transcripts import background
 from transcripts.models import (
@@ -119,10 +120,8 @@ def start_upload(
 
 
 def enqueue_upload(package_id: int) -> None:
-    from transcripts.tasks import run_package_upload
-
     background.enqueue(
-        run_package_upload,
+        "transcripts.tasks.run_package_upload",
         TranscriptPackage,
         package_id,
         status_field="upload_status",

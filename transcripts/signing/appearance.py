@@ -37,18 +37,22 @@ import functools
 import hashlib
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from fontTools import subset
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import ResourceType
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields
 from pyhanko.stamp import BaseStamp, BaseStampStyle
 
@@ -74,9 +78,15 @@ NAME_SLOT_PT = 14.0
 PRINCIPAL_FRAME = (0.14, 0.86)
 SEAL_SPAN = (0.0, 0.40)
 
-BLUE = (0.04, 0.2, 0.55)  # a signature's colour
-RED = (0.8, 0.07, 0.07)  # a seal's colour
-BLACK = (0.0, 0.0, 0.0)
+#: An RGB colour, each component in [0, 1].
+Colour: TypeAlias = tuple[float, float, float]
+#: A line of text in a stamp: the font face (Noto Serif's "Regular", "Bold", "Italic"), the text
+#: and the font size in points.
+_Line: TypeAlias = tuple[str, str, float]
+
+BLUE: Colour = (0.04, 0.2, 0.55)  # a signature's colour
+RED: Colour = (0.8, 0.07, 0.07)  # a seal's colour
+BLACK: Colour = (0.0, 0.0, 0.0)
 #: A text line's height, and its baseline above the line's bottom, in font sizes (Noto Serif;
 #: room for Vietnamese stacked diacritics above capitals).
 LEADING, DESCENT = 1.22, 0.27
@@ -115,7 +125,7 @@ class _FieldWriter(IncrementalPdfFileWriter):
     time. The same rendered PDF gets the same fields, byte for byte."""
 
     @classmethod
-    def _handle_id(cls, prev):
+    def _handle_id(cls, prev: PdfFileReader) -> generic.ArrayObject:
         prev.stream.seek(0)
         digest = hashlib.sha256(prev.stream.read()).digest()
         try:
@@ -123,7 +133,7 @@ class _FieldWriter(IncrementalPdfFileWriter):
         except KeyError:  # a file without an ID (WeasyPrint writes one for PDF/A)
             first = generic.ByteStringObject(digest[16:])
         else:  # the original ID stays first (ISO 32000 §14.4); pyHanko reads it
-            first = super()._handle_id(prev)[0]
+            first = super()._handle_id(prev)[0]  # type: ignore[no-untyped-call]  # pyHanko's
         return generic.ArrayObject([first, generic.ByteStringObject(digest[:16])])
 
     def _update_meta(self) -> None:
@@ -148,7 +158,7 @@ def add_signature_fields(pdf: bytes, boxes: Sequence[FieldBox]) -> bytes:
             ),
         )
     output = io.BytesIO()
-    writer.write(output)
+    writer.write(output)  # type: ignore[no-untyped-call]  # unannotated in pyHanko
     return output.getvalue()
 
 
@@ -181,7 +191,7 @@ _ROLES = {
 }
 
 
-def appearance_for(field_name: str, school: dict) -> SignatureAppearance:
+def appearance_for(field_name: str, school: Mapping[str, str]) -> SignatureAppearance:
     """The appearance of a transcript's field, from its snapshot's ``school`` (older snapshots
     have no ``place_name`` / ``principal_name``: the province, and the certificate's name)."""
     layout, title = _ROLES.get(field_name, ("stamp", ""))
@@ -226,7 +236,9 @@ class _HocBaStampStyle(BaseStampStyle):
     signed_at: datetime.datetime = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
     border_width: int = 0
 
-    def create_stamp(self, writer, box: BoxConstraints, text_params: dict) -> BaseStamp:
+    def create_stamp(
+        self, writer: BasePdfFileWriter, box: BoxConstraints, text_params: dict[str, Any]
+    ) -> BaseStamp:
         return _HocBaStamp(writer, self, box)
 
 
@@ -241,7 +253,7 @@ class _Font(GlyphAccumulator):
     removed before fontTools would decompile them all (~170 ms per face and signature).
     HarfBuzz still shapes with them."""
 
-    def _extract_subset(self, options=None) -> None:
+    def _extract_subset(self, options: subset.Options | None = None) -> None:
         for tag in ("GSUB", "GPOS", "GDEF"):
             if tag in self.tt:
                 del self.tt[tag]
@@ -253,7 +265,9 @@ class _HocBaStamp(BaseStamp):
 
     style: _HocBaStampStyle
 
-    def __init__(self, writer, style: _HocBaStampStyle, box: BoxConstraints) -> None:
+    def __init__(
+        self, writer: BasePdfFileWriter, style: _HocBaStampStyle, box: BoxConstraints
+    ) -> None:
         super().__init__(writer, style, box)
         self._engines: dict[str, _Font] = {}
 
@@ -268,11 +282,13 @@ class _HocBaStamp(BaseStamp):
 
     # -- pieces --
 
-    def _person(self, x1: float, y1: float, x2: float, y2: float, *, text_from: float) -> list:
+    def _person(
+        self, x1: float, y1: float, x2: float, y2: float, *, text_from: float
+    ) -> list[bytes]:
         """A signer's framed stamp in (x1, y1)-(x2, y2), its text right of ``text_from``."""
         style, appearance = self.style, self.style.appearance
         time = style.signed_at.strftime("%d/%m/%Y %H:%M")
-        lines = [("Bold", f"Ký bởi: {style.signer}", 7.5)]
+        lines: list[_Line] = [("Bold", f"Ký bởi: {style.signer}", 7.5)]
         lines += [("Regular", text, 6.5) for text in (appearance.title, appearance.school) if text]
         lines.append(("Regular", f"Thời gian ký: {time}", 6.5))
         ops = [_frame(x1 + 0.5, y1 + 0.5, x2 - 0.5, y2 - 0.5, colour=BLUE, width=0.7)]
@@ -280,7 +296,7 @@ class _HocBaStamp(BaseStamp):
         ops += self._lines(lines, left=left, right=x2 - 3, bottom=y1, top=y2, colour=BLUE)
         return ops
 
-    def _block(self, width: float, height: float) -> list:
+    def _block(self, width: float, height: float) -> list[bytes]:
         """The principal's block: date line, signature (right of the seal), printed name."""
         style, appearance = self.style, self.style.appearance
         date = date_line(appearance.place, style.signed_at)
@@ -306,7 +322,7 @@ class _HocBaStamp(BaseStamp):
         )
         return ops
 
-    def _seal(self, width: float, height: float) -> list:
+    def _seal(self, width: float, height: float) -> list[bytes]:
         """A seal-like double red frame with the school's name and the time of signing."""
         style = self.style
         school = (style.appearance.school or style.signer).upper()
@@ -317,7 +333,7 @@ class _HocBaStamp(BaseStamp):
             _frame(3, 3, width - 3, height - 3, colour=RED, width=0.5, radius=3.5),
         ]
         names = self._wrap("Bold", school, 7.5, width - 10)
-        lines = [("Bold", line, 7.5) for line in names] + [("Regular", time, 6.5)]
+        lines: list[_Line] = [("Bold", line, 7.5) for line in names] + [("Regular", time, 6.5)]
         ops += self._lines(lines, left=5, right=width - 5, bottom=3, top=height - 3, colour=RED)
         return ops
 
@@ -326,14 +342,14 @@ class _HocBaStamp(BaseStamp):
     def _engine(self, face: str) -> tuple[str, _Font]:
         name = f"HB{face}"
         if face not in self._engines:
-            engine = _Font(self.writer, io.BytesIO(_font_bytes(face)), font_size=10)
+            engine = _Font(self._ensure_writer, io.BytesIO(_font_bytes(face)), font_size=10)
             self._engines[face] = engine
             self.set_resource(ResourceType.FONT, pdf_name(f"/{name}"), engine.as_resource())
         return name, self._engines[face]
 
     def _width(self, face: str, text: str, size: float) -> float:
         _name, engine = self._engine(face)
-        engine.font_size = size
+        engine.font_size = size  # type: ignore[assignment]  # pyHanko annotates int, scales by any
         return engine.shape(text, with_actual_text=False).x_advance * size
 
     def _wrap(self, face: str, text: str, size: float, width: float) -> list[str]:
@@ -345,10 +361,19 @@ class _HocBaStamp(BaseStamp):
         splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
         return list(min(splits, key=lambda pair: max(self._width(face, p, size) for p in pair)))
 
-    def _lines(self, lines, *, left, right, bottom, top, colour) -> list[bytes]:
+    def _lines(
+        self,
+        lines: Sequence[_Line],
+        *,
+        left: float,
+        right: float,
+        bottom: float,
+        top: float,
+        colour: Colour,
+    ) -> list[bytes]:
         """Each (face, text, size) line centred between ``left`` and ``right`` (shrunk to fit),
         the lines together centred between ``bottom`` and ``top``."""
-        fitted = []
+        fitted: list[_Line] = []
         for face, text, size in lines:
             natural = self._width(face, text, size)
             if natural > right - left:
@@ -359,7 +384,7 @@ class _HocBaStamp(BaseStamp):
         for face, text, size in fitted:
             y -= LEADING * size
             name, engine = self._engine(face)
-            engine.font_size = size
+            engine.font_size = size  # type: ignore[assignment]  # see _width
             shaped = engine.shape(text)
             x = (left + right - shaped.x_advance * size) / 2
             ops.append(
@@ -370,7 +395,17 @@ class _HocBaStamp(BaseStamp):
         return ops
 
 
-def _frame(x1, y1, x2, y2, *, colour, width, radius: float = 2.5, fill: bool = False) -> bytes:
+def _frame(
+    x1: float,
+    y1: float,
+    x2: float,
+    y2: float,
+    *,
+    colour: Colour,
+    width: float,
+    radius: float = 2.5,
+    fill: bool = False,
+) -> bytes:
     """A stroked rectangle with rounded corners, filled white with ``fill``."""
     k = radius * 0.4477  # 1 - 0.5523: Bézier handles of a quarter circle
     path = [

@@ -17,8 +17,12 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import NameOID
+from django.conf import settings
 from django.utils.translation import gettext as _
+from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator.errors import PathValidationError, RevokedError
 
+from transcripts.signing.pki import Revocation, run_validation, to_asn1, validation_context
 from transcripts.signing.signers import SigningError
 
 _MAX_PATH = 6
@@ -38,8 +42,6 @@ def normalise_name(name: str) -> str:
 def load_trust_anchors(paths: Iterable[str | Path] | None = None) -> list[x509.Certificate]:
     """Read every certificate in the PEM files listed in settings.SIGNING_TRUST_ANCHORS."""
     if paths is None:
-        from django.conf import settings
-
         paths = getattr(settings, "SIGNING_TRUST_ANCHORS", [])
     anchors: list[x509.Certificate] = []
     for path in paths:
@@ -166,28 +168,24 @@ def check_revocation(
     (default ``settings.SIGNING_REVOCATION``): "require" also refuses when the status cannot be
     established (no responder named, none answers); "if-available" refuses only a revocation
     actually reported; "off" asks nothing."""
-    from django.conf import settings
-    from pyhanko_certvalidator import CertificateValidator
-    from pyhanko_certvalidator.errors import PathValidationError, RevokedError
-
-    from transcripts.signing.ltv import Revocation, _run, to_asn1, validation_context
-
-    revocation = Revocation(mode or getattr(settings, "SIGNING_REVOCATION", "if-available"))
+    revocation = Revocation(mode or settings.SIGNING_REVOCATION)
     if revocation == Revocation.OFF:
         return
     context = validation_context(
         anchors=load_trust_anchors() if trust_anchors is None else trust_anchors,
         extra=chain,
         revocation=revocation,
-        timeout=timeout or getattr(settings, "SIGNING_FETCH_TIMEOUT", 10),
+        timeout=timeout or settings.SIGNING_FETCH_TIMEOUT,
     )
     validator = CertificateValidator(
         to_asn1(cert),
         intermediate_certs=[to_asn1(c) for c in chain],
         validation_context=context,
     )
+    # async_validate_usage is unannotated in pyHanko
+    usage = validator.async_validate_usage(set())  # type: ignore[no-untyped-call]
     try:
-        _run(validator.async_validate_usage(set()), context)
+        run_validation(usage, context)
     except RevokedError as exc:
         raise SigningRefused(
             _("The certificate was revoked on %(date)s: it can no longer sign.")

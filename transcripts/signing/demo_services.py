@@ -29,6 +29,7 @@ import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Mapping
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -98,7 +99,7 @@ class _Service:
     @property
     def address(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> Self:
         self._thread.start()
@@ -120,7 +121,7 @@ class _Service:
             self.calls[name] += 1
 
     def dispatch(
-        self, verb: str, path: str, headers: Mapping[str, str], body: bytes
+        self, verb: str, path: str, headers: Message[str, str], body: bytes
     ) -> Response:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -170,7 +171,7 @@ def _json_body(body: bytes) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def _bearer(headers: Mapping[str, str]) -> str:
+def _bearer(headers: Message[str, str]) -> str:
     value = headers.get("Authorization") or ""
     return value[7:] if value.startswith("Bearer ") else ""
 
@@ -246,7 +247,7 @@ class CscServer(_Service):
     def base_url(self) -> str:
         return f"{self.address}/csc/{self.api_version}"
 
-    def dispatch(self, verb: str, path: str, headers: Mapping[str, str], body: bytes) -> Response:
+    def dispatch(self, verb: str, path: str, headers: Message[str, str], body: bytes) -> Response:
         prefix = f"/csc/{self.api_version}/"
         if verb != "POST" or not path.startswith(prefix):
             return Response.error(404, "invalid_request", f"Unknown path {path}")
@@ -292,7 +293,7 @@ class CscServer(_Service):
             ],
         }
 
-    def _login(self, headers: Mapping[str, str]) -> Response:
+    def _login(self, headers: Message[str, str]) -> Response:
         value = headers.get("Authorization") or ""
         try:
             name, _sep, password = (
@@ -307,7 +308,7 @@ class CscServer(_Service):
             self._tokens.add(token)
         return Response.json(200, {"access_token": token, "expires_in": 3600})
 
-    def _authorised(self, headers: Mapping[str, str]) -> bool:
+    def _authorised(self, headers: Message[str, str]) -> bool:
         if self.token is None and not self.users:
             return True
         given = _bearer(headers)
@@ -554,7 +555,7 @@ class ConfirmServer(_Service):
 
     # --- HTTP -----------------------------------------------------------------------------------
 
-    def dispatch(self, verb: str, path: str, headers: Mapping[str, str], body: bytes) -> Response:
+    def dispatch(self, verb: str, path: str, headers: Message[str, str], body: bytes) -> Response:
         parts = [urllib.parse.unquote(p) for p in path.split("?")[0].split("/") if p]
         if parts[:1] == ["phone"]:
             return self._phone(verb, parts[1:])
@@ -627,13 +628,14 @@ class ConfirmServer(_Service):
         except (TypeError, ValueError):
             return bad("expires_in must be a number of seconds")
         now = _now()
+        summary = payload.get("summary")
         request = SignRequest(
             id=secrets.token_hex(12),
             user_id=user_id,
             client_request_id=key,
             hashes=[d for d in digests if d is not None],
             description=str(payload.get("description") or "")[:500],
-            summary=payload.get("summary") if isinstance(payload.get("summary"), dict) else {},
+            summary=summary if isinstance(summary, dict) else {},
             created_at=now,
             expires_at=now
             + datetime.timedelta(seconds=max(1, min(expires_in, self.max_expires_in))),
@@ -798,7 +800,8 @@ class DemoCaServer(_Service):
                     der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
                 )
             ),
-            certs_to_embed=[asn1_x509.Certificate.load(ca_cert.public_bytes(der))],
+            # annotated as a CertificateStore; pyHanko only iterates it
+            certs_to_embed=[asn1_x509.Certificate.load(ca_cert.public_bytes(der))],  # type: ignore[arg-type]
         )
 
     @property
@@ -809,7 +812,7 @@ class DemoCaServer(_Service):
     def crl_url(self) -> str:
         return f"{self.address}/crl/demo-ca.crl"
 
-    def dispatch(self, verb: str, path: str, headers: Mapping[str, str], body: bytes) -> Response:
+    def dispatch(self, verb: str, path: str, headers: Message[str, str], body: bytes) -> Response:
         from asn1crypto import tsp
 
         from transcripts.signing.demo import certificate_revocation_list

@@ -16,7 +16,6 @@ signature of a 40 KB transcript with the demo certificates (issue 7, bench/rende
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import datetime
@@ -59,7 +58,8 @@ from transcripts.signing.ltv import (
     add_xades_timestamp,
     session_for,
 )
-from transcripts.signing.signers import Signer, SigningError
+from transcripts.signing.pki import run_coroutine, to_asn1
+from transcripts.signing.signers import Signer, SigningError, rsa_public_key
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
@@ -80,7 +80,7 @@ TIMESTAMP_TOKEN_BYTES = 8192
 @functools.lru_cache(maxsize=256)
 def _to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     """Parsed once per certificate: asn1crypto re-serialises parsed certificates slowly."""
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    return to_asn1(cert)
 
 
 @functools.lru_cache(maxsize=256)
@@ -103,24 +103,10 @@ def signature_reservation(signer: Certified, *, timestamped: bool) -> int:
     a too small reservation fails the signature and never yields a broken document."""
     certificates = [signer.certificate, *signer.chain]
     der = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in certificates)
-    der += signer.certificate.public_key().key_size // 8 + CMS_OVERHEAD_BYTES
+    der += rsa_public_key(signer.certificate).key_size // 8 + CMS_OVERHEAD_BYTES
     if timestamped:
         der += TIMESTAMP_TOKEN_BYTES
     return 2 * der
-
-
-def _run(coroutine):
-    """Run ``coroutine`` to completion on a new event loop.
-
-    Not asyncio.run: in the main thread it installs a SIGINT handler, and on Python 3.11
-    taking it down again formats the repr of the finished task, result included (every
-    signed PDF as a bytes literal; for a CMS, asn1crypto re-encoding the whole structure)."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
 
 
 class _SigningCertificateV2(attributes.SigningCertificateV2Provider):
@@ -152,10 +138,14 @@ class _PadesSignedAttributes(attributes.SignedAttributeProviderSpec):
 
 
 class Certified(Protocol):
-    """Anything that names a signer by certificate: a Signer, a SignatureSource."""
+    """Anything that names a signer by certificate: a Signer, a SignatureSource, the
+    Certificates a batch stored (read only)."""
 
-    certificate: x509.Certificate
-    chain: list[x509.Certificate]
+    @property
+    def certificate(self) -> x509.Certificate: ...
+
+    @property
+    def chain(self) -> Sequence[x509.Certificate]: ...
 
 
 class PyHankoAdapter(PyHankoSigner):
@@ -172,9 +162,11 @@ class PyHankoAdapter(PyHankoSigner):
         # pyHanko embeds the registry's certificates and the signing certificate: a registry
         # holding the signing certificate too embedded it twice (~1 KB per signature).
         chain = [_to_asn1(c) for c in holder.chain if c != holder.certificate]
+        # from_certs is unannotated in pyHanko
+        registry = SimpleCertificateStore.from_certs(chain)  # type: ignore[no-untyped-call]
         super().__init__(
             signing_cert=_to_asn1(holder.certificate),
-            cert_registry=SimpleCertificateStore.from_certs(chain),
+            cert_registry=registry,
             signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
             embed_roots=True,
         )
@@ -183,11 +175,13 @@ class PyHankoAdapter(PyHankoSigner):
         if pades:
             self.signed_attr_prov_spec = _PadesSignedAttributes(holder.certificate)
 
-    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False):
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
         if digest_algorithm != "sha256":
             raise SigningError(f"Only sha256 is supported, not {digest_algorithm!r}")
         if dry_run:  # pyHanko sizes the signature container with a placeholder
-            return bytes(self._holder.certificate.public_key().key_size // 8)
+            return bytes(rsa_public_key(self._holder.certificate).key_size // 8)
         if self._value is not None:
             return self._value
         if not isinstance(self._holder, Signer):
@@ -199,7 +193,7 @@ def signature_digest_matches(holder: Certified, digest: bytes, value: bytes) -> 
     """Whether ``value`` is the RSA PKCS#1 v1.5 signature of the SHA-256 ``digest`` by the
     holder's certificate: every value obtained from outside is checked before it is used."""
     try:
-        holder.certificate.public_key().verify(  # type: ignore[call-arg, union-attr]
+        rsa_public_key(holder.certificate).verify(
             value, digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
         )
     except Exception:  # InvalidSignature, or a value of the wrong length or type
@@ -317,7 +311,8 @@ def prepare_pdf(
             validation_info=await session.perform_presign_validation(writer),
             bytes_reserved=signature_reservation(holder, timestamped=timestamped),
         )
-        prepared, output = tbs.digest_tbs_document(output=io.BytesIO())
+        output = io.BytesIO()
+        prepared, _written = tbs.digest_tbs_document(output=output)  # into ``output`` itself
         attributes_ = await adapter.signed_attrs(prepared.document_digest, "sha256", use_pades=True)
         return PreparedPdf(
             data=output.getvalue(),
@@ -327,7 +322,7 @@ def prepare_pdf(
         )
 
     try:
-        return _run(run())
+        return run_coroutine(run())
     except SigningError:
         raise
     except Exception as exc:  # pyHanko raises many kinds on a damaged PDF
@@ -378,7 +373,7 @@ def finish_pdf(
             return output.getvalue()
 
         try:
-            signed = session.run(run()) if session is not None else _run(run())
+            signed = session.run(run()) if session is not None else run_coroutine(run())
         except SigningError:
             raise
         except Exception as exc:  # a container larger than the reservation, a TSA failure
@@ -462,7 +457,7 @@ class PreparedCms:
 def prepare_cms(data: bytes, holder: Certified) -> PreparedCms:
     """What a detached CMS signature over ``data`` by ``holder``'s certificate signs."""
     adapter = PyHankoAdapter(holder)
-    attributes_ = _run(
+    attributes_ = run_coroutine(
         adapter.signed_attrs(
             hashlib.sha256(data).digest(), "sha256", is_pdf_sig=False, content_type="data"
         )
@@ -493,10 +488,13 @@ def finish_cms(
             timestamper=session.timestamper() if session is not None else None,
         )
         try:
-            content_info = session.run(finishing) if session is not None else _run(finishing)
+            content_info = (
+                session.run(finishing) if session is not None else run_coroutine(finishing)
+            )
         except Exception as exc:  # the time-stamping authority failed
             raise SigningError(f"Cannot finish the CMS signature: {exc}") from exc
-    return content_info.dump()
+    der: bytes = content_info.dump()
+    return der
 
 
 def sign_cms_detached(data: bytes, signer: Signer) -> bytes:
@@ -518,18 +516,18 @@ class _CapturingRsaKey(rsa.RSAPrivateKey):
         self._holder = holder
         self.signed_data: bytes | None = None
 
-    def sign(self, data: bytes, padding: Any, algorithm: Any) -> bytes:  # type: ignore[override]
+    def sign(self, data: bytes, padding: Any, algorithm: Any) -> bytes:
         if not isinstance(padding, _PKCS1v15) or not isinstance(algorithm, hashes.SHA256):
             raise SigningError("XML signatures use RSA PKCS#1 v1.5 with SHA-256 only")
         self.signed_data = data
         return bytes(self.key_size // 8)
 
     def public_key(self) -> rsa.RSAPublicKey:
-        return self._holder.certificate.public_key()  # type: ignore[return-value]
+        return rsa_public_key(self._holder.certificate)
 
     @property
     def key_size(self) -> int:
-        return self._holder.certificate.public_key().key_size
+        return self.public_key().key_size
 
     def decrypt(self, ciphertext: bytes, padding: Any) -> bytes:
         raise SigningError("A signing key does not decrypt")
@@ -543,7 +541,7 @@ class _CapturingRsaKey(rsa.RSAPrivateKey):
     def __copy__(self) -> _CapturingRsaKey:
         return self
 
-    def __deepcopy__(self, memo: dict) -> _CapturingRsaKey:
+    def __deepcopy__(self, memo: dict[int, object]) -> _CapturingRsaKey:
         return self
 
 
@@ -641,7 +639,7 @@ def finish_xml(
     if slot is None or "".join((slot.text or "").split()) != placeholder:
         raise SigningError("The prepared XML signature was changed or is already finished")
     slot.text = base64.b64encode(value).decode()
-    finished = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    finished: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     with session_for(ltv, timestamp_url=timestamp_url, timeout=timeout) as session:
         if session is None:
             return finished

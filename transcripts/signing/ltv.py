@@ -39,18 +39,26 @@ import enum
 import hashlib
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
+from typing import Any, TypeAlias, TypeVar
 
 from asn1crypto import cms, crl, ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.authority import Authority
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.fetchers.api import (
@@ -62,6 +70,8 @@ from pyhanko_certvalidator.fetchers.api import (
 from pyhanko_certvalidator.policy_decl import FRESHNESS_FALLBACK_VALIDITY_DEFAULT
 from pyhanko_certvalidator.util import issuer_serial
 
+from transcripts.signing.certificates import load_trust_anchors
+from transcripts.signing.pki import Revocation, run_coroutine, to_asn1, validation_context
 from transcripts.signing.signers import SigningError
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -83,18 +93,10 @@ class PadesLevel(enum.StrEnum):
     def rank(self) -> int:
         return list(PadesLevel).index(self)
 
-    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+    def __ge__(self, other: object) -> bool:
         if not isinstance(other, PadesLevel):
             return NotImplemented
         return self.rank >= other.rank
-
-
-class Revocation(enum.StrEnum):
-    """``SIGNING_REVOCATION``: how signing treats revocation checks (OCSP / CRL)."""
-
-    REQUIRE = "require"  # every certificate of the chain must be shown not revoked
-    IF_AVAILABLE = "if-available"  # checked where the certificate names a responder that answers
-    OFF = "off"  # never asked
 
 
 #: Per signature, what can be said about the time it was made (the public page's wording):
@@ -120,8 +122,6 @@ class LtvSettings:
     @classmethod
     def from_settings(cls) -> LtvSettings:
         from django.conf import settings
-
-        from transcripts.signing.certificates import load_trust_anchors
 
         url = getattr(settings, "SIGNING_TSA_URL", "") or None
         return cls(
@@ -154,51 +154,9 @@ def pades_level(configured: str, timestamp_url: str | None) -> PadesLevel:
     return PadesLevel(configured) if configured else PadesLevel.B_LTA
 
 
-def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
-def validation_context(
-    *,
-    anchors: Sequence[x509.Certificate],
-    extra: Sequence[x509.Certificate] = (),
-    revocation: Revocation = Revocation.IF_AVAILABLE,
-    timeout: int = 10,
-    moment: datetime.datetime | None = None,
-) -> ValidationContext:
-    """A pyHanko validation context trusting ``anchors`` that fetches OCSP responses and CRLs
-    (``timeout`` seconds per request) unless ``revocation`` is off. ``moment``: validate as of
-    then (tests travelling in time; the responders must answer as of the same moment)."""
-    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-    from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
-
-    fetching = revocation != Revocation.OFF
-    return ValidationContext(
-        trust_roots=[to_asn1(c) for c in anchors],
-        other_certs=[to_asn1(c) for c in extra],
-        allow_fetching=fetching,
-        revocation_mode="require" if revocation == Revocation.REQUIRE else "soft-fail",
-        fetcher_backend=(
-            OwnedFetcherBackend(AIOHttpFetcherBackend(per_request_timeout=timeout))
-            if fetching
-            else None
-        ),
-        moment=moment,
-    )
-
-
 def timestamper(url: str, *, timeout: int = 10) -> HTTPTimeStamper:
     """The RFC 3161 client of the time-stamping authority at ``url``."""
     return HTTPTimeStamper(url, timeout=timeout)
-
-
-def _run(coroutine, *contexts: ValidationContext):
-    """Run ``coroutine`` on a new event loop, then release the contexts' HTTP sessions on it."""
-    from pyhanko.sign._session_scope import run_and_release
-
-    from transcripts.signing.formats import _run as run_loop
-
-    return run_loop(run_and_release(coroutine, *contexts))
 
 
 # --- a batch's session: one time-stamping client, the revocation data fetched once ---------------
@@ -210,7 +168,9 @@ def _run(coroutine, *contexts: ValidationContext):
 REUSE_MARGIN = datetime.timedelta(minutes=1)
 
 
-def _valid_until(this_update, next_update) -> datetime.datetime | None:
+def _valid_until(
+    this_update: datetime.datetime | None, next_update: datetime.datetime | None
+) -> datetime.datetime | None:
     if next_update is not None:
         return next_update
     return this_update + FRESHNESS_FALLBACK_VALIDITY_DEFAULT if this_update is not None else None
@@ -234,6 +194,10 @@ def _crl_valid_until(certificate_list: crl.CertificateList) -> datetime.datetime
     return _valid_until(tbs["this_update"].native, tbs["next_update"].native)
 
 
+#: What pyHanko's fetchers are asked about: a certificate, or an attribute certificate.
+_Certificate: TypeAlias = asn1_x509.Certificate | cms.AttributeCertificateV2
+
+
 class _Failures:
     """Set when a fetch failed during an operation: pyHanko's fetchers remember a failure like an
     answer, so the session's fetchers are dropped after it and the next operation asks again."""
@@ -250,7 +214,7 @@ class _OcspView(OCSPFetcher):
         self._shared, self._failures = shared, failures
         self._used: dict[Any, ocsp.OCSPResponse] = {}
 
-    async def fetch(self, cert, authority) -> ocsp.OCSPResponse:
+    async def fetch(self, cert: _Certificate, authority: Authority) -> ocsp.OCSPResponse:
         try:
             response = await self._shared.fetch(cert, authority)
         except Exception:
@@ -262,7 +226,7 @@ class _OcspView(OCSPFetcher):
     def fetched_responses(self) -> Iterable[ocsp.OCSPResponse]:
         return list(self._used.values())
 
-    def fetched_responses_for_cert(self, cert) -> Iterable[ocsp.OCSPResponse]:
+    def fetched_responses_for_cert(self, cert: _Certificate) -> Iterable[ocsp.OCSPResponse]:
         wanted = issuer_serial(cert)
         return [response for (key, _), response in self._used.items() if key == wanted]
 
@@ -274,7 +238,9 @@ class _CrlView(CRLFetcher):
         self._shared, self._failures = shared, failures
         self._used: dict[bytes, list[crl.CertificateList]] = {}
 
-    async def fetch(self, cert, *, use_deltas=True) -> Iterable[crl.CertificateList]:
+    async def fetch(
+        self, cert: _Certificate, *, use_deltas: bool = True
+    ) -> Iterable[crl.CertificateList]:
         try:
             lists = list(await self._shared.fetch(cert, use_deltas=use_deltas))
         except Exception:
@@ -287,7 +253,7 @@ class _CrlView(CRLFetcher):
         unique = {c.dump(): c for lists in self._used.values() for c in lists}
         return list(unique.values())
 
-    def fetched_crls_for_cert(self, cert) -> Iterable[crl.CertificateList]:
+    def fetched_crls_for_cert(self, cert: _Certificate) -> Iterable[crl.CertificateList]:
         return self._used[issuer_serial(cert)]  # KeyError: not asked for in this operation
 
 
@@ -298,7 +264,9 @@ class _CertificateView(CertificateFetcher):
         self._shared, self._failures = shared, failures
         self._used: list[asn1_x509.Certificate] = []
 
-    async def _through(self, fetched: AsyncIterator[asn1_x509.Certificate]):
+    async def _through(
+        self, fetched: AsyncIterator[asn1_x509.Certificate]
+    ) -> AsyncGenerator[asn1_x509.Certificate, None]:
         try:
             async for certificate in fetched:
                 self._used.append(certificate)
@@ -307,10 +275,12 @@ class _CertificateView(CertificateFetcher):
             self._failures.failed = True
             raise
 
-    def fetch_cert_issuers(self, cert):
+    def fetch_cert_issuers(self, cert: _Certificate) -> AsyncGenerator[asn1_x509.Certificate, None]:
         return self._through(self._shared.fetch_cert_issuers(cert))
 
-    def fetch_crl_issuers(self, certificate_list):
+    def fetch_crl_issuers(
+        self, certificate_list: crl.CertificateList
+    ) -> AsyncGenerator[asn1_x509.Certificate, None]:
         return self._through(self._shared.fetch_crl_issuers(certificate_list))
 
     def fetched_certs(self) -> Iterable[asn1_x509.Certificate]:
@@ -342,7 +312,7 @@ class LtvSession:
         self.moment = moment
         self._roots = [to_asn1(c) for c in settings.trust_anchors]
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._http = LazySession()
+        self._http = LazySession()  # type: ignore[no-untyped-call]  # unannotated in pyHanko
         self._backend = AIOHttpFetcherBackend(
             self._http,  # type: ignore[arg-type]  # a LazySession is what it makes by default
             per_request_timeout=settings.timeout,
@@ -480,7 +450,7 @@ class LtvSession:
         if loop is None:
             return
         try:
-            loop.run_until_complete(self._http.close())
+            loop.run_until_complete(self._http.close())  # type: ignore[no-untyped-call]  # idem
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
@@ -535,9 +505,8 @@ def add_validation_data(
     async def run(context: ValidationContext) -> bytes:
         reader = _reader(pdf)
         signature = reader.embedded_regular_signatures[-1]
-        output = await async_add_validation_info(
-            signature, context, add_vri_entry=False, output=io.BytesIO()
-        )
+        output = io.BytesIO()
+        await async_add_validation_info(signature, context, add_vri_entry=False, output=output)
         return output.getvalue()
 
     try:
@@ -557,8 +526,9 @@ def add_document_timestamp(pdf: bytes, *, ltv: LtvSession) -> bytes:
 
     async def run(context: ValidationContext) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        output = await PdfTimeStamper(stamper).async_timestamp_pdf(
-            writer, "sha256", validation_context=context, output=io.BytesIO()
+        output = io.BytesIO()
+        await PdfTimeStamper(stamper).async_timestamp_pdf(
+            writer, "sha256", validation_context=context, output=output
         )
         return output.getvalue()
 
@@ -587,17 +557,19 @@ def extend_archive_timestamp(pdf: bytes, *, ltv: LtvSession) -> bytes:
         if not reader.embedded_timestamp_signatures:
             for index in range(len(reader.embedded_regular_signatures)):
                 signature = _reader(data).embedded_regular_signatures[index]
+                out = io.BytesIO()
                 try:
-                    out = await async_add_validation_info(
-                        signature, context, add_vri_entry=False, output=io.BytesIO()
+                    await async_add_validation_info(
+                        signature, context, add_vri_entry=False, output=out
                     )
                 except Exception as exc:  # an expired or revoked certificate: nothing to add
                     logger.warning("no validation data for signature %s: %s", index, exc)
                     ltv.forget()  # whatever failed is asked again for the next file
                     continue
                 data = out.getvalue()
-        output = await PdfTimeStamper(stamper).async_update_archival_timestamp_chain(
-            _reader(data), context, in_place=False, output=io.BytesIO()
+        output = io.BytesIO()
+        await PdfTimeStamper(stamper).async_update_archival_timestamp_chain(
+            _reader(data), context, in_place=False, output=output
         )
         return output.getvalue()
 
@@ -699,10 +671,13 @@ def add_xades_timestamp(xml_bytes: bytes, *, ltv: LtvSession) -> bytes:
     etree.SubElement(stamp, f"{{{DS_NS}}}CanonicalizationMethod").set("Algorithm", C14N_10)
     encapsulated = etree.SubElement(stamp, f"{{{XADES_NS}}}EncapsulatedTimeStamp")
     encapsulated.text = base64.b64encode(token.dump()).decode()
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    stamped: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return stamped
 
 
-def xades_timestamp(signature: etree._Element, anchors: Sequence[x509.Certificate]):
+def xades_timestamp(
+    signature: etree._Element, anchors: Sequence[x509.Certificate]
+) -> datetime.datetime | None:
     """The time proven by the XAdES-T ``SignatureTimeStamp`` of ``signature`` (a ds:Signature
     element in its document), or None when it has none. Raises SigningError when the time-stamp
     does not cover this SignatureValue or its authority does not chain to ``anchors``."""
@@ -720,17 +695,20 @@ def xades_timestamp(signature: etree._Element, anchors: Sequence[x509.Certificat
         digest = signature_value_digest(
             signature, method.get("Algorithm") if method is not None else C14N_10
         )
-        status = _run(_trusted_tst(token["content"], digest, anchors))
+        matches, moment = run_coroutine(_trusted_tst(token["content"], digest, anchors))
     except Exception as exc:
         raise SigningError(f"The signature time-stamp cannot be checked: {exc}") from exc
-    if not (status["intact"] and status["valid"]):
+    if not matches:
         raise SigningError("The signature time-stamp does not match this signature")
-    return status["timestamp"]
+    return moment
 
 
-async def _trusted_tst(signed_data: cms.SignedData, digest: bytes, anchors):
-    """The time-stamp token's status (intact, valid, timestamp), its authority's certificate
-    validated (path to ``anchors``, time-stamping usage) as of the time it states."""
+async def _trusted_tst(
+    signed_data: cms.SignedData, digest: bytes, anchors: Sequence[x509.Certificate]
+) -> tuple[bool, datetime.datetime]:
+    """Whether the time-stamp token is intact and valid for ``digest``, and the time it states;
+    its authority's certificate validated (path to ``anchors``, time-stamping usage) as of
+    that time."""
     from pyhanko.sign.general import extract_certificate_info
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
     from pyhanko_certvalidator import CertificateValidator
@@ -741,10 +719,13 @@ async def _trusted_tst(signed_data: cms.SignedData, digest: bytes, anchors):
     status = await validate_tst_signed_data(
         signed_data, ValidationContext(trust_roots=roots), lambda _: digest
     )
+    moment: datetime.datetime = status["timestamp"]
     certs = extract_certificate_info(signed_data)
-    context = ValidationContext(trust_roots=roots, moment=status["timestamp"])
+    context = ValidationContext(trust_roots=roots, moment=moment)
     validator = CertificateValidator(
         certs.signer_cert, intermediate_certs=certs.other_certs, validation_context=context
     )
-    await validator.async_validate_usage(set(), extended_key_usage={"time_stamping"})
-    return status
+    await validator.async_validate_usage(  # type: ignore[no-untyped-call]  # unannotated in pyHanko
+        set(), extended_key_usage={"time_stamping"}
+    )
+    return bool(status["intact"] and status["valid"]), moment

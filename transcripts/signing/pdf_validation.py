@@ -29,21 +29,24 @@ import dataclasses
 import datetime
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
+from asn1crypto import crl, ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko_certvalidator import ValidationContext
 
-from transcripts.signing.ltv import (
-    INDETERMINATE,
-    REVOKED,
-    TIMESTAMPED,
-    VALID_NOW,
-    _run,
-    to_asn1,
-)
+from transcripts.signing.ltv import INDETERMINATE, REVOKED, TIMESTAMPED, VALID_NOW
+from transcripts.signing.pki import run_validation, to_asn1
+
+if TYPE_CHECKING:  # pyHanko's validation modules are imported where they are used
+    from pyhanko.sign.validation.ades import AdESBasicValidationResult
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    from pyhanko.sign.validation.policy_decl import LocalKnowledge, SignatureValidationSpec
+    from pyhanko.sign.validation.status import StandardCMSSignatureStatus
+    from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +85,9 @@ def _reader(pdf: bytes) -> PdfFileReader:
     return PdfFileReader(io.BytesIO(pdf), strict=False)
 
 
-def _spec(anchors: Sequence[x509.Certificate], *, online: bool, known):
+def _spec(
+    anchors: Sequence[x509.Certificate], *, online: bool, known: LocalKnowledge
+) -> SignatureValidationSpec:
     """Revocation checked wherever a certificate declares a CRL or OCSP responder, from
     ``known`` (the DSS) and online only when ``online``. A time-stamping authority's data is
     checked where it can be had and tolerated where it cannot."""
@@ -124,9 +129,16 @@ def _spec(anchors: Sequence[x509.Certificate], *, online: bool, known):
     )
 
 
-def _dss_contents(reader: PdfFileReader) -> tuple[list, list, list]:
+class _DssContents(NamedTuple):
+    """The certificates, CRLs and OCSP responses of a PDF's Document Security Store."""
+
+    certs: list[asn1_x509.Certificate]
+    crls: list[crl.CertificateList]
+    ocsps: list[ocsp.OCSPResponse]
+
+
+def _dss_contents(reader: PdfFileReader) -> _DssContents:
     """The certificates, CRLs and OCSP responses of the PDF's Document Security Store."""
-    from asn1crypto import crl, ocsp
     from pyhanko.pdf_utils.decode_limits import DecodePurpose
     from pyhanko.sign.validation.dss import DocumentSecurityStore
     from pyhanko.sign.validation.errors import NoDSSFoundError
@@ -134,16 +146,16 @@ def _dss_contents(reader: PdfFileReader) -> tuple[list, list, list]:
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
-        return [], [], []
+        return _DssContents([], [], [])
     ocsps = [
         ocsp.OCSPResponse.load(s.get_object().read_data(DecodePurpose.OCSP_RESPONSE))
         for s in dss.ocsps
     ]
     crls = [crl.CertificateList.load(s.get_object().read_data(DecodePurpose.CRL)) for s in dss.crls]
-    return list(dss.load_certs()), crls, ocsps
+    return _DssContents(list(dss.load_certs()), crls, ocsps)
 
 
-def _knowledge(contents: tuple[list, list, list]):
+def _knowledge(contents: _DssContents) -> LocalKnowledge:
     from pyhanko.sign.validation.policy_decl import LocalKnowledge
     from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
@@ -193,56 +205,63 @@ def check_pdf(
 class _Evidence:
     """The document time-stamps after a signature and what checking them needs."""
 
-    stamps: list
-    dss: tuple[list, list, list]
+    stamps: list[EmbeddedPdfSignature]
+    dss: _DssContents
     anchors: Sequence[x509.Certificate]
     moment: datetime.datetime
     online: bool
 
 
-def _check_document_timestamp(stamp, anchors: Sequence[x509.Certificate]) -> None:
+def _check_document_timestamp(
+    stamp: EmbeddedPdfSignature, anchors: Sequence[x509.Certificate]
+) -> None:
     from pyhanko.sign.validation import async_validate_pdf_timestamp
 
     context = ValidationContext(trust_roots=[to_asn1(c) for c in anchors], allow_fetching=False)
     try:
-        status = _run(async_validate_pdf_timestamp(stamp, context), context)
+        status = run_validation(async_validate_pdf_timestamp(stamp, context), context)
     except Exception as exc:
         raise PdfCheckFailed("changed", f"document time-stamp: {exc}") from exc
     if not (status.intact and status.valid) or status.coverage is None:
         raise PdfCheckFailed("changed", "a document time-stamp does not match the file")
 
 
-def _timing(moment: datetime.datetime, *, past: bool):
+def _timing(moment: datetime.datetime, *, past: bool) -> ValidationTimingInfo:
     from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 
     return ValidationTimingInfo(moment, moment, point_in_time_validation=past)
 
 
-def _validate(signature, spec, timing):
+def _validate(
+    signature: EmbeddedPdfSignature,
+    spec: SignatureValidationSpec,
+    timing: ValidationTimingInfo,
+) -> Coroutine[object, None, AdESBasicValidationResult[StandardCMSSignatureStatus]]:
     """§5.5 (validation with time) when the signature has a time-stamp, §5.3 otherwise."""
     from pyhanko.sign.general import extract_signer_info
     from pyhanko.sign.validation.ades import ades_basic_validation, ades_with_time_validation
     from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 
-    kwargs = {
-        "signed_data": signature.signed_data,
-        "validation_spec": spec,
-        "timing_info": timing,
-        "raw_digest": signature.compute_digest(),
-    }
-    if any(extract_tst_data_iter(extract_signer_info(signature.signed_data), signed=False)):
-        return ades_with_time_validation(**kwargs)
-    return ades_basic_validation(**kwargs)
+    signed_data, digest = signature.signed_data, signature.compute_digest()
+    if any(extract_tst_data_iter(extract_signer_info(signed_data), signed=False)):
+        return ades_with_time_validation(signed_data, spec, timing_info=timing, raw_digest=digest)
+    return ades_basic_validation(signed_data, spec, timing_info=timing, raw_digest=digest)
 
 
-def _check_signature(signature, spec, moment, evidence_record: _Evidence) -> SignatureCheck:
+def _check_signature(
+    signature: EmbeddedPdfSignature,
+    spec: SignatureValidationSpec,
+    moment: datetime.datetime,
+    evidence_record: _Evidence,
+) -> SignatureCheck:
     from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed
     from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 
     name = signature.field_name or ""
     try:
-        signature.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)
-        result = _run(_validate(signature, spec, _timing(moment, past=False)))
+        # compute_integrity_info is unannotated in pyHanko
+        signature.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)  # type: ignore[no-untyped-call]
+        result = run_validation(_validate(signature, spec, _timing(moment, past=False)))
     except Exception as exc:
         raise PdfCheckFailed("changed", f"{name}: {exc}") from exc
     status = result.api_status
@@ -273,7 +292,7 @@ def _check_signature(signature, spec, moment, evidence_record: _Evidence) -> Sig
         verdict = INDETERMINATE
         evidence = _evidence_time(evidence_record)
         past = _valid_at(signature, spec, evidence) if evidence is not None else None
-        if past is not None:
+        if evidence is not None and past is not None:
             verdict, timestamped = TIMESTAMPED, True
             past_stamp = getattr(past, "timestamp_validity", None)
             signed_at = past_stamp.timestamp if past_stamp is not None else evidence
@@ -282,7 +301,11 @@ def _check_signature(signature, spec, moment, evidence_record: _Evidence) -> Sig
                           revoked_at, detail)  # fmt: skip
 
 
-def _chains(signature, anchors, moment: datetime.datetime) -> bool:
+def _chains(
+    signature: EmbeddedPdfSignature,
+    anchors: Sequence[x509.Certificate],
+    moment: datetime.datetime,
+) -> bool:
     """Whether the signer's certificate has a path to ``anchors`` (names and signatures), as
     of a moment inside its validity period, revocation aside: a chain failure of the AdES
     validation is "not trusted" only when this fails too (a stale CRL is not)."""
@@ -299,20 +322,24 @@ def _chains(signature, anchors, moment: datetime.datetime) -> bool:
     validator = CertificateValidator(
         signed.signer_cert, intermediate_certs=signed.other_certs, validation_context=context
     )
+    # async_validate_usage is unannotated in pyHanko
+    usage = validator.async_validate_usage(set())  # type: ignore[no-untyped-call]
     try:
-        _run(validator.async_validate_usage(set()), context)
+        run_validation(usage, context)
     except Exception:
         return False
     return True
 
 
-def _valid_at(signature, spec, moment: datetime.datetime):
+def _valid_at(
+    signature: EmbeddedPdfSignature, spec: SignatureValidationSpec, moment: datetime.datetime
+) -> StandardCMSSignatureStatus | None:
     """The signature's status when it validates as of ``moment`` (a past time proven by the
     evidence record) with the revocation data the file holds, else None."""
     from pyhanko.sign.ades.report import AdESPassed
 
     try:
-        result = _run(_validate(signature, spec, _timing(moment, past=True)))
+        result = run_validation(_validate(signature, spec, _timing(moment, past=True)))
     except Exception:
         logger.info("past validation of %s failed", signature.field_name, exc_info=True)
         return None
@@ -335,7 +362,12 @@ def _evidence_time(record: _Evidence) -> datetime.datetime | None:
 
 
 def _stamp_valid_at(
-    stamp, record: _Evidence, at: datetime.datetime, *, online: bool, newest: bool
+    stamp: EmbeddedPdfSignature,
+    record: _Evidence,
+    at: datetime.datetime,
+    *,
+    online: bool,
+    newest: bool,
 ) -> bool:
     """Whether the document time-stamp's authority certificate validates as of ``at`` (its
     bytes were checked already). The newest one, checked offline, accepts its authority's
@@ -373,9 +405,11 @@ def _stamp_valid_at(
     validator = CertificateValidator(
         signed.signer_cert, intermediate_certs=signed.other_certs, validation_context=context
     )
-    usage = validator.async_validate_usage(set(), extended_key_usage={"time_stamping"})
+    usage = validator.async_validate_usage(  # type: ignore[no-untyped-call]  # unannotated
+        set(), extended_key_usage={"time_stamping"}
+    )
     try:
-        _run(usage, context)
+        run_validation(usage, context)
     except Exception:
         logger.info("document time-stamp %s not valid at %s", stamp.field_name, at, exc_info=True)
         return False

@@ -43,6 +43,14 @@ def _check_digest(digest: bytes, algorithm: str) -> None:
         raise SigningError(f"A sha256 digest has 32 bytes, got {len(digest)}")
 
 
+def rsa_public_key(certificate: x509.Certificate) -> rsa.RSAPublicKey:
+    """The certificate's public key: every signature here is RSA PKCS#1 v1.5."""
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise SigningError("Only RSA keys are supported (RSA-2048 or larger)")
+    return key
+
+
 class Signer(abc.ABC):
     """Holds one signing certificate and produces RSA PKCS#1 v1.5 signatures over digests."""
 
@@ -59,7 +67,7 @@ class Signer(abc.ABC):
 
     @property
     def key_size(self) -> int:
-        return self.certificate.public_key().key_size
+        return rsa_public_key(self.certificate).key_size
 
     def close(self) -> None:  # noqa: B027 - optional hook; most backends hold nothing to release
         """Release sessions or connections held by the backend."""
@@ -99,7 +107,9 @@ class Pkcs12Signer(Signer):
             ) from exc
         if key is None or cert is None:
             raise SigningError("The PKCS#12 file must hold a private key and its certificate")
-        return cls(key, cert, extra)  # type: ignore[arg-type]
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise SigningError("Only RSA keys are supported (RSA-2048 or larger)")
+        return cls(key, cert, extra)
 
     def sign_digest(self, digest: bytes, algorithm: str = "sha256") -> bytes:
         _check_digest(digest, algorithm)
@@ -174,7 +184,11 @@ class Pkcs11Signer(Signer):
                 % {"token": token_label}
             ) from exc
         try:
-            self._key = self._session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)
+            key = self._session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)
+            if not isinstance(key, pkcs11.SignMixin):  # its CKA_SIGN is false
+                self._session.close()
+                raise SigningError(f"The key {key_label!r} on the token cannot sign")
+            self._key = key
             if certificate is None:
                 objects = list(
                     self._session.get_objects(
@@ -429,12 +443,11 @@ class CscSigner(Signer):
         return body | {"hash": hashes_b64, "hashAlgo": SHA256_OID}
 
     def _verified(self, digests: Sequence[bytes], values: list[str]) -> list[bytes]:
-        public_key = self.certificate.public_key()
         signatures: list[bytes] = []
         for digest, value in zip(digests, values, strict=True):
             try:  # a wrong answer must not end up inside a legal document
                 signature = base64.b64decode(value, validate=True)
-                public_key.verify(  # type: ignore[call-arg, union-attr]
+                rsa_public_key(self.certificate).verify(
                     signature, digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
                 )
             except Exception as exc:

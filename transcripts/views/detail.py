@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.access import get_school
-from accounts.models import Role
+from schools.access import get_school
 from transcripts import workflow
-from transcripts.access import get_transcript, is_signing_leader
+from transcripts.access import get_transcript
 from transcripts.diff import snapshot_changes
 from transcripts.forms import CommentForm
 from transcripts.models import State, TranscriptVersion
@@ -36,7 +35,7 @@ def detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     changes = None
     if len(versions) >= 2:
         changes = snapshot_changes(versions[1].snapshot, versions[0].snapshot)
-    leader = is_signing_leader(access)
+    leader = access.is_leader
     return render(
         request,
         "transcripts/detail.html",
@@ -48,7 +47,7 @@ def detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "changes": changes,
             "events": transcript.events.select_related("actor").order_by("-at", "-pk"),
             "can_return": leader and transcript.state in workflow.TRANSITIONS["return"][0],
-            "can_reopen": access.has_any({Role.PRINCIPAL}) and transcript.state == State.FINAL,
+            "can_reopen": access.is_principal and transcript.state == State.FINAL,
             "sign_steps": step_sets_for(access) if leader else {},
             "comment_form": CommentForm(),
         },
@@ -100,7 +99,7 @@ def _act(request: HttpRequest, code: str, pk: int, action, field: str, done: str
     """Run a workflow ``action`` that takes the POSTed comment as its ``field`` argument."""
     access = get_school(request, code)
     transcript = get_transcript(access, pk)
-    if not is_signing_leader(access):
+    if not access.is_leader:
         raise PermissionDenied
     form = CommentForm(request.POST)
     if not form.is_valid():

@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.access import get_homeroom_book, get_school
 from gradebook.results import class_results
+from schools.access import get_homeroom_book, get_school
 from transcripts.models import JobStep, State, Transcript, TranscriptJob
 from transcripts.views.review import confirm_and_start, eligible, state_badge
 from transcripts.workflow import blockers, transcript_for

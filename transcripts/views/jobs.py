@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.access import SchoolAccess, get_school
+from schools.access import SchoolAccess, get_school
 from transcripts import jobs
 from transcripts.access import get_job
 from transcripts.models import JobStatus, SigningBatch, Transcript, TranscriptJob

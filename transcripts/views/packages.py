@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_tables2 import RequestConfig
 
-from accounts.access import EXPORT_ROLES, SchoolAccess, get_school
+from schools.access import EXPORT_ROLES, SchoolAccess, get_school
 from transcripts.access import get_package
 from transcripts.forms import EndpointForm, ExportForm, SealForm
 from transcripts.models import (

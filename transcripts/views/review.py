@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
-from accounts.access import SIGNING_ROLES, SchoolAccess, get_school
-from accounts.models import Role
+from schools.access import LEADERSHIP_ROLES, SchoolAccess, get_school
 from schools.models import ClassGroup, Enrollment, SchoolYear
 from transcripts import jobs
+from transcripts.background import JobRefused
 from transcripts.forms import SignForm
 from transcripts.models import JobStep, State, Transcript, TranscriptJob
 from transcripts.workflow import TRANSITIONS
@@ -168,13 +168,13 @@ class QueueTable(tables.Table):
 
 
 def _leader(request: HttpRequest, code: str) -> SchoolAccess:
-    return get_school(request, code, roles=SIGNING_ROLES)
+    return get_school(request, code, roles=LEADERSHIP_ROLES)
 
 
 def step_sets_for(access: SchoolAccess) -> dict[str, list[str]]:
     """The signing buttons this leader gets: a vice principal signs; the principal also seals."""
     offered = {"principal": STEP_SETS["principal"]}
-    if access.has_any({Role.PRINCIPAL}):
+    if access.is_principal:
         offered["principal_seal"] = STEP_SETS["principal_seal"]
         offered["seal"] = STEP_SETS["seal"]
     return offered
@@ -300,7 +300,7 @@ def confirm_and_start(
                 class_group=class_group,
                 retry_of=retry_of,
             )
-        except jobs.JobRefused as exc:
+        except JobRefused as exc:
             form.add_error(None, exc.message)
         else:
             return redirect("hocba:job", access.school.code, job.pk)

@@ -22,8 +22,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import SIGNING_ROLES, SchoolAccess, get_school
-from accounts.models import Role, User
+from accounts.models import User
+from schools.access import SEAL_ROLES, SchoolAccess, get_school
 from schools.models import ClassGroup
 from transcripts.credentials import (
     active_credential,
@@ -34,8 +34,6 @@ from transcripts.credentials import (
 from transcripts.forms_signing import SigningMethodForm, account_field_name
 from transcripts.models import CredentialKind, SignerRole, SigningCredential
 
-#: Who chooses how the school seal signs.
-SEAL_ROLES = frozenset({Role.PRINCIPAL, Role.ADMIN})
 #: A certificate expiring sooner than this is announced on the page.
 EXPIRY_WARNING = datetime.timedelta(days=60)
 
@@ -77,7 +75,7 @@ def personal_role(access: SchoolAccess) -> str:
     """The role whose certificate check applies to this person at this school: "principal" for
     a principal or vice principal, "homeroom" for a homeroom teacher of a class of the current
     year; 403 for anyone else (they sign nothing here)."""
-    if access.has_any(SIGNING_ROLES):
+    if access.is_leader:
         return SignerRole.PRINCIPAL
     if (
         access.year is not None

@@ -103,7 +103,7 @@ def verify_home(request: HttpRequest) -> HttpResponse:
     upload.seek(0)
     if head == b"PK\x03\x04":
         return _package(request, upload)
-    if upload.size > MAX_UPLOAD_BYTES:
+    if (upload.size or 0) > MAX_UPLOAD_BYTES:
         verdict = Verdict(
             outcome=INVALID, method="file", reason=_("The file is larger than 10 MB.")
         )

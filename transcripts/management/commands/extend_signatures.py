@@ -42,10 +42,10 @@ class Command(BaseCommand):
         if options["enqueue"]:
             from transcripts.tasks import extend_archive_timestamps
 
-            result = extend_archive_timestamps.enqueue(
+            queued = extend_archive_timestamps.enqueue(
                 margin_days=options["days"], batch=options["batch"], limit=options["limit"]
             )
-            self.stdout.write(_("Enqueued: %(id)s") % {"id": result.id})
+            self.stdout.write(_("Enqueued: %(id)s") % {"id": queued.id})
             return
         try:
             result = extend_due_versions(

@@ -20,14 +20,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.access import SIGNING_ROLES
-from accounts.models import Membership, Role, User
+from accounts.models import User
+from schools.access import is_leader, is_principal
 from schools.models import ClassGroup, School
-from transcripts.batches import poll_interval
+from transcripts.background import JobRefused
+from transcripts.batches import credential_for, poll_interval
 from transcripts.credentials import needs_secret, open_source
 from transcripts.jobs import (
-    JobRefused,
-    credential_for,
     job_items,
     poll_batch,
     run_job,
@@ -107,12 +106,11 @@ class Command(BaseCommand):
     def _sign(
         self, user: User, school: School, classes: QuerySet[ClassGroup], *, seal: bool
     ) -> BatchResult:
-        memberships = Membership.objects.active().filter(user=user, school=school)
         if seal:
-            if not memberships.filter(role=Role.PRINCIPAL).exists():
+            if not is_principal(user, school.pk):
                 raise CommandError(_("Only the principal applies the school seal."))
             role = SignerRole.SEAL
-        elif memberships.filter(role__in=SIGNING_ROLES).exists():
+        elif is_leader(user, school.pk):
             role = SignerRole.PRINCIPAL
         elif classes.filter(homeroom_teacher=user).exists():
             role = SignerRole.HOMEROOM

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -30,15 +30,18 @@ from django.utils.translation import gettext as _
 from transcripts.signing.signers import SigningError
 from transcripts.signing.sources import SignatureSource
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclasses.dataclass(frozen=True)
 class AccountField:
     """One field of a signer's account at a service, asked on their signing settings page."""
 
-    label: str
+    label: StrOrPromise
     secret: bool = False
     required: bool = True
-    help_text: str = ""
+    help_text: StrOrPromise = ""
 
 
 class RemoteService(abc.ABC):
@@ -50,7 +53,7 @@ class RemoteService(abc.ABC):
     account_fields: ClassVar[dict[str, AccountField]] = {}
     #: What the signer types when signing (e.g. the credential's PIN), or None when the service
     #: asks the signer itself (a confirmation on their phone).
-    signing_secret_label: ClassVar[str | None] = None
+    signing_secret_label: ClassVar[StrOrPromise | None] = None
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         self.name = name

@@ -17,8 +17,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from accounts import hot
-from accounts.models import Role, User
+from accounts.models import Membership, Role, User
+from schools import hot
 from schools.models import (
     ClassGroup,
     School,
@@ -27,16 +27,24 @@ from schools.models import (
     TeachingAssignment,
 )
 
-# Named capabilities: which staff roles may do what.
+# Named capabilities: which staff roles may do what. Each role predicate is one of these sets,
+# asked either of a request's `SchoolAccess` (no query) or, by a service inside its transaction,
+# through `holds_any` and its named forms `is_leader` and `is_principal` (one query each).
+LEADERSHIP_ROLES = frozenset({Role.PRINCIPAL, Role.VICE_PRINCIPAL})
+"""The school's leadership, the principal or a vice principal (the delegate): locks and unlocks
+gradebooks, decides corrections, signs transcripts as the principal and returns them
+(homeroom teachers sign too, through their class)."""
+PRINCIPAL_ROLES = frozenset({Role.PRINCIPAL})
+"""The principal alone: applies the school seal and reopens a final transcript."""
 SETUP_ROLES = frozenset({Role.ADMIN})
 """Set up the year: classes, subjects, curriculum, teachers, assignments, students, imports."""
-OVERVIEW_ROLES = frozenset({Role.ADMIN, Role.PRINCIPAL, Role.VICE_PRINCIPAL})
+OVERVIEW_ROLES = SETUP_ROLES | LEADERSHIP_ROLES
 """See the whole school: every class, every gradebook, every student."""
-SIGNING_ROLES = frozenset({Role.PRINCIPAL, Role.VICE_PRINCIPAL})
-"""Roles that sign transcripts (homeroom teachers sign too, through their class)."""
-EXPORT_ROLES = frozenset({Role.ADMIN, Role.PRINCIPAL})
+EXPORT_ROLES = SETUP_ROLES | PRINCIPAL_ROLES
 """Export the school's signed transcripts (sealing the package) and upload them to the
 Department."""
+SEAL_ROLES = EXPORT_ROLES  # the same people: those who seal the packages they export
+"""Choose how the school seal signs (its certificate and signing method)."""
 
 
 def school_roles(user: User) -> dict[int, frozenset[str]]:
@@ -46,7 +54,7 @@ def school_roles(user: User) -> dict[int, frozenset[str]]:
 
 def _memberships(user: User) -> dict[int, tuple[School, frozenset[str]]]:
     """school id → (the school, the user's active roles there), in one query (every request
-    runs it: a hand-written statement, accounts/hot.py). Cached on the user object per
+    runs it: a hand-written statement, schools/hot.py). Cached on the user object per
     request."""
     cached = getattr(user, "_memberships", None)
     if cached is None:
@@ -85,10 +93,19 @@ class SchoolAccess:
         return self.has_any(OVERVIEW_ROLES)
 
     @property
-    def signs_as_leader(self) -> bool:
-        """A principal or vice principal: signs transcripts as the school's leadership (no
-        query; a homeroom teacher signs too, for their own class)."""
-        return self.has_any(SIGNING_ROLES)
+    def is_leader(self) -> bool:
+        """The principal or a vice principal (`LEADERSHIP_ROLES`; no query)."""
+        return self.has_any(LEADERSHIP_ROLES)
+
+    @property
+    def is_principal(self) -> bool:
+        """The principal (`PRINCIPAL_ROLES`; no query)."""
+        return self.has_any(PRINCIPAL_ROLES)
+
+    @property
+    def exports(self) -> bool:
+        """Exports and uploads the school's transcripts (`EXPORT_ROLES`; no query)."""
+        return self.has_any(EXPORT_ROLES)
 
     @cached_property
     def year(self) -> SchoolYear | None:
@@ -120,6 +137,37 @@ class SchoolAccess:
         if year is None:
             return ClassGroup.objects.none()
         return self.accessible_classes().filter(year=year)
+
+
+def school_access(user: User, school: School) -> SchoolAccess:
+    """What the user may do in this school, from the user's memberships (loaded once per user
+    object): for a job or a command, where no request goes through `get_school`."""
+    return SchoolAccess(
+        user=user, school=school, roles=school_roles(user).get(school.pk, frozenset())
+    )
+
+
+def holds_any(user: User, school_id: int, roles: Iterable[str]) -> bool:
+    """Whether the user holds one of `roles` in the school now (an active membership): one
+    query, never cached, so that a service decides on what is true inside its transaction."""
+    found = Membership.objects.active().filter(user_id=user.pk, school_id=school_id, role__in=roles)
+    return found.exists()
+
+
+def is_leader(user: User, school_id: int) -> bool:
+    """The principal or a vice principal of the school (`LEADERSHIP_ROLES`): one query."""
+    return holds_any(user, school_id, LEADERSHIP_ROLES)
+
+
+def is_principal(user: User, school_id: int) -> bool:
+    """The principal of the school (`PRINCIPAL_ROLES`): one query."""
+    return holds_any(user, school_id, PRINCIPAL_ROLES)
+
+
+def require_leader(user: User, school_id: int) -> None:
+    """PermissionDenied, saying why, unless the user leads the school (`is_leader`)."""
+    if not is_leader(user, school_id):
+        raise PermissionDenied(_("Only the principal or a vice principal may do this."))
 
 
 def get_school(
@@ -177,7 +225,7 @@ def get_subject_gradebook(
     subject's teachers of that class. Writing: only a teacher assigned to that class × subject.
     404 outside the school or when the subject is not in the class's curriculum.
 
-    One hand-written statement (accounts/hot.py): every grid page and every cell save runs it."""
+    One hand-written statement (schools/hot.py): every grid page and every cell save runs it."""
     return _subject_gradebook(access, class_pk, subject_pk, write=write)
 
 

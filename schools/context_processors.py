@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from accounts.access import school_roles, schools_of
+from schools.access import school_roles, schools_of
 
 
 def memberships(request: HttpRequest) -> dict:

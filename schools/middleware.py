@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from accounts.signers import has_totp, is_signer
+from schools.signers import has_totp, is_signer
 
 SESSION_KEY = "mfa_requirement_met"
 # Paths a signer without MFA may still reach: the MFA set-up itself, logging out, switching

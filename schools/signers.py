@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
 
-from accounts.access import SIGNING_ROLES
 from accounts.models import Membership, User
+from schools.access import LEADERSHIP_ROLES
 from schools.models import ClassGroup
 
 
 def is_signer(user: User) -> bool:
     """Principals, vice principals and homeroom teachers of a current-year class sign."""
-    if Membership.objects.active().filter(user=user, role__in=SIGNING_ROLES).exists():
+    if Membership.objects.active().filter(user=user, role__in=LEADERSHIP_ROLES).exists():
         return True
     return ClassGroup.objects.filter(homeroom_teacher=user, year__is_current=True).exists()
 

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import RequestFactory
 
-from accounts.access import SETUP_ROLES, get_class_group, get_school, get_student
+from schools.access import SETUP_ROLES, get_class_group, get_school, get_student
 
 
 def request_for(user):

@@ -1,0 +1,161 @@
+"""The rows of the grid's pages, read in a constant number of queries.
+
+Reading a term of a book costs one query for the class list, one for every cell of the term,
+one for the lock and one for the ledger head, whatever the number of students; the computed
+cells come from :mod:`gradebook.grid.results`, never stored. The year view reads the class list
+and the book's cells of both terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from gradebook.columns import Column
+from gradebook.grid.book import Book, ComputedColumn, Values, enrollments, values_by_student
+from gradebook.grid.display import display_value, given_name
+from gradebook.grid.results import Computed, computed_cells, year_items
+from gradebook.hot import ledger_cursor
+from gradebook.models import Kind, Lock
+from gradebook.services import cell_lock
+from schools.models import Assessment, Enrollment, Student
+
+
+@dataclass(frozen=True)
+class Cell:
+    column: Column
+    value: str
+    display: str
+    version: int
+    editable: bool
+    locked: bool
+    is_computed = False
+
+
+@dataclass
+class Row:
+    enrollment: Enrollment
+    items: list[Cell | Computed] = field(default_factory=list)
+
+    @property
+    def student(self) -> Student:
+        return self.enrollment.student
+
+    @property
+    def left(self) -> bool:
+        return self.enrollment.left_on is not None
+
+    @property
+    def given_name(self) -> str:
+        return given_name(self.student.full_name)
+
+
+@dataclass
+class Grid:
+    book: Book
+    term: int
+    layout: list[Column | ComputedColumn]
+    rows: list[Row]
+    lock: Lock | None
+    writer: bool
+    cursor: int
+
+    @property
+    def writable(self) -> bool:
+        return self.writer and self.lock is None
+
+    @property
+    def columns(self) -> list[Column]:
+        return [c for c in self.layout if isinstance(c, Column)]
+
+
+def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
+    """Every row of one term of a book, with computed results, in a constant number of
+    queries."""
+    columns = book.columns(term)
+    cursor = ledger_cursor(book.class_group.year.school_id)  # before the marks: no change lost
+    people = enrollments(book.class_group)
+    marks = book.marks([e.student_id for e in people]).filter(term=term)
+    by_cell: dict[tuple[int, str, str], tuple[str, int]] = {}  # → (value, version)
+    values: dict[int, Values] = {}  # student id → this term's (kind, slot) → value
+    for student_id, kind, slot, value, version in marks.values_list(
+        "student_id", "kind", "slot", "value", "version"
+    ):  # tuples, not instances: some 500 cells a page
+        by_cell[student_id, kind, slot] = (value, version)
+        values.setdefault(student_id, {})[kind, slot] = value
+    lock = cell_lock(class_group=book.class_group, column=columns[0])
+    layout: list[Column | ComputedColumn] = list(columns)
+    computed_at = next((i for i, c in enumerate(columns) if c.value_type == "text"), len(columns))
+    layout[computed_at:computed_at] = book.computed_columns()
+    rows = []
+    for enrollment in people:
+        student_id = enrollment.student_id
+        left = enrollment.left_on is not None
+        cells: dict[str, Cell] = {}
+        for column in columns:
+            value, version = by_cell.get((student_id, column.kind, column.slot), ("", 0))
+            cells[column.key] = Cell(
+                column=column,
+                value=value,
+                display=display_value(value, column.value_type, language),
+                version=version,
+                editable=writer and lock is None and not left,
+                locked=lock is not None,
+            )
+        computed = computed_cells(book, term, values.get(student_id, {}), language)
+        items = [
+            cells[item.key] if isinstance(item, Column) else computed[item.id] for item in layout
+        ]
+        rows.append(Row(enrollment=enrollment, items=items))
+    return Grid(
+        book=book, term=term, layout=layout, rows=rows, lock=lock, writer=writer, cursor=cursor
+    )
+
+
+@dataclass
+class YearRow:
+    enrollment: Enrollment
+    items: list[Computed]
+
+    @property
+    def student(self) -> Student:
+        return self.enrollment.student
+
+    @property
+    def left(self) -> bool:
+        return self.enrollment.left_on is not None
+
+
+def year_headers(book: Book) -> list[tuple[str, str]]:
+    """(label, title) of the year view's columns."""
+    if book.kind == Assessment.PRIMARY:
+        headers = [(_("Term I level"), _("End-of-term I level"))]
+        if book.entry.periodic_test:
+            headers.append((_("Term I test"), _("End-of-term I test")))
+        headers.append((_("Year level"), _("End-of-year level")))
+        if book.entry.periodic_test:
+            headers.append((_("Year test"), _("End-of-year test")))
+        return headers
+    if book.kind == Assessment.COMMENT:
+        return [
+            (_("Term I"), _("Term I result")),
+            (_("Term II"), _("Term II result")),
+            (_("Year"), _("Year result (the term II result)")),
+        ]
+    return [
+        (_("Term I avg."), _("Term I average (ĐTBmhk I)")),
+        (_("Term II avg."), _("Term II average (ĐTBmhk II)")),
+        (_("Year avg."), _("Year average (ĐTBmcn)")),
+    ]
+
+
+def build_year(*, book: Book, language: str) -> list[YearRow]:
+    """The year view of a subject book: HK I, HK II and the year result per student."""
+    people = enrollments(book.class_group)
+    marks = book.marks([e.student_id for e in people]).exclude(kind=Kind.COMMENT)
+    values = values_by_student(marks.filter(term__in=(1, 2)))
+    return [
+        YearRow(enrollment=e, items=year_items(book, values.get(e.student_id, {}), language))
+        for e in people
+    ]
