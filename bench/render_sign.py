@@ -5,6 +5,7 @@ class signed by its three signers with each signing method in turn.
     DEBUG=1 .venv/bin/python bench/render_sign.py --prepare         # once (seed, PKI), untimed
     DEBUG=1 .venv/bin/python bench/render_sign.py --documents 200   # the run; repeatable
     DEBUG=1 .venv/bin/python bench/render_sign.py --methods --class-size 45 --rounds 2
+    DEBUG=1 .venv/bin/python bench/render_sign.py --documents 45 --pades-level B-B,B-T,B-LT,B-LTA
 
 Works on its own database and media root (default PostgreSQL `sodiem_bench_render`, created if
 missing, and /tmp/sodiem-bench-render-media), never on the checkout's. `--prepare` (idempotent)
@@ -81,6 +82,30 @@ reported FAILED with the reason and the exit status is 1. `--rounds N` runs ever
 times in alternating order (the summary gives the medians). At the end the signers' PKCS#12
 credentials are made active again (the other runs use them).
 
+`--pades-level B-B,B-T,B-LT,B-LTA` (repeatable or comma-separated; issue 14's "Measure"):
+instead of the run above, the 1-worker pipeline over the first `--documents` transcripts at
+each PAdES level in turn (`--rounds N`: N times, in alternating order), each followed by bare
+WeasyPrint over the same documents. The levels need a time-stamping authority and, from B-LT,
+OCSP / CRLs for the signers' chains: the tests' certomancer PKI
+(tests/transcripts/pki_certomancer.py; root CA, school CA, OCSP responder, CRLs, TSA) is served
+by its animator on 127.0.0.1 (an ephemeral port) in threads of the parent process, and it also
+issues each bench signer's certificate (every homeroom teacher and the principal, CN = their
+names; the seal, CN = O = the school's name), registered as their active PKCS#12 credential
+while the levels run (the demo ones active again at the end). The workers get
+`SIGNING_TSA_URL` (the PKI's TSA), `SIGNING_PADES_LEVEL` (the level; B-B too, with the same
+certificates, so only the LTV steps differ), `SIGNING_REVOCATION=require` (so each job also
+checks each signer's revocation before its batch, at every level) and the PKI's root added to
+the trust anchors; a worker warms up with the principal's key at the level. Per level: the
+figures of the standard run, the LTV steps' ms per document (time-stamp requests, OCSP / CRL
+fetches, validation data into the DSS, the document time-stamp, XAdES-T; SPLIT_POINTS' last
+five buckets), the requests the PKI answered while the worker ran, per document (TSA, OCSP,
+CRL), their handling time there, and the median final PDF and XML sizes. The first B-LTA
+file is checked with pdfsig (judged as docs/signing.md says), `pyhanko sign adesverify` and
+`check_pdf`, and kept with the PKI's root in MEDIA_ROOT/bench-ltv/. The service keeps its
+signing keys loaded (certomancer loads one for every answer it signs: ~55 ms of CPU each), as
+a real TSA or responder does; on localhost a request costs a few ms, not a real CA's network
+round trip.
+
 Re-running: before each pipeline step the chosen transcripts are put back to draft through
 the workflow, as a school would: a final one is reopened by the principal (its version is
 superseded, so confirming makes and renders a new version), one left half-way by an
@@ -94,8 +119,10 @@ files: this is a benchmark database).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib
+import inspect
 import io
 import json
 import os
@@ -155,7 +182,7 @@ SPLIT_POINTS = {
         ("transcripts.signing.services.confirm", "ConfirmSource.request"),
         ("transcripts.signing.services.confirm", "ConfirmSource.poll"),
     ],
-    "open": [("transcripts.jobs", "open_source")],
+    "open": [("transcripts.batches", "open_source")],
     "check": [
         ("transcripts.pipeline", "check_certificate_for"),
         ("transcripts.batches", "signature_digest_matches"),
@@ -166,8 +193,36 @@ SPLIT_POINTS = {
         ("transcripts.pipeline", "delete_files"),
         ("transcripts.batches", "_store_prepared"),
     ],
+    # long-term validation (--pades-level; nothing is called at B-B but the revocation checks):
+    # the RFC 3161 requests (each signature's time-stamp, XAdES-T's, the document time-stamp's;
+    # async, timed while awaited), the OCSP / CRL / issuer-certificate fetches (the batches'
+    # revocation checks included), and the rest of each LTV step, less the requests inside it
+    "tsa": [
+        ("pyhanko.sign.timestamps.aiohttp_client", "HTTPTimeStamper.async_request_tsa_response")
+    ],
+    "fetch": [
+        ("pyhanko_certvalidator.fetchers.aiohttp_fetchers.ocsp_client", "_grab_ocsp"),
+        ("pyhanko_certvalidator.fetchers.aiohttp_fetchers.crl_client", "_grab_crl"),
+        ("pyhanko_certvalidator.fetchers.aiohttp_fetchers.cert_fetch_client", "_grab_certs"),
+    ],
+    "dss": [
+        ("transcripts.signing.formats", "add_validation_data"),
+        ("transcripts.signing.ltv", "add_validation_data"),
+    ],
+    "doc_ts": [
+        ("transcripts.signing.formats", "add_document_timestamp"),
+        ("transcripts.signing.ltv", "add_document_timestamp"),
+    ],
+    "xades_t": [
+        ("transcripts.signing.formats", "add_xades_timestamp"),
+        ("transcripts.signing.ltv", "add_xades_timestamp"),
+    ],
 }
 RENDER_BUCKETS = ("results", "snapshot", "xml", "html", "pdf")
+LTV_BUCKETS = ("tsa", "fetch", "dss", "doc_ts", "xades_t")
+#: --pades-level: the levels (transcripts.signing.ltv.PadesLevel), each run in turn against the
+#: certomancer test PKI (tests/transcripts/pki_certomancer.py) served on 127.0.0.1.
+PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 #: Bare render variants: name → what it is (see bare_variant for how each is built).
 VARIANTS = {
     "bundled": "bundled pre-subset Noto Serif (as the pipeline), plain PDF",
@@ -217,6 +272,16 @@ def arguments() -> argparse.ArgumentParser:
         "authorisations and documents/s next to bare WeasyPrint",
     )
     parser.add_argument(
+        "--pades-level",
+        action="append",
+        metavar="{B-B,B-T,B-LT,B-LTA}",
+        help="instead of the run above: the pipeline (1 worker, --documents) at each PAdES "
+        "level in turn (repeatable, or comma-separated), the signers' certificates issued by "
+        "the tests' certomancer PKI served on 127.0.0.1 (TSA, OCSP, CRLs), each level followed "
+        "by bare WeasyPrint; per level documents/s, ratio, LTV ms, requests and sizes per "
+        "document; a B-LTA file checked with pdfsig. Without it: the settings' level (B-B)",
+    )
+    parser.add_argument(
         "--class-size", type=int, default=45, help="--methods: transcripts of the class (45)"
     )
     parser.add_argument(
@@ -226,7 +291,8 @@ def arguments() -> argparse.ArgumentParser:
         "--rounds",
         type=int,
         default=1,
-        help="--methods: run every method this many times, in alternating order (1)",
+        help="--methods / --pades-level: run every method (level) this many times, in "
+        "alternating order (1)",
     )
     parser.add_argument(
         "--poll-seconds",
@@ -239,6 +305,8 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--ids", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="bundled", help=argparse.SUPPRESS)
+    parser.add_argument("--warm-up-p12", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--trust-anchors", help=argparse.SUPPRESS)
     return parser
 
 
@@ -369,7 +437,7 @@ def document_figures(ids: list[int]) -> dict[str, object]:
 
     from transcripts.models import State, Transcript
 
-    pages, sizes, not_final = 0, [], []
+    pages, sizes, xml_sizes, not_final = 0, [], [], []
     for transcript in Transcript.objects.filter(pk__in=ids):
         version = transcript.current_version
         if transcript.state != State.FINAL or version is None or not version.pdf_file:
@@ -378,11 +446,15 @@ def document_figures(ids: list[int]) -> dict[str, object]:
         with version.pdf_file.open("rb") as handle:
             data = handle.read()
         sizes.append(len(data))
+        if version.xml_file:
+            xml_sizes.append(version.xml_file.size)
         pages += int(PdfFileReader(io.BytesIO(data), strict=False).root["/Pages"]["/Count"])
     classes = Transcript.objects.filter(pk__in=ids).values("class_group").distinct().count()
     return {
         "pages": pages,
         "mean_size": statistics.mean(sizes) if sizes else 0,
+        "median_size": statistics.median(sizes) if sizes else 0,
+        "median_xml_size": statistics.median(xml_sizes) if xml_sizes else 0,
         "not_final": not_final,
         "classes": classes,
     }
@@ -441,7 +513,27 @@ class Split:
             self._charge()
             self._stack.pop()
 
+    async def run_async(self, bucket: str, function, *args, **kwargs):
+        """As run, for a coroutine function: timed while it is awaited. Awaited concurrently
+        (pyHanko gathers some fetches), the wall time goes to the innermost one started."""
+        self._charge()
+        self._stack.append(bucket)
+        self.calls[bucket] += 1
+        try:
+            return await function(*args, **kwargs)
+        finally:
+            self._charge()
+            del self._stack[len(self._stack) - 1 - self._stack[::-1].index(bucket)]
+
     def wrap(self, bucket: str, function):
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def timed_async(*args, **kwargs):
+                return await self.run_async(bucket, function, *args, **kwargs)
+
+            return timed_async
+
         @functools.wraps(function)
         def timed(*args, **kwargs):
             return self.run(bucket, function, *args, **kwargs)
@@ -467,10 +559,16 @@ class Split:
 
 def child_pipeline(args: argparse.Namespace) -> dict[str, object]:
     setup_django(args.database_url)
+    import logging
+
     from django.db import connection
 
     from transcripts.jobs import run_job, start_job
     from transcripts.models import JobStep, Transcript
+
+    if args.warm_up_p12:  # --pades-level: pyHanko logs each fetch and path at INFO
+        for name in ("pyhanko", "pyhanko_certvalidator"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
     ids = json.loads(args.ids.read_text())
     transcripts = list(
@@ -483,7 +581,7 @@ def child_pipeline(args: argparse.Namespace) -> dict[str, object]:
     classes: dict[int, list] = {}
     for transcript in transcripts:
         classes.setdefault(transcript.class_group_id, []).append(transcript)
-    warm_up_pipeline(transcripts[0], principal)
+    warm_up_pipeline(transcripts[0], principal, p12=args.warm_up_p12)
     split = Split()
     split.install()
     profiler = _profiler(args)
@@ -537,14 +635,20 @@ def child_pipeline(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def warm_up_pipeline(transcript: object, principal: object) -> None:
+def warm_up_pipeline(transcript: object, principal: object, p12: Path | None = None) -> None:
     """One render and one PAdES + XAdES signature (prepared, signed, finished), untimed and
     stored nowhere: what a long-lived worker has done before (fonts, stylesheet, signing
     libraries loaded). The key is the principal's demo PKCS#12 file, whatever method the
-    principal signs with (a remote service must not count a warm-up authorisation)."""
+    principal signs with (a remote service must not count a warm-up authorisation); with
+    ``p12`` (--pades-level: the principal's PKCS#12 from the test PKI), that key, its revocation
+    checked and the signature finished at the settings' level, as the seal's last one (the
+    time-stamping client, the fetchers and validation loaded too)."""
     from transcripts.pipeline import verification_url
     from transcripts.render import render_transcript_pdf
+    from transcripts.signing.certificates import check_revocation
     from transcripts.signing.formats import finish_pdf, finish_xml, prepare_pdf, prepare_xml
+    from transcripts.signing.ltv import LtvSettings
+    from transcripts.signing.signers import Pkcs12Signer
     from transcripts.snapshot import build_snapshot
     from transcripts.xml import DATA_ID, snapshot_to_xml
 
@@ -556,15 +660,21 @@ def warm_up_pipeline(transcript: object, principal: object) -> None:
         verification_code="WARMUP2345",
         verification_url=verification_url("WARMUP2345"),
     )
-    signer = demo_signer(transcript.school, principal)
+    ltv = LtvSettings.from_settings() if p12 else None
+    if p12:
+        signer = Pkcs12Signer.from_bytes(p12.read_bytes(), DEMO_PASSWORD)
+        check_revocation(signer.certificate, chain=signer.chain)
+    else:
+        signer = demo_signer(transcript.school, principal)
     try:
         prepared_pdf = prepare_pdf(
-            pdf, signer, field_name="Warmup", reason="warm-up", location="bench"
-        )
+            pdf, signer, field_name="Warmup", reason="warm-up", location="bench",
+            timestamped=bool(ltv and ltv.timestamped),
+        )  # fmt: skip
         prepared_xml = prepare_xml(xml, signer, reference_id=DATA_ID)
         pdf_value, xml_value = signer.sign_digests([prepared_pdf.digest, prepared_xml.digest])
-        finish_pdf(prepared_pdf, signer, pdf_value)
-        finish_xml(prepared_xml, signer, xml_value)
+        finish_pdf(prepared_pdf, signer, pdf_value, ltv=ltv, last=True)
+        finish_xml(prepared_xml, signer, xml_value, ltv=ltv)
     finally:
         signer.close()
 
@@ -1459,6 +1569,391 @@ def methods_summary(args: argparse.Namespace, methods: list[str], results: list)
     return "\n".join(lines)
 
 
+# --- PAdES levels (--pades-level): B-B, B-T, B-LT, B-LTA against the test PKI --------------------
+
+
+class TestPki:
+    """--pades-level: the tests' certomancer PKI (tests/transcripts/pki_certomancer.py: root CA,
+    school CA, OCSP responder, CRLs, time-stamping authorities), its animator serving them over
+    a socket on 127.0.0.1 (an ephemeral port) in threads of this parent process, idle while a
+    worker runs. Besides the tests' own signers it issues one certificate per bench signer — each
+    homeroom teacher of the school and the principal (CN = their names), the seal (CN = O = the
+    school's name): the names ``check_certificate_for`` compares — with the tests' OCSP and CRL
+    endpoints; they are the signers' active PKCS#12 credentials (password DEMO_PASSWORD) while
+    the levels run, and the earlier ones are made active again at the end. Every request it
+    answers is recorded: when (CLOCK_MONOTONIC, comparable with the workers'), the CPU time of
+    its handling thread, the path."""
+
+    def __init__(self, school: object) -> None:
+        self.school = school
+        self.scratch = Path(tempfile.mkdtemp(prefix="sodiem-bench-pki-"))
+        self.stack = contextlib.ExitStack()
+        self.requests: list[tuple[float, float, str]] = []
+        self.created: list[int] = []
+        self.previous: list[int] = []
+        self.environ: dict[str, str | None] = {}
+        self.pki = None
+        self.warm_up_p12 = self.scratch / "principal.p12"
+
+    def start(self) -> None:
+        import logging
+        from unittest import mock
+
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.serialization import pkcs12
+        from django.db.models import Q
+
+        from schools.models import ClassGroup
+        from tests.transcripts import pki_certomancer as certomancer
+        from transcripts.credentials import register_credential
+        from transcripts.models import CredentialKind, SigningCredential
+
+        school, principal = self.school, principal_of(self.school)
+        teachers = {
+            c.homeroom_teacher
+            for c in ClassGroup.objects.filter(
+                year=school.current_year(), homeroom_teacher__isnull=False
+            ).select_related("homeroom_teacher")
+        }
+        holders: dict[str, tuple[object | None, dict[str, str]]] = {
+            f"bench-homeroom-{number}": (user, {"common-name": user.display_name})
+            for number, user in enumerate(sorted(teachers, key=lambda u: u.pk), start=1)
+        }
+        holders["bench-principal"] = (principal, {"common-name": principal.display_name})
+        holders["bench-seal"] = (
+            None,
+            {"common-name": school.name, "organization-name": school.name},
+        )
+        subjects = {label: subject for label, (_user, subject) in holders.items()}
+        with (
+            mock.patch.dict(certomancer.SIGNERS, subjects),
+            mock.patch.object(certomancer, "KEYS", (*certomancer.KEYS, *holders)),
+        ):
+            self.pki = self.stack.enter_context(certomancer.serve(self.scratch))
+        dispatch = self.pki.animator.dispatch
+
+        def counting(request):
+            begun, cpu = time.monotonic(), time.thread_time()
+            try:
+                return dispatch(request)
+            finally:
+                handled = (time.monotonic() - begun, time.thread_time() - cpu)
+                self.requests.append((begun, *handled, request.path))
+
+        self.pki.animator.dispatch = counting
+        # certomancer loads the signing key from DER for every answer it signs (~55 ms of CPU
+        # for RSA-2048 with cryptography's key check: most of a request's handling); a real
+        # TSA or OCSP responder keeps its key loaded, so this process keeps each one loaded
+        load_key = functools.lru_cache(maxsize=64)(serialization.load_der_private_key)
+        self.stack.enter_context(mock.patch.object(serialization, "load_der_private_key", load_key))
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
+        people = [user for user, _subject in holders.values() if user is not None]
+        self.previous = list(
+            SigningCredential.objects.filter(school=school, is_active=True)
+            .filter(Q(user__in=people) | Q(user__isnull=True))
+            .values_list("pk", flat=True)
+        )
+        for label, (user, _subject) in holders.items():
+            data = self.pki.p12(label, password=DEMO_PASSWORD)
+            _key, certificate, chain = pkcs12.load_key_and_certificates(
+                data, DEMO_PASSWORD.encode()
+            )
+            credential = register_credential(
+                school=school,
+                user=user,
+                kind=CredentialKind.PKCS12,
+                created_by=user or principal,
+                pkcs12=data,
+                certificates=[certificate, *chain],
+            )
+            self.created.append(credential.pk)
+        self.warm_up_p12.write_bytes(self.pki.p12("bench-principal", password=DEMO_PASSWORD))
+        # the workers' trust anchors (configure() sets the demo CA's in every process)
+        self.anchors = f"{os.environ['SIGNING_TRUST_ANCHORS']},{self.pki.root_pem}"
+        self._set("SIGNING_TSA_URL", self.pki.tsa_url)
+        self._set("SIGNING_REVOCATION", "require")
+        print(
+            f"test PKI (certomancer, tests/transcripts/pki_certomancer.py) at "
+            f"{self.pki.base_url}: TSA {self.pki.tsa_url}, OCSP responder and CRLs of the school "
+            f"CA and the root; {len(holders)} signers' certificates issued (root → school CA → "
+            f"signer, RSA-2048) and registered; workers' settings SIGNING_TSA_URL as above, "
+            f"SIGNING_REVOCATION=require, SIGNING_FETCH_TIMEOUT="
+            f"{os.environ.get('SIGNING_FETCH_TIMEOUT', '10 (default)')}, SIGNING_PADES_LEVEL per "
+            f"level",
+            flush=True,
+        )
+
+    def _set(self, name: str, value: str) -> None:
+        self.environ.setdefault(name, os.environ.get(name))
+        os.environ[name] = value  # the workers' settings
+
+    def use(self, level: str) -> None:
+        self._set("SIGNING_PADES_LEVEL", level)
+
+    def answered(self, start: float, end: float) -> tuple[dict[str, int], float, float]:
+        """Requests received between ``start`` and ``end`` by kind (tsa, ocsp, crls, certs, …),
+        and the wall and CPU seconds their handling took (from the request parsed to the
+        answer built)."""
+        counts = dict.fromkeys(("tsa", "ocsp", "crls", "certs"), 0)
+        wall = cpu = 0.0
+        for at, seconds, cpu_seconds, path in list(self.requests):
+            if start <= at <= end:
+                kind = path.strip("/").split("/")[1] if path.count("/") > 1 else path
+                counts[kind] = counts.get(kind, 0) + 1
+                wall += seconds
+                cpu += cpu_seconds
+        return counts, wall, cpu
+
+    def close(self) -> None:
+        """The signers' earlier credentials active again (the test PKI's deleted with the jobs
+        that used them), the settings as they were, the service stopped."""
+        from django.db.models import ProtectedError
+
+        from transcripts.models import SigningCredential
+
+        try:
+            _remove_earlier_jobs()  # their batches point at the test PKI's credentials
+            mine = SigningCredential.objects.filter(pk__in=self.created)
+            try:
+                mine.delete()
+            except ProtectedError:
+                mine.update(is_active=False)
+                print("WARNING: the test PKI's credentials are kept (inactive): still referenced")
+            SigningCredential.objects.filter(pk__in=self.previous).update(is_active=True)
+        finally:
+            for name, value in self.environ.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            self.stack.close()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@dataclass
+class LevelResult:
+    level: str
+    run: Run
+    bare: Run
+    figures: dict
+    requests: dict[str, int]
+    service_wall: float
+    service_cpu: float
+    problems: list[str]
+    round: int = 1
+
+
+def level_once(args: argparse.Namespace, pki: TestPki, level: str) -> LevelResult:
+    """The pipeline at ``level`` (the chosen documents put back to draft, confirmed, signed by
+    the three signers in a fresh worker), then bare WeasyPrint over the same documents."""
+    from transcripts.models import JobStatus
+
+    pki.use(level)
+    run, figures = pipeline_run(
+        args, 1, "--warm-up-p12", str(pki.warm_up_p12), "--trust-anchors", pki.anchors
+    )
+    worker = run.workers[0]
+    requests, wall, cpu = pki.answered(worker["start"], worker["end"])
+    problems = []
+    if figures["not_final"]:
+        problems.append(f"{len(figures['not_final'])} transcripts are not final")
+    if worker["failed"]:
+        problems.append(f"{worker['failed']} students failed in the jobs")
+    for summary in worker["not_finished"]:
+        if summary.get("status") != JobStatus.FINISHED:
+            problems.append(f"a job ended {summary.get('status')}: {summary}")
+    bare = run_workers(args, "bare", [figures["ids"]])
+    return LevelResult(level, run, bare, figures, requests, wall, cpu, problems)
+
+
+def describe_level(result: LevelResult) -> str:
+    run, bare, figures = result.run, result.bare, result.figures
+    documents = run.documents
+    ms, calls, _wall = split_ms(run)
+    per = {kind: count / documents for kind, count in result.requests.items()}
+    other = {k: v for k, v in result.requests.items() if k not in ("tsa", "ocsp", "crls", "certs")}
+    others = f", other {other}" if other else ""
+    verdict_text = "ok" if not result.problems else "FAILED: " + "; ".join(result.problems)
+    return (
+        f"  {documents} documents in {run.seconds:.1f} s: {run.rate:.2f} documents/s (render "
+        f"included); bare WeasyPrint, same documents, next: {bare.rate:.2f} documents/s; ratio "
+        f"{run.rate / bare.rate:.2f}\n"
+        f"  {describe_ltv(ms, calls, documents)}\n"
+        f"  requests the test PKI answered while the worker ran, per document: TSA "
+        f"{per['tsa']:.2f}, OCSP {per['ocsp']:.2f}, CRL {per['crls']:.2f}, certificates "
+        f"{per['certs']:.2f} (in all {result.requests['tsa']} / {result.requests['ocsp']} / "
+        f"{result.requests['crls']} / {result.requests['certs']}"
+        f"{others}); their handling {result.service_wall * 1000 / documents:.1f} ms per "
+        f"document, CPU {result.service_cpu * 1000 / documents:.1f} ms (threads of this "
+        f"process, on the same 2 cores: part of the LTV ms above)\n"
+        f"  median per document: PDF {figures['median_size'] / 1024:.1f} KiB (mean "
+        f"{figures['mean_size'] / 1024:.1f}), XML {figures['median_xml_size'] / 1024:.1f} KiB; "
+        f"{figures['pages'] / documents:.2f} pages\n"
+        f"{describe_split(run, bare)}\n"
+        f"  {memory(run)}\n"
+        f"  every transcript final, every job finished: {verdict_text}"
+    )
+
+
+def verify_b_lta(args: argparse.Namespace, pki: TestPki, ids: list[int]) -> list[str]:
+    """The first document's B-LTA PDF checked by pdfsig (judged as docs/signing.md says: three
+    signatures "Signature is Valid.", the document time-stamp not verified by poppler), by
+    ``pyhanko sign adesverify`` (offline) and by the project's check_pdf (offline: each
+    signature time-stamped). Copied with the test PKI's root to MEDIA_ROOT/bench-ltv/ for
+    checking by hand. Returns the problems."""
+    from transcripts.models import Transcript
+    from transcripts.signing.ltv import TIMESTAMPED
+    from transcripts.signing.pdf_validation import check_pdf
+
+    keep = Path(args.media_root) / "bench-ltv"
+    keep.mkdir(parents=True, exist_ok=True)
+    version = Transcript.objects.get(pk=ids[0]).current_version
+    with version.pdf_file.open("rb") as handle:
+        pdf = handle.read()
+    path, root = keep / "hocba-B-LTA.pdf", keep / "test-pki-root.pem"
+    path.write_bytes(pdf)
+    shutil.copyfile(pki.pki.root_pem, root)
+    problems: list[str] = []
+    nss = pki.scratch / "nssdb"
+    nss.mkdir(exist_ok=True)
+    certutil, pdfsig = shutil.which("certutil"), shutil.which("pdfsig")
+    if certutil is None or pdfsig is None:
+        problems.append("pdfsig / certutil missing (apt-get install poppler-utils libnss3-tools)")
+    else:
+        for command in (
+            [certutil, "-N", "--empty-password", "-d", f"sql:{nss}"],
+            [certutil, "-A", "-n", "ca", "-t", "C,C,C", "-i", str(root), "-d", f"sql:{nss}"],
+        ):
+            subprocess.run(command, check=True, capture_output=True)  # noqa: S603
+        report = subprocess.run(  # noqa: S603 — pdfsig exits 0 whatever it finds: read it
+            [pdfsig, "-nssdir", f"sql:{nss}", str(path)], capture_output=True, text=True
+        ).stdout
+        lines = report.splitlines()
+        signatures = len(re.findall(r"^Signature #\d+:", report, re.M))
+        valid = lines.count("  - Signature Validation: Signature is Valid.")
+        unverified = lines.count("  - Signature Validation: Signature has not yet been verified.")
+        certificates = sorted(
+            {line.strip() for line in lines if line.startswith("  - Certificate Validation:")}
+        )
+        print(
+            f"  pdfsig {path}: {signatures} signatures, {valid} × 'Signature is Valid.', "
+            f"{unverified} × 'Signature has not yet been verified.' (the document time-stamp); "
+            f"certificate lines: {certificates}"
+        )
+        print("\n".join(f"    | {line}" for line in lines if line.strip()))
+        if (signatures, valid, unverified) != (4, 3, 1):
+            problems.append(
+                f"pdfsig: {signatures} signatures, {valid} valid, {unverified} unverified"
+            )
+    cli = Path(sys.executable).with_name("pyhanko")
+    if cli.exists():
+        run = subprocess.run(  # noqa: S603 — pyhanko-cli, the [test] extra
+            [str(cli), "sign", "adesverify", "--trust", str(root), "--trust-replace",
+             "--no-revocation-check", str(path)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        verdicts = [line for line in run.stdout.splitlines() if line.strip()]
+        print(f"  pyhanko sign adesverify (exit {run.returncode}):")
+        print("\n".join(f"    | {line}" for line in verdicts))
+        if run.returncode or not all(
+            "INTACT:TRUSTED" in line and "TIMESTAMP_TOKEN<INTACT:TRUSTED>" in line
+            for line in verdicts
+        ):
+            problems.append(f"pyhanko adesverify: {run.stdout[-300:]} {run.stderr[-300:]}")
+    statuses = [c.status for c in check_pdf(pdf, anchors=[pki.pki.cert("root")], online=False)]
+    print(f"  check_pdf (offline, the DSS's data): {statuses}")
+    if statuses != [TIMESTAMPED] * 3:
+        problems.append(f"check_pdf: {statuses}")
+    return problems
+
+
+def levels_run(args: argparse.Namespace) -> int:
+    """--pades-level: the pipeline at each level in turn (see the module's docstring)."""
+    from schools.demo import LARGE_CODE
+    from schools.models import School
+
+    levels = [
+        level.strip().upper()
+        for value in args.pades_level
+        for level in value.split(",")
+        if level.strip()
+    ]
+    unknown = sorted(set(levels) - set(PADES_LEVELS))
+    if unknown:
+        raise SystemExit(f"Unknown levels {unknown}: choose among {', '.join(PADES_LEVELS)}")
+    print(
+        f"levels {', '.join(levels)}, {args.rounds} round(s) in alternating order: per level the "
+        f"first {args.documents} transcripts through the jobs (confirm+homeroom per class, then "
+        f"principal+seal) in a fresh worker process (set up and warmed up with the principal's "
+        f"key at the level), then bare WeasyPrint over the same documents in a fresh process",
+        flush=True,
+    )
+    pki = TestPki(School.objects.get(code=LARGE_CODE))
+    results: list[LevelResult] = []
+    problems: list[str] = []
+    try:
+        pki.start()
+        for number in range(1, args.rounds + 1):
+            for level in levels if number % 2 else levels[::-1]:
+                result = level_once(args, pki, level)
+                result.round = number
+                results.append(result)
+                print(f"{level}, round {number}:\n{describe_level(result)}", flush=True)
+                if level == "B-LTA" and not any(r.level == "B-LTA" for r in results[:-1]):
+                    found = verify_b_lta(args, pki, result.figures["ids"])
+                    problems += [f"B-LTA file: {p}" for p in found]
+                    print(f"  B-LTA file: {'ok' if not found else 'FAILED: ' + '; '.join(found)}")
+    finally:
+        pki.close()
+    print(levels_summary(args, levels, results))
+    problems += [f"{r.level}, round {r.round}: {p}" for r in results for p in r.problems]
+    for problem in problems:
+        print(f"FAILED {problem}")
+    print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return 1 if problems else 0
+
+
+def levels_summary(args: argparse.Namespace, levels: list[str], results: list) -> str:
+    """One line per level: documents/s (rounds), the bare render next, the ratio, LTV ms, the
+    requests and the median sizes per document (medians over the rounds)."""
+    lines = [
+        f"summary, {args.documents} documents, three signers, {args.rounds} round(s) "
+        f"(medians of the rounds); documents/s render included:",
+        "  level  documents/s (rounds)  median  bare next  ratio   LTV ms/doc (TSA + fetch + "
+        "DSS + doc TS + XAdES-T)   TSA  OCSP   CRL per doc   PDF KiB  XML KiB",
+    ]
+    for level in levels:
+        mine = [r for r in results if r.level == level]
+        if not mine:
+            continue
+        rates = [r.run.rate for r in mine]
+        splits = [split_ms(r.run)[0] for r in mine]
+        parts = {b: statistics.median(s[b] for s in splits) for b in LTV_BUCKETS}
+
+        def per(kind: str, mine=mine) -> float:
+            return statistics.median(r.requests[kind] / r.run.documents for r in mine)
+
+        breakdown = " + ".join(f"{parts[b]:.1f}" for b in LTV_BUCKETS)
+        ltv_total = statistics.median(sum(s[b] for b in LTV_BUCKETS) for s in splits)
+        lines.append(
+            f"  {level:<6} {', '.join(f'{x:.2f}' for x in rates):<21} "
+            f"{statistics.median(rates):6.2f} {statistics.median(r.bare.rate for r in mine):10.2f} "
+            f"{statistics.median(r.run.rate / r.bare.rate for r in mine):6.2f} "
+            f"{ltv_total:7.0f} ({breakdown}){'':<4}"
+            f"{per('tsa'):5.2f} {per('ocsp'):5.2f} {per('crls'):5.2f}         "
+            f"{statistics.median(r.figures['median_size'] for r in mine) / 1024:7.1f} "
+            f"{statistics.median(r.figures['median_xml_size'] for r in mine) / 1024:8.1f}"
+            f"{'  FAILED' if any(r.problems for r in mine) else ''}"
+        )
+    bare = [r.bare.rate for r in results]
+    lines.append(
+        f"  (bare WeasyPrint over the run {min(bare):.2f}–{max(bare):.2f} documents/s, median "
+        f"{statistics.median(bare):.2f}; ratio: each run over the bare render run right after "
+        f"it; sizes: the median document's final PDF and XML)"
+    )
+    return "\n".join(lines)
+
+
 # --- the parent: runs the workers, prints the figures ----------------------------------------
 
 
@@ -1621,6 +2116,8 @@ def describe_split(run: Run, bare: Run | None = None) -> str:
             f"    + waiting for the signer {ms['wait']:.0f} ms ({calls['wait'] * documents:.0f} "
             f"waits: polling, or the companion signing, the bench playing the browser)"
         )
+    if any(calls[bucket] for bucket in LTV_BUCKETS):
+        lines.append(f"    + {describe_ltv(ms, calls, documents)}")
     lines.append(f"    + other {ms['other']:.0f} ms: ORM, job bookkeeping, the rest")
     if bare is not None:
         bare_ms = bare.seconds * 1000 / bare.documents * len(bare.workers)
@@ -1632,6 +2129,19 @@ def describe_split(run: Run, bare: Run | None = None) -> str:
             f"{wall - render - signatures:.0f} ms/document"
         )
     return "\n".join(lines)
+
+
+def describe_ltv(ms: dict[str, float], calls: dict[str, float], documents: int) -> str:
+    """The long-term validation steps' ms per document (each less the requests inside it)."""
+    total = sum(ms[bucket] for bucket in LTV_BUCKETS)
+    return (
+        f"LTV {total:.0f} ms: time-stamp requests {ms['tsa']:.1f} ms ({calls['tsa']:.2f} per "
+        f"document); OCSP / CRL / certificate fetches {ms['fetch']:.1f} ms "
+        f"({calls['fetch'] * documents:.0f} in all, the batches' revocation checks included); "
+        f"validation data into the DSS (B-LT) {ms['dss']:.1f} ms ({calls['dss']:.1f} per "
+        f"document); document time-stamp (B-LTA) {ms['doc_ts']:.1f} ms ({calls['doc_ts']:.1f}); "
+        f"XAdES-T {ms['xades_t']:.1f} ms ({calls['xades_t']:.1f})"
+    )
 
 
 def describe_bare(run: Run) -> str:
@@ -1684,6 +2194,8 @@ def verdict(value: float, target: float) -> str:
 def main() -> int:
     args = arguments().parse_args()
     configure(args)
+    if args.trust_anchors:  # --pades-level's workers: the demo CA's and the test PKI's root
+        os.environ["SIGNING_TRUST_ANCHORS"] = args.trust_anchors
     os.environ["TASKS_BACKEND"] = "db"  # start_job only records the task; the workers run it
     if args.child:
         children = {"pipeline": child_pipeline, "bare": child_bare, "method": child_method}
@@ -1696,6 +2208,8 @@ def main() -> int:
     print(environment(args), flush=True)
     if args.methods:
         return methods_run(args)
+    if args.pades_level:
+        return levels_run(args)
     if args.profile:
         run, figures = pipeline_run(args, 1, "--profile", str(args.profile.resolve()))
         print(f"pipeline under pyinstrument, 1 worker:\n{describe_pipeline(run, figures)}")
