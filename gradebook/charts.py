@@ -12,13 +12,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
+from typing import cast
 
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from gradebook.results import ClassResults, labels
+from gradebook.results import ClassResults, PrimaryStudentResults, SecondaryStudentResults, labels
+from gradebook.results.types import SubjectValue
 from gradebook.rules.secondary import LearningLevel
+from gradebook.summary import Period
 
 #: Upper bounds (exclusive) of the average bins: 0–<3.5, 3.5–<5, 5–<6.5, 6.5–<8, 8–10.
 AVERAGE_EDGES = (Decimal("3.5"), Decimal("5"), Decimal("6.5"), Decimal("8"))
@@ -282,9 +285,13 @@ def _share_row(label: str, values: Iterable[object]) -> StackedRow:
     return StackedRow(label, counts)
 
 
-def _periods(period: int | str) -> list[tuple[int | str, str]]:
+def _periods(period: Period) -> list[tuple[Period, str]]:
     """The selected period with the ones before it, oldest first: compared side by side."""
-    every = [(1, str(_("Term I"))), (2, str(_("Term II"))), ("year", str(_("Year")))]
+    every: list[tuple[Period, str]] = [
+        (1, str(_("Term I"))),
+        (2, str(_("Term II"))),
+        ("year", str(_("Year"))),
+    ]
     upto = {1: 1, 2: 2, "year": 3}[period]
     return every[:upto]
 
@@ -326,7 +333,7 @@ def _histogram_figure(
     return Figure(title, svg)
 
 
-def class_charts(results: ClassResults, period: int | str) -> list[Figure]:
+def class_charts(results: ClassResults, period: Period) -> list[Figure]:
     """The summary page's charts for a ClassResults: distributions per subject and the share of
     each level, the selected period next to the earlier ones of the year."""
     if results.primary:
@@ -334,9 +341,9 @@ def class_charts(results: ClassResults, period: int | str) -> list[Figure]:
     return _secondary_charts(results, period)
 
 
-def _secondary_charts(results: ClassResults, period: int | str) -> list[Figure]:
+def _secondary_charts(results: ClassResults, period: Period) -> list[Figure]:
     periods = _periods(period)
-    students = results.students
+    students = cast("tuple[SecondaryStudentResults, ...]", results.students)  # a secondary class
     levels = ("T", "K", "D", "CD")
     figures = [
         _shares_figure(
@@ -367,9 +374,11 @@ def _secondary_charts(results: ClassResults, period: int | str) -> list[Figure]:
         series = []
         for key, label in periods:
             values = [
-                s.subject(subject.code).value
-                if key == "year"
-                else s.subject(subject.code).term(key).value
+                _average(
+                    s.subject(subject.code).value
+                    if key == "year"
+                    else s.subject(subject.code).term(key).value
+                )
                 for s in students
             ]
             series.append(Series(label, bin_counts(values)))
@@ -378,15 +387,20 @@ def _secondary_charts(results: ClassResults, period: int | str) -> list[Figure]:
     return figures
 
 
+def _average(value: SubjectValue | None) -> Decimal | None:
+    """A score-assessed subject's result: its average, or None while incomplete."""
+    return value if isinstance(value, Decimal) else None
+
+
 def _level(learning: LearningLevel | None) -> str | None:
     return None if learning is None else learning.level
 
 
-def _primary_charts(results: ClassResults, period: int | str) -> list[Figure]:
-    periods = [(1, str(_("Term I")))]
+def _primary_charts(results: ClassResults, period: Period) -> list[Figure]:
+    periods: list[tuple[Period, str]] = [(1, str(_("Term I")))]
     if period == "year":
         periods.append(("year", str(_("End of year"))))
-    students = results.students
+    students = cast("tuple[PrimaryStudentResults, ...]", results.students)  # a primary class
     figures = [
         _shares_figure(
             "chart-subject-levels",

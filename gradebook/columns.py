@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,9 @@ from gradebook.rules.secondary import (
     required_marks,
 )
 from schools.models import Assessment, CurriculumEntry
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MAX_ABSENCE_SESSIONS = 400
 
@@ -106,11 +110,11 @@ class Column:
 
     kind: str
     slot: str
-    label: str
+    label: StrOrPromise
     value_type: str  # a PARSERS key, or "text"
     term: int
     subject_id: int | None = None
-    title: str = ""
+    title: StrOrPromise = ""
 
     @property
     def key(self) -> str:

@@ -27,6 +27,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from accounts.models import User
 from gradebook.columns import Column, canonical_value, subject_columns
@@ -140,7 +141,7 @@ def export_workbook(book: TermBook) -> bytes:
     return buffer.getvalue()
 
 
-def _write_heading(sheet: object, book: TermBook) -> None:
+def _write_heading(sheet: Worksheet, book: TermBook) -> None:
     class_group, subject = book.class_group, book.entry.subject
     title = _("%(school)s · class %(class)s · %(subject)s · term %(term)s · %(year)s") % {
         "school": class_group.year.school.name,
@@ -162,7 +163,7 @@ def _write_heading(sheet: object, book: TermBook) -> None:
     sheet.row_dimensions[KEY_ROW].hidden = True
 
 
-def _validations(sheet: object, book: TermBook, *, last_row: int) -> None:
+def _validations(sheet: Worksheet, book: TermBook, *, last_row: int) -> None:
     """Excel refuses an out-of-range number as it is typed (the import checks again)."""
     if last_row < FIRST_ROW:
         return
@@ -183,7 +184,7 @@ def _validations(sheet: object, book: TermBook, *, last_row: int) -> None:
         sheet.add_data_validation(validation)
 
 
-def _instructions(sheet: object) -> None:
+def _instructions(sheet: Worksheet) -> None:
     lines = [
         _("How to fill in this gradebook"),
         _("Type marks in the white cells of the first sheet only."),

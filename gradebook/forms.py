@@ -3,17 +3,22 @@ rules are enforced by the services (gradebook.services, gradebook.locks, gradebo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from schools.models import SchoolYear
+from schools.models import ClassGroup, SchoolYear, Subject
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Locks and corrections --------------------------------------------------------------------------
 
 TERM_CHOICES = [("1", _("Term I")), ("2", _("Term II"))]
 
 
-def _reason_field(label: str = "", *, required: bool = True) -> forms.CharField:
+def _reason_field(label: StrOrPromise = "", *, required: bool = True) -> forms.CharField:
     return forms.CharField(
         label=label or _("Reason"),
         required=required,
@@ -32,10 +37,10 @@ class LockForm(forms.Form):
         empty_value=None,
         required=False,
     )
-    class_group = forms.ModelChoiceField(
+    class_group: forms.ModelChoiceField[ClassGroup] = forms.ModelChoiceField(
         label=_("Class"), queryset=None, required=False, empty_label=_("All classes")
     )
-    subject = forms.ModelChoiceField(
+    subject: forms.ModelChoiceField[Subject] = forms.ModelChoiceField(
         label=_("Subject"),
         queryset=None,
         required=False,
@@ -43,11 +48,13 @@ class LockForm(forms.Form):
     )
     reason = _reason_field()
 
-    def __init__(self, *args: object, year: SchoolYear, **kwargs: object) -> None:
+    def __init__(self, *args: Any, year: SchoolYear, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "lock")
         super().__init__(*args, **kwargs)
-        self.fields["class_group"].queryset = year.classes.order_by("grade", "name")
-        self.fields["subject"].queryset = year.school.subjects.filter(
+        cast(forms.ModelChoiceField, self.fields["class_group"]).queryset = year.classes.order_by(
+            "grade", "name"
+        )
+        cast(forms.ModelChoiceField, self.fields["subject"]).queryset = year.school.subjects.filter(
             curriculum__year=year
         ).distinct()
 
@@ -63,7 +70,7 @@ class LockDateForm(forms.Form):
     )
     reason = _reason_field()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "date")
         super().__init__(*args, **kwargs)
 
@@ -81,7 +88,7 @@ class CorrectionRequestForm(forms.Form):
     )
     reason = _reason_field(_("Reason for the correction"))
 
-    def __init__(self, *args: object, multiline: bool = False, **kwargs: object) -> None:
+    def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if multiline:  # a comment cell
             self.fields["new_value"].widget = forms.Textarea(attrs={"rows": 3})

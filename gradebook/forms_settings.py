@@ -3,6 +3,8 @@ settings pages are :mod:`gradebook.settings_services`)."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -131,12 +133,13 @@ class CommentPhraseForm(forms.ModelForm):
             )
         }
 
-    def __init__(self, *args: object, school: School, **kwargs: object) -> None:
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.school = school
-        self.fields["subject"].queryset = school.subjects.all()
-        self.fields["subject"].empty_label = _("Any subject")
-        self.fields["level"].choices = level_choices(school)
+        subject = cast(forms.ModelChoiceField, self.fields["subject"])
+        subject.queryset = school.subjects.all()
+        subject.empty_label = _("Any subject")
+        cast(forms.ChoiceField, self.fields["level"]).choices = level_choices(school)
 
     def clean_text(self) -> str:
         text = " ".join(self.cleaned_data["text"].split())
@@ -160,10 +163,11 @@ class PhraseFilterForm(forms.Form):
         label=_("Subject"), queryset=Subject.objects.none(), required=False
     )
 
-    def __init__(self, *args: object, school: School, **kwargs: object) -> None:
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = school.subjects.all()
-        self.fields["subject"].empty_label = _("All subjects")
+        subject = cast(forms.ModelChoiceField, self.fields["subject"])
+        subject.queryset = school.subjects.all()
+        subject.empty_label = _("All subjects")
 
 
 # --- Excel import -----------------------------------------------------------------------------

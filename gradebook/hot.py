@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from django.db import models
 from django.utils import timezone
 
 from config import sql
@@ -33,7 +34,9 @@ def _covers(alias: str) -> str:
     `ALL_OR_EQUAL` columns is NULL or the cell's (a `%s` each, in that order)."""
 
     def column(name: str) -> str:
-        return f"{alias}.{sql.quote(Lock._meta.get_field(name).column)}"
+        field = Lock._meta.get_field(name)
+        assert isinstance(field, models.Field)  # a concrete column of the lock
+        return f"{alias}.{sql.quote(field.column)}"
 
     conditions = [f"{column('year_id')} = %s"]
     for name in CellScope.ALL_OR_EQUAL:
@@ -188,6 +191,7 @@ def locked_mark(
     if found is None:
         sql.insert(Mark(school_id=school_id, **key), ignore_conflicts=True)
         found = sql.select_for_update(Mark, **key)
+        assert found is not None  # inserted now, or by the transaction that won the insert
     return found
 
 
@@ -231,6 +235,7 @@ def locked_ledger_head(*, school_id: int, genesis: str) -> LedgerHead:
     if found is None:
         sql.insert(LedgerHead(school_id=school_id, hash=genesis), ignore_conflicts=True)
         found = sql.select_for_update(LedgerHead, school_id=school_id)
+        assert found is not None  # inserted now, or by the transaction that won the insert
     return found
 
 
@@ -295,6 +300,7 @@ def class_enrollment(*, class_group_id: int, student_id: int) -> Enrollment | No
     if row is None:
         return None
     enrollment, student = sql.build_all(row, Enrollment, Student)
+    assert isinstance(enrollment, Enrollment) and isinstance(student, Student)  # an inner join
     enrollment.student = student
     return enrollment
 

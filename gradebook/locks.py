@@ -53,8 +53,9 @@ def term_name(term: int | None) -> str:
 
 def lock_scope(lock: Lock) -> str:
     """What a lock covers, in words: "6A1 · Toán · Term I", "all classes · … · Term II"."""
-    classes = lock.class_group.name if lock.class_group_id else _("all classes")
-    subjects = lock.subject.name if lock.subject_id else _("all subjects and homeroom books")
+    class_group, subject = lock.class_group, lock.subject  # None (no query) when unset
+    classes = class_group.name if class_group is not None else _("all classes")
+    subjects = subject.name if subject is not None else _("all subjects and homeroom books")
     return " · ".join((classes, subjects, term_name(lock.term)))
 
 
@@ -351,7 +352,10 @@ def lock_panel(
 def _grid_status(grid: Grid, locks: list[Lock]) -> BookStatus:
     """The book's status from the rows the grid has read (current students, their cells) and
     the locks covering it (the year's other locks do not cover it)."""
-    subject_id = grid.book.subject_id
+    book = grid.book
+    entry = book.entry
+    assert entry is not None  # a subject book: the homeroom book has no lock panel
+    subject_id = entry.subject_id
     rows = [row for row in grid.rows if row.enrollment.left_on is None]
     filled = {
         (row.enrollment.student_id, subject_id, item.column.kind, item.column.slot)
@@ -360,5 +364,4 @@ def _grid_status(grid: Grid, locks: list[Lock]) -> BookStatus:
         if isinstance(item, Cell) and item.value != ""
     }
     students = [row.enrollment.student for row in rows]
-    book = grid.book
-    return status_of(book.class_group, book.entry, grid.term, students, filled, locks)
+    return status_of(book.class_group, entry, grid.term, students, filled, locks)

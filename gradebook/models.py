@@ -233,7 +233,7 @@ class LockQuerySet(models.QuerySet):
         return self.filter(released_at__isnull=True, starts_at__lte=at or timezone.now())
 
     def covering(
-        self, *, year_id: int, term: int, class_group_id: int | None, subject_id: int | None
+        self, *, year_id: int, term: int | None, class_group_id: int | None, subject_id: int | None
     ):
         """Active locks that cover a cell of this class, subject and term (the rule:
         `CellScope`). A lock without class, subject or term covers all of them."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -20,7 +21,7 @@ from gradebook.rules import Explanation
 from gradebook.rules.secondary import LearningLevel
 from schools.models import SchoolYear
 
-Period = int | str  # 1, 2 or "year"
+Period = int | Literal["year"]  # 1, 2 or "year"
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def explained(explanation: Explanation | None) -> str:
     return explanation.text(get_language() or "vi") if explanation else ""
 
 
-def current_period(year: SchoolYear, *, primary: bool, today: datetime.date | None = None):
+def current_period(
+    year: SchoolYear, *, primary: bool, today: datetime.date | None = None
+) -> Period:
     """The period a summary opens on: the term in progress, or the year once term II ended."""
     today = today or timezone.localdate()
     ends = {t.number: t for t in year.terms.all()}
@@ -155,6 +158,7 @@ def promotion_cell(student: SecondaryStudentResults, grade: int) -> Cell:
         if student.completes_programme:
             text = _("Completed lower secondary") if grade == 9 else _("Completed upper secondary")
         return Cell(text, title, "r-wrap", text)
+    assert decision.next_step is not None  # not promoted: there is a next step
     text = str(show.NEXT_STEPS[decision.next_step])
     if student.summer_reassessment:
         text += ": " + ", ".join(sorted(student.summer_reassessment))
@@ -184,6 +188,7 @@ def secondary_table(results: ClassResults, period: Period) -> SummaryTable:
     table = SummaryTable(headers)
     grade = results.class_group.grade
     for student in results.students:
+        assert isinstance(student, SecondaryStudentResults)  # a secondary class's results
         row = _identity(student)
         row += [secondary_subject_cell(student, s.code, period) for s in results.subjects]
         if period == "year":
@@ -240,6 +245,7 @@ def primary_table(results: ClassResults, period: Period) -> SummaryTable:
         headers.append(Header(_("Completion")))
     table = SummaryTable(headers)
     for student in results.students:
+        assert isinstance(student, PrimaryStudentResults)  # a primary class's results
         row = _identity(student)
         row += [primary_subject_cell(student, s.code, period) for s in results.subjects]
         row.append(quality_cell(student.qualities(period), QUALITIES))

@@ -13,10 +13,11 @@ from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import Membership, Role, User
 from schools import hot
 from schools.models import (
@@ -171,7 +172,7 @@ def require_leader(user: User, school_id: int) -> None:
 
 
 def get_school(
-    request: HttpRequest, code: str, *, roles: Iterable[str] | None = None
+    request: AuthenticatedRequest, code: str, *, roles: Iterable[str] | None = None
 ) -> SchoolAccess:
     """The school with this code if the user belongs to it (404 otherwise); 403 if `roles` is
     given and the user holds none of them there."""

@@ -136,6 +136,7 @@ UPPER_SECONDARY_SUBJECTS = (
 
 def default_subjects_for_grade(grade: int) -> list[tuple[DefaultSubject, int]]:
     """(subject, periods) for every default subject a grade studies."""
+    catalogue: tuple[DefaultSubject, ...]
     if grade <= 5:
         catalogue = PRIMARY_SUBJECTS
     elif grade <= 9:

@@ -231,9 +231,9 @@ def _secondary_school(
         "homeroom_teacher"
     ):
         featured = class_group.name == f"{grades[0]}A1"
-        seeder.enrol_totp(
-            class_group.homeroom_teacher, school, f"homeroom {class_group.name}", show=featured
-        )
+        teacher = class_group.homeroom_teacher
+        assert teacher is not None  # the classes without one are excluded
+        seeder.enrol_totp(teacher, school, f"homeroom {class_group.name}", show=featured)
 
 
 def _primary_school(seeder: _Seeder, *, code: str, name: str, prefix: str) -> None:

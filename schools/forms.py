@@ -4,7 +4,7 @@ the rules themselves are enforced by schools.setup_services, whose field names t
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -23,7 +23,9 @@ from schools.models import (
 )
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+    from schools.tables import StudentRow
 
 
 def teachers_of(school: School) -> QuerySet[User]:
@@ -115,8 +117,8 @@ class ClassGroupForm(forms.Form):
         self, *args: Any, school: School, class_group: ClassGroup | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["grade"].choices = [(g, g) for g in school.grades]
-        self.fields["homeroom_teacher"].queryset = teachers_of(school)
+        cast(forms.ChoiceField, self.fields["grade"]).choices = [(g, g) for g in school.grades]
+        cast(forms.ModelChoiceField, self.fields["homeroom_teacher"]).queryset = teachers_of(school)
         if class_group is not None:
             self.initial.update(
                 name=class_group.name,
@@ -154,8 +156,8 @@ class CurriculumAddForm(CurriculumEntryForm):
 
     def __init__(self, *args: Any, school: School, grade: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["grade"].choices = [(g, g) for g in school.grades]
-        self.fields["subject"].queryset = school.subjects.all()
+        cast(forms.ChoiceField, self.fields["grade"]).choices = [(g, g) for g in school.grades]
+        cast(forms.ModelChoiceField, self.fields["subject"]).queryset = school.subjects.all()
         if grade is not None:
             self.initial.setdefault("grade", grade)
 
@@ -195,8 +197,9 @@ class StaffCreateForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("password", "") != data.get("password_again", ""):
             self.add_error("password_again", _("The two passwords differ."))
         return data
@@ -251,9 +254,9 @@ class TeachingAssignmentForm(forms.Form):
 
     def __init__(self, *args: Any, school: School, year: SchoolYear, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["class_group"].queryset = year.classes.all()
-        self.fields["subject"].queryset = school.subjects.all()
-        self.fields["teacher"].queryset = teachers_of(school)
+        cast(forms.ModelChoiceField, self.fields["class_group"]).queryset = year.classes.all()
+        cast(forms.ModelChoiceField, self.fields["subject"]).queryset = school.subjects.all()
+        cast(forms.ModelChoiceField, self.fields["teacher"]).queryset = teachers_of(school)
 
 
 # The school ----------------------------------------------------------------------------------
@@ -328,7 +331,9 @@ class MoveStudentForm(forms.Form):
 
     def __init__(self, *args: Any, year: SchoolYear, current: ClassGroup, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_class"].queryset = year.classes.exclude(pk=current.pk)
+        cast(forms.ModelChoiceField, self.fields["to_class"]).queryset = year.classes.exclude(
+            pk=current.pk
+        )
 
 
 # Filters (small GET forms above the lists) ---------------------------------------------------
@@ -348,8 +353,9 @@ class FilterForm(forms.Form):
                 "form-select form-select-sm" if is_select else "form-control form-control-sm"
             )
 
-    def value(self, name: str) -> object:
-        """The cleaned value, or None when absent or invalid (a stale link is not an error)."""
+    def value(self, name: str) -> Any:
+        """The cleaned value, or None when absent or invalid (a stale link is not an error). Its
+        type is the field's (Any, like `cleaned_data`'s values)."""
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
         return self.cleaned_data.get(name) or None
@@ -369,8 +375,11 @@ class ClassFilterForm(FilterForm):
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].queryset = school.years.all()
-        self.fields["grade"].choices = [("", _("All grades")), *((g, g) for g in school.grades)]
+        cast(forms.ModelChoiceField, self.fields["year"]).queryset = school.years.all()
+        cast(forms.ChoiceField, self.fields["grade"]).choices = [
+            ("", _("All grades")),
+            *((g, g) for g in school.grades),
+        ]
 
     def apply(self, rows: QuerySet[ClassGroup]) -> QuerySet[ClassGroup]:
         if grade := self.value("grade"):
@@ -420,12 +429,12 @@ class AssignmentFilterForm(FilterForm):
 
     def __init__(self, *args: Any, school: School, year: SchoolYear | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].queryset = school.years.all()
-        self.fields["class_group"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["year"]).queryset = school.years.all()
+        cast(forms.ModelChoiceField, self.fields["class_group"]).queryset = (
             year.classes.all() if year else ClassGroup.objects.none()
         )
-        self.fields["subject"].queryset = school.subjects.all()
-        self.fields["teacher"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["subject"]).queryset = school.subjects.all()
+        cast(forms.ModelChoiceField, self.fields["teacher"]).queryset = (
             User.objects.filter(memberships__school=school, memberships__role=Role.TEACHER)
             .distinct()
             .order_by("full_name", "username")
@@ -449,17 +458,20 @@ class StudentFilterForm(FilterForm):
     def __init__(self, *args: Any, year: SchoolYear | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         classes = year.classes.values_list("pk", "name") if year else []
-        self.fields["class_group"].choices = [
+        cast(forms.ChoiceField, self.fields["class_group"]).choices = [
             ("", _("All classes")),
             (NOT_IN_A_CLASS, _("Not in a class this year")),
             *((str(pk), name) for pk, name in classes),
         ]
 
-    def apply(self, rows: QuerySet[Student], *, in_year: QuerySet[Enrollment]) -> QuerySet[Student]:
+    def apply(
+        self, rows: QuerySet[WithAnnotations[Student, StudentRow]], *, in_year: QuerySet[Enrollment]
+    ) -> QuerySet[WithAnnotations[Student, StudentRow]]:
         """`rows` annotated with `current_class`; `in_year`: current enrollments of the year."""
         chosen = self.value("class_group")
         if chosen == NOT_IN_A_CLASS:
-            rows = rows.filter(current_class__isnull=True)
+            # django-stubs types every lookup on an annotation as the annotation's own type
+            rows = rows.filter(current_class__isnull=True)  # type: ignore[misc]
         elif chosen:
             rows = rows.filter(pk__in=in_year.filter(class_group=chosen).values("student_id"))
         if name := self.value("name"):

@@ -117,11 +117,15 @@ def subject_book(
     class_group, year, entry, subject = sql.build_all(row[:_TEACHES_AT], *_SELECTED)
     if entry is None:
         return None
+    assert isinstance(class_group, ClassGroup) and isinstance(year, SchoolYear)  # inner joins
+    assert isinstance(entry, CurriculumEntry) and isinstance(subject, Subject)  # the entry's
     enrollment = None
     if student_id is not None:
-        enrollment, student = sql.build_all(row[_TEACHES_AT + 1 :], Enrollment, Student)
-        if enrollment is not None:
-            enrollment.student = student
+        found, student = sql.build_all(row[_TEACHES_AT + 1 :], Enrollment, Student)
+        if found is not None:
+            assert isinstance(found, Enrollment) and isinstance(student, Student)  # its student
+            found.student = student
+            enrollment = found
     year.school = school
     class_group.year = year
     entry.subject = subject

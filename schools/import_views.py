@@ -4,9 +4,10 @@ was imported, and download the templates."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from accounts.http import AuthenticatedRequest
 from schools.access import SETUP_ROLES, get_school
 from schools.models import School
 from schools.roster_import.columns import KINDS
@@ -18,7 +19,7 @@ from schools.roster_import.template import FILENAMES, TEMPLATE_COLUMNS, template
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def roster_import(request: HttpRequest, code: str) -> HttpResponse:
+def roster_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = get_school(request, code, roles=SETUP_ROLES)
     outcome: Outcome | None = None
     if request.method == "POST":
@@ -77,7 +78,7 @@ def _kinds() -> list[dict]:
     return kinds
 
 
-def roster_template(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+def roster_template(request: AuthenticatedRequest, code: str, kind: str) -> HttpResponse:
     access = get_school(request, code, roles=SETUP_ROLES)
     if kind not in TEMPLATE_COLUMNS:
         raise Http404

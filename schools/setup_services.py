@@ -375,6 +375,7 @@ def add_existing_staff(*, school: School, username: str, roles: Collection[str])
     if not roles:
         errors["roles"] = _("Choose at least one role.")
     _raise_if(errors)
+    assert user is not None  # else _raise_if raised
     _set_roles(school=school, user=user, roles=roles, keep_others=True)
     return user
 

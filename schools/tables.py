@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypedDict
 
 import django_tables2 as tables
 from django.db.models import Model
@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.models import Membership, Role, User
 from schools.models import (
     ClassGroup,
     CurriculumEntry,
@@ -24,6 +24,33 @@ from schools.models import (
     Subject,
     TeachingAssignment,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+
+class YearRow(TypedDict):
+    """What the years page annotates on each SchoolYear (schools/setup_views/years.py)."""
+
+    term1_start: datetime.date | None
+    term1_end: datetime.date | None
+    term2_start: datetime.date | None
+    term2_end: datetime.date | None
+    class_count: int
+
+
+class StaffRow(TypedDict):
+    """What the staff page prefetches on each User (schools/setup_views/staff.py)."""
+
+    school_memberships: list[Membership]
+
+
+class StudentRow(TypedDict):
+    """What the students page annotates on each Student (schools/setup_views/students.py): the
+    name of the student's class in the current year, if any."""
+
+    current_class: str | None
+
 
 DASH = "\N{EN DASH}"
 END = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
@@ -40,7 +67,7 @@ class SetupTable(tables.Table):
         url = reverse(name, args=[self.school_code, *args])
         return f"{url}?{query}" if query else url
 
-    def buttons(self, *links: tuple[str, str]) -> SafeString:
+    def buttons(self, *links: tuple[str, StrOrPromise]) -> SafeString:
         return format_html_join(
             " ", '<a class="btn btn-sm btn-outline-secondary" href="{}">{}</a>', links
         )
@@ -77,10 +104,10 @@ class YearTable(SetupTable):
     def render_name(self, record: SchoolYear) -> str:
         return record.name
 
-    def render_term1(self, record: SchoolYear) -> str:
+    def render_term1(self, record: WithAnnotations[SchoolYear, YearRow]) -> str:
         return f"{short_date(record.term1_start)} {DASH} {short_date(record.term1_end)}"
 
-    def render_term2(self, record: SchoolYear) -> str:
+    def render_term2(self, record: WithAnnotations[SchoolYear, YearRow]) -> str:
         return f"{short_date(record.term2_start)} {DASH} {short_date(record.term2_end)}"
 
     def render_actions(self, record: SchoolYear) -> SafeString:
@@ -134,7 +161,7 @@ class CurriculumTable(SetupTable):
     periodic_test = tables.BooleanColumn()
     midterm_test = tables.BooleanColumn()
 
-    regular_marks_per_term: ClassVar[Callable[[CurriculumEntry], int]]
+    regular_marks_per_term: ClassVar[staticmethod[[CurriculumEntry], int]]
     """How many regular marks a term of the entry has: the gradebook's rule
     (gradebook/curriculum.py), handed to this table by the gradebook when it loads
     (gradebook/apps.py), so that schools imports nothing of the gradebook."""
@@ -181,7 +208,7 @@ class StaffTable(SetupTable):
         sequence = ["full_name", "username", "email", "phone", "roles", "status"]
         order_by = "full_name"
 
-    def render_roles(self, record: User) -> SafeString:
+    def render_roles(self, record: WithAnnotations[User, StaffRow]) -> SafeString:
         labels = dict(Role.choices)
         active = [m.role for m in record.school_memberships if m.is_active]
         return format_html_join(
@@ -190,7 +217,7 @@ class StaffTable(SetupTable):
             ((labels[role],) for role in sorted(active)),
         )
 
-    def render_status(self, record: User) -> SafeString:
+    def render_status(self, record: WithAnnotations[User, StaffRow]) -> SafeString:
         if not record.is_active:
             return format_html('<span class="text-danger">{}</span>', _("Account disabled"))
         if any(m.is_active for m in record.school_memberships):

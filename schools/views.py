@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.http import AuthenticatedRequest
 from schools.access import SETUP_ROLES, get_class_group, get_school, schools_of
 from schools.models import ClassGroup, Enrollment, TeachingAssignment
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """One school: straight to its dashboard. Several: pick one. None: say so."""
     schools = list(schools_of(request.user))
     if len(schools) == 1:
@@ -16,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "schools/home.html", {"schools": schools})
 
 
-def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The school's home page, with a section for each of the user's roles."""
     access = get_school(request, code)
     year = access.year
@@ -50,7 +51,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "schools/dashboard.html", context)
 
 
-def class_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def class_detail(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """A class list: the students in roll order, with the class's subjects and teachers."""
     access = get_school(request, code)
     class_group = get_class_group(access, pk)
@@ -70,7 +71,7 @@ def class_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
-def setup_home(request: HttpRequest, code: str) -> HttpResponse:
+def setup_home(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The school admin's set-up page: links to every list the admin maintains."""
     access = get_school(request, code, roles=SETUP_ROLES)
     return render(request, "schools/setup/home.html", {"access": access, "year": access.year})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
@@ -16,6 +17,9 @@ from gradebook.models import CommentPhrase, Kind, Mark
 from gradebook.rules.secondary import SubjectTermResult, subject_term_result
 from schools.models import Assessment, ClassGroup, CurriculumEntry, Enrollment
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 HOMEROOM = "homeroom"
 # (kind, slot) → canonical value, for one student and one term
 Values = dict[tuple[str, str], str]
@@ -24,8 +28,8 @@ Values = dict[tuple[str, str], str]
 @dataclass(frozen=True)
 class ComputedColumn:
     id: str
-    label: str
-    title: str
+    label: StrOrPromise
+    title: StrOrPromise
 
 
 TERM_AVERAGE = ComputedColumn(
@@ -83,6 +87,7 @@ class Book:
     def term_result(self, values: Values) -> SubjectTermResult:
         """A score- or comment-assessed subject's term result from one student's cells of the
         term, by the rule (gradebook.rules.subject_term)."""
+        assert self.entry is not None  # a subject's book: the homeroom book has no term result
         return subject_term_result(
             values,
             regular_marks=regular_marks_per_term(self.entry),

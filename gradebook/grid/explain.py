@@ -3,6 +3,9 @@ language, from the rule's own explanation (gradebook.rules.subject_term) or what
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import cast
+
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -22,9 +25,10 @@ def explain(book: Book, which: str, values: dict[int, Values]) -> list[str]:
     if which == "year":
         return _explain_year(book, values, language)
     result = book.term_result(values.get(int(which), {}))
-    if not result.complete:
+    explanation = result.explain()
+    if explanation is None:  # incomplete
         return [_not_yet(result.missing)]
-    return _lines(result.explain(), language)
+    return _lines(explanation, language)
 
 
 def _not_yet(missing: tuple[str, ...]) -> str:
@@ -55,4 +59,5 @@ def _explain_year(book: Book, values: dict[int, Values], language: str) -> list[
             if not term.complete
         ]
         return [_("Not computed yet: the year average needs both term averages."), *lines]
-    return _lines(explain_year_average(terms[0].value, terms[1].value), language)
+    first, second = (cast(Decimal, term.value) for term in terms)  # score-assessed: averages
+    return _lines(explain_year_average(first, second), language)

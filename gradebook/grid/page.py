@@ -130,11 +130,12 @@ class YearRow:
 def year_headers(book: Book) -> list[tuple[str, str]]:
     """(label, title) of the year view's columns."""
     if book.kind == Assessment.PRIMARY:
+        periodic_test = book.entry is not None and book.entry.periodic_test
         headers = [(_("Term I level"), _("End-of-term I level"))]
-        if book.entry.periodic_test:
+        if periodic_test:
             headers.append((_("Term I test"), _("End-of-term I test")))
         headers.append((_("Year level"), _("End-of-year level")))
-        if book.entry.periodic_test:
+        if periodic_test:
             headers.append((_("Year test"), _("End-of-year test")))
         return headers
     if book.kind == Assessment.COMMENT:

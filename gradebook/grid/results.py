@@ -9,6 +9,8 @@ Every term result comes from the one rule, :func:`gradebook.rules.secondary.subj
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import cast
 
 from gradebook.grid.book import TERM_AVERAGE, TERM_RESULT, Book, Values
 from gradebook.grid.display import display_average, display_value
@@ -32,7 +34,7 @@ class Computed:
 def computed_cells(book: Book, term: int, values: Values, language: str) -> dict[str, Computed]:
     """The computed cells of one row of a term grid."""
     if book.kind == Assessment.SCORE:
-        average = book.term_result(values).value
+        average = _term_average(book, values)
         shown = "" if average is None else display_average(average, language)
         value = "" if average is None else str(average)
         return {TERM_AVERAGE.id: Computed(TERM_AVERAGE.id, value, shown, str(term))}
@@ -41,6 +43,11 @@ def computed_cells(book: Book, term: int, values: Values, language: str) -> dict
         shown = display_value(result, "pass", language)
         return {TERM_RESULT.id: Computed(TERM_RESULT.id, result, shown, str(term))}
     return {}
+
+
+def _term_average(book: Book, values: Values) -> Decimal | None:
+    """A score-assessed subject's term average (ĐTBmhk), None while incomplete."""
+    return cast("Decimal | None", book.term_result(values).value)
 
 
 def _comment_result(book: Book, values: Values) -> str:
@@ -66,7 +73,7 @@ def year_items(book: Book, values: dict[int, Values], language: str) -> list[Com
         for term in (1, 2):
             level = values.get(term, {}).get((Kind.LEVEL.value, "end"), "")
             items.append(Computed("level", level, level, str(term)))
-            if book.entry.periodic_test:
+            if book.entry is not None and book.entry.periodic_test:
                 test = values.get(term, {}).get((Kind.TEST.value, "end"), "")
                 items.append(Computed("test", test, test, str(term)))
         return items
@@ -79,8 +86,9 @@ def year_items(book: Book, values: dict[int, Values], language: str) -> list[Com
             Computed(TERM_RESULT.id, results[1], shown[1], "2"),
             Computed("year_result", str(year or ""), shown[2], "year"),
         ]
-    averages = [book.term_result(values.get(t, {})).value for t in (1, 2)]
-    year_avg = year_average(*averages) if None not in averages else None
+    averages = [_term_average(book, values.get(t, {})) for t in (1, 2)]
+    first, second = averages
+    year_avg = year_average(first, second) if first is not None and second is not None else None
     return [
         Computed(
             item_id,

@@ -93,7 +93,7 @@ def _row(row: Row, index, grid, class_group, entry, urls, correction_url, texts)
     )
     cells = []
     for position, item in enumerate(row.items):
-        if item.is_computed:
+        if isinstance(item, Computed):
             cells.append(_computed(item, explain, texts))
         else:
             first = index == 0 and position == 0

@@ -4,6 +4,8 @@ correction counts (read by gradebook/corrections.py). The grid's lock panel is r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
 
 from gradebook import corrections, locks
@@ -12,9 +14,15 @@ from gradebook.models import Kind, Lock, Mark
 from gradebook.rules.secondary import mark_label
 from schools.access import SchoolAccess
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 register = template.Library()
 
-SLOT_NAMES = {Kind.QUALITY: dict(QUALITIES), Kind.COMPETENCY: dict(COMPETENCIES)}
+SLOT_NAMES: dict[str, dict[str, StrOrPromise]] = {
+    Kind.QUALITY: dict(QUALITIES),
+    Kind.COMPETENCY: dict(COMPETENCIES),
+}
 
 
 @register.simple_tag

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.http import AuthenticatedRequest
 from gradebook.completeness import BookStatus, class_book_statuses, school_book_statuses
 from schools.access import OVERVIEW_ROLES, get_homeroom_book, get_school
 from schools.models import ClassGroup, SchoolYear, Student, Subject
@@ -50,7 +51,7 @@ def percent(status: BookStatus) -> int:
     return round(100 * status.filled / status.required) if status.required else 100
 
 
-def school_completion(request: HttpRequest, code: str) -> HttpResponse:
+def school_completion(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Leadership's matrix class × subject for a term: filled/required and the book's state."""
     access = get_school(request, code, roles=OVERVIEW_ROLES)
     year = access.year
@@ -107,7 +108,7 @@ def _missing_by_student(status: BookStatus) -> list[tuple[Student, list[str]]]:
     return list(grouped.values())
 
 
-def class_completion(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+def class_completion(request: AuthenticatedRequest, code: str, class_pk: int) -> HttpResponse:
     """The homeroom teacher's view of their class: each subject's status and teachers, and the
     missing cells per student on demand."""
     access = get_school(request, code)

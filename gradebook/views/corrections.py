@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from gradebook import corrections
 from gradebook.columns import Column
 from gradebook.forms import CorrectionDecisionForm, CorrectionRequestForm
@@ -56,7 +57,7 @@ def _pk(text: str | None) -> int:
     return int(text)
 
 
-def _cell(request: HttpRequest, access: SchoolAccess) -> Cell:
+def _cell(request: AuthenticatedRequest, access: SchoolAccess) -> Cell:
     """?class=<pk>&subject=<pk or empty for the homeroom book>&student=<pk>&column=<key>.
     404 outside the school or for a cell the book does not have; 403 unless the user writes
     this book (assigned teacher, or homeroom teacher for the homeroom book)."""
@@ -70,14 +71,15 @@ def _cell(request: HttpRequest, access: SchoolAccess) -> Cell:
     student = get_object_or_404(
         Student, pk=_pk(params.get("student")), enrollments__class_group=class_group
     )
-    column = corrections.find_column(class_group, subject and subject.pk, params.get("column", ""))
+    subject_id = subject.pk if subject is not None else None
+    column = corrections.find_column(class_group, subject_id, params.get("column", ""))
     if column is None:
         raise Http404
     return Cell(class_group=class_group, subject=subject, student=student, column=column)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def correction_new(request: HttpRequest, code: str) -> HttpResponse:
+def correction_new(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Ask to correct one locked cell: shows its current value and files the request."""
     access = get_school(request, code)
     cell = _cell(request, access)
@@ -129,7 +131,7 @@ def visible_corrections(access: SchoolAccess) -> QuerySet[CorrectionRequest]:
 
 
 @require_safe
-def correction_list(request: HttpRequest, code: str) -> HttpResponse:
+def correction_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Pending requests first, then the decided ones, newest first; ?status= filters."""
     access = get_school(request, code)
     rows = visible_corrections(access)
@@ -161,7 +163,7 @@ def correction_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def correction_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def correction_decide(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """The leadership approves (the mark changes, recorded as a correction) or rejects."""
     access = get_school(request, code, roles=LEADERSHIP_ROLES)
     correction = get_school_object(

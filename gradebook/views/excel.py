@@ -14,13 +14,14 @@ import secrets
 import time
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from gradebook.excel import (
     ImportRefused,
     Preview,
@@ -44,7 +45,13 @@ PREVIEW_TTL = 2 * 60 * 60  # seconds a preview may wait for its confirmation
 
 
 def _book(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int, term: int, *, write: bool
+    request: AuthenticatedRequest,
+    code: str,
+    class_pk: int,
+    subject_pk: int,
+    term: int,
+    *,
+    write: bool,
 ) -> tuple[SchoolAccess, TermBook]:
     access = get_school(request, code)
     book = get_subject_gradebook(access, class_pk, subject_pk, write=write)
@@ -64,7 +71,7 @@ def _book_kwargs(access: SchoolAccess, book: TermBook) -> dict:
 
 @require_safe
 def excel_export(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int, term: int
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int, term: int
 ) -> HttpResponse:
     _access, book = _book(request, code, class_pk, subject_pk, term, write=False)
     response = HttpResponse(export_workbook(book), content_type=XLSX)
@@ -74,7 +81,7 @@ def excel_export(
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def excel_import(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int, term: int
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int, term: int
 ) -> HttpResponse:
     access, book = _book(request, code, class_pk, subject_pk, term, write=True)
     preview, token = None, ""
@@ -119,7 +126,7 @@ def _shown(preview: Preview | None) -> list[dict]:
 
 @require_POST
 def excel_import_confirm(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int, term: int
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int, term: int
 ) -> HttpResponse:
     access, book = _book(request, code, class_pk, subject_pk, term, write=True)
     kwargs = _book_kwargs(access, book)
@@ -158,7 +165,7 @@ def _grid_url(kwargs: dict) -> str:
 # --- The preview, kept in the session between upload and confirm ------------------------------
 
 
-def _keep(request: HttpRequest, book: TermBook, preview: Preview, filename: str) -> str:
+def _keep(request: AuthenticatedRequest, book: TermBook, preview: Preview, filename: str) -> str:
     token = secrets.token_urlsafe(16)
     pending = {
         key: value
@@ -177,7 +184,7 @@ def _keep(request: HttpRequest, book: TermBook, preview: Preview, filename: str)
     return token
 
 
-def _take(request: HttpRequest, book: TermBook, token: str) -> dict | None:
+def _take(request: AuthenticatedRequest, book: TermBook, token: str) -> dict | None:
     """The preview kept under `token` for this book, removed from the session (used once)."""
     pending = request.session.get(SESSION_KEY, {})
     found = pending.pop(token, None)

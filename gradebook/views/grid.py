@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedRequest
 from gradebook import hot
 from gradebook.grid.book import Book, comment_phrases
 from gradebook.grid.changes import changes_since
@@ -49,7 +50,12 @@ from schools.models import ClassGroup, Enrollment
 
 
 def get_book(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int | None, *, write: bool = False
+    request: AuthenticatedRequest,
+    code: str,
+    class_pk: int,
+    subject_pk: int | None,
+    *,
+    write: bool = False,
 ) -> tuple[SchoolAccess, Book]:
     """The subject book (or, without `subject_pk`, the homeroom book) through the access getters:
     404 outside the user's school, 403 for a user who may not read (or write) it."""
@@ -70,7 +76,11 @@ def open_book(
 
 
 def get_cell_book(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int | None, student_pk: int | None
+    request: AuthenticatedRequest,
+    code: str,
+    class_pk: int,
+    subject_pk: int | None,
+    student_pk: int | None,
 ) -> tuple[Book, Enrollment | None]:
     """The book a cell save writes (as `get_book(write=True)`) and the student's enrolment in
     its class (None when the student is not in it or not given). A subject book's comes with
@@ -125,30 +135,32 @@ def grid_url(access: SchoolAccess, book: Book, term: int) -> str:
 
 
 def grid(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int, term: int
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int, term: int
 ) -> HttpResponse:
     """One term of a subject gradebook."""
     return grid_page(request, code, class_pk, subject_pk, checked_term(term))
 
 
-def homeroom(request: HttpRequest, code: str, class_pk: int, term: int) -> HttpResponse:
+def homeroom(request: AuthenticatedRequest, code: str, class_pk: int, term: int) -> HttpResponse:
     """One term of a class's homeroom book (conduct, absences, comment; primary: qualities)."""
     return grid_page(request, code, class_pk, None, checked_term(term))
 
 
-def grid_current(request: HttpRequest, code: str, class_pk: int, subject_pk: int) -> HttpResponse:
+def grid_current(
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int
+) -> HttpResponse:
     """The dashboard's way in: the term that is running now."""
     access, book = get_book(request, code, class_pk, subject_pk)
     return redirect(grid_url(access, book, current_term(book.class_group)))
 
 
-def homeroom_current(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+def homeroom_current(request: AuthenticatedRequest, code: str, class_pk: int) -> HttpResponse:
     access, book = get_book(request, code, class_pk, None)
     return redirect(grid_url(access, book, current_term(book.class_group)))
 
 
 def grid_page(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int | None, term: int
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int | None, term: int
 ) -> HttpResponse:
     access = get_school(request, code)
     book, writer = open_book(access, class_pk, subject_pk)
@@ -178,7 +190,9 @@ def grid_page(
     return render(request, "gradebook/grid.html", context)
 
 
-def grid_year(request: HttpRequest, code: str, class_pk: int, subject_pk: int) -> HttpResponse:
+def grid_year(
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int
+) -> HttpResponse:
     """HK I, HK II and the year result of a subject, side by side, read-only."""
     access, book = get_book(request, code, class_pk, subject_pk)
     context = {
@@ -252,7 +266,7 @@ def read_payload(request: HttpRequest) -> dict:
 
 @require_POST
 def cell_save(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int | None = None
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int | None = None
 ) -> JsonResponse:
     """Save one cell from the grid. JSON or form body: student, column, value, version (the
     version the user saw). Answers 200 with the saved cell and its row's results, 409 with the
@@ -322,7 +336,11 @@ def cell_save(
 
 @require_GET
 def grid_changes(
-    request: HttpRequest, code: str, class_pk: int, term: int, subject_pk: int | None = None
+    request: AuthenticatedRequest,
+    code: str,
+    class_pk: int,
+    term: int,
+    subject_pk: int | None = None,
 ) -> JsonResponse:
     """Cells of this term changed by anyone since `?since=` (a ledger event number, as given
     back in `cursor`, or an ISO timestamp). Without `since`: just the cursor."""

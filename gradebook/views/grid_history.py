@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedRequest
 from gradebook.grid.book import Book, student_values
 from gradebook.grid.display import display_value
 from gradebook.grid.explain import explain
@@ -23,7 +24,7 @@ HISTORY_LIMIT = 500
 
 @require_GET
 def explain_view(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int, student_pk: int
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int, student_pk: int
 ) -> HttpResponse:
     """ "Show the calculation" of a student's result: `?term=1|2|year` (default 1)."""
     access, book = get_book(request, code, class_pk, subject_pk)
@@ -47,7 +48,11 @@ def explain_view(
 
 @require_GET
 def cell_history(
-    request: HttpRequest, code: str, class_pk: int, student_pk: int, subject_pk: int | None = None
+    request: AuthenticatedRequest,
+    code: str,
+    class_pk: int,
+    student_pk: int,
+    subject_pk: int | None = None,
 ) -> HttpResponse:
     """The ledger events of a student's cells in a book (`?column=<key>`: of one cell)."""
     access, book = get_book(request, code, class_pk, subject_pk)

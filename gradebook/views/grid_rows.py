@@ -14,12 +14,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from gradebook.columns import Column
 from gradebook.grid.book import Book
@@ -142,7 +143,7 @@ def conflict_message(field: RowField, conflict: Conflict) -> str:
 
 
 def row_edit(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     code: str,
     class_pk: int,
     term: int,
@@ -209,7 +210,7 @@ def correction_query(book: Book, student_pk: int) -> str:
 
 
 def after_row_saved(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     access: SchoolAccess,
     book: Book,
     term: int,

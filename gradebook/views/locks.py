@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
+from accounts.http import AuthenticatedRequest
 from gradebook import locks
 from gradebook.forms import LockDateForm, LockForm, UnlockForm
 from gradebook.models import Lock, LockKind
@@ -79,6 +80,7 @@ class LockTable(tables.Table):
 
     def render_state(self, record: Lock) -> str:
         if record.released_at:
+            assert record.released_by is not None  # released together (gradebook.locks)
             return format_html(
                 '<span class="badge text-bg-secondary">{}</span> <small>{}</small>',
                 _("Released by %(name)s, %(when)s")
@@ -90,12 +92,12 @@ class LockTable(tables.Table):
         return format_html('<span class="badge text-bg-danger">{}</span>', _("In force"))
 
 
-def _access(request: HttpRequest, code: str) -> SchoolAccess:
+def _access(request: AuthenticatedRequest, code: str) -> SchoolAccess:
     return get_school(request, code, roles=LEADERSHIP_ROLES)
 
 
 def _locks_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     access: SchoolAccess,
     *,
     lock_form: LockForm | None = None,
@@ -133,13 +135,13 @@ def _locks_page(
 
 
 @require_safe
-def lock_list(request: HttpRequest, code: str) -> HttpResponse:
+def lock_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The leadership's list of locks of the current year, with forms to lock and set dates."""
     return _locks_page(request, _access(request, code))
 
 
 @require_POST
-def lock_create(request: HttpRequest, code: str) -> HttpResponse:
+def lock_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     year = access.year_or_404()
     form = LockForm(request.POST, year=year)
@@ -164,7 +166,7 @@ def lock_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def lock_date(request: HttpRequest, code: str) -> HttpResponse:
+def lock_date(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     year = access.year_or_404()
     form = LockDateForm(request.POST)
@@ -192,7 +194,7 @@ def lock_date(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def unlock(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def unlock(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """Release a lock (or reopen a submitted gradebook) with a reason; back to `next`."""
     access = _access(request, code)
     lock = get_school_object(access, Lock.objects.all(), pk, school_path="school")
@@ -210,7 +212,7 @@ def unlock(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @require_POST
 def submit(
-    request: HttpRequest, code: str, class_pk: int, subject_pk: int, term: int
+    request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int, term: int
 ) -> HttpResponse:
     """The assigned teacher submits a complete term gradebook; back to `next` (the grid)."""
     access = get_school(request, code)

@@ -3,15 +3,19 @@ interpretations) and the comment bank. SETUP_ROLES only; another school's phrase
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypedDict, cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseForm
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.http import AuthenticatedRequest
 from gradebook.forms_settings import (
     CommentPhraseForm,
     GradebookSettingsForm,
@@ -27,15 +31,22 @@ from gradebook.settings_services import (
 )
 from schools.access import SETUP_ROLES, SchoolAccess, get_school, get_school_object
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 SECTION = "gradebook"  # highlights the set-up menu's entry
 
 
-def _access(request: HttpRequest, code: str) -> SchoolAccess:
+def _access(request: AuthenticatedRequest, code: str) -> SchoolAccess:
     return get_school(request, code, roles=SETUP_ROLES)
 
 
-def _saved(form: Form, save: object) -> bool:
+class _Listed(TypedDict):
+    level_name: str  # the label of the phrase's level, set for the comment bank's table
+
+
+def _saved(form: BaseForm, save: Callable[[], None]) -> bool:
     """Run `save` if the form is valid; a ValidationError from it lands on the form."""
     if not form.is_valid():
         return False
@@ -52,7 +63,7 @@ def _saved(form: Form, save: object) -> bool:
 
 
 @GET_POST
-def gradebook_settings(request: HttpRequest, code: str) -> HttpResponse:
+def gradebook_settings(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     current = settings_for(access.school.pk)
     data = request.POST if request.method == "POST" else None
@@ -69,22 +80,25 @@ def gradebook_settings(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_safe
-def comment_bank(request: HttpRequest, code: str) -> HttpResponse:
+def comment_bank(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     filters = PhraseFilterForm(request.GET or None, school=access.school)
     phrases = CommentPhrase.objects.filter(school=access.school).select_related("subject")
     if filters.is_valid() and filters.cleaned_data["subject"]:
         phrases = phrases.filter(subject=filters.cleaned_data["subject"])
-    phrases = list(phrases.order_by("subject__order", "subject__code", "level", "text"))
+    listed = cast(
+        "list[WithAnnotations[CommentPhrase, _Listed]]",
+        list(phrases.order_by("subject__order", "subject__code", "level", "text")),
+    )
     names = level_names(access.school)
-    for phrase in phrases:
+    for phrase in listed:
         phrase.level_name = names.get(phrase.level, phrase.level)
-    context = {"access": access, "section": SECTION, "filters": filters, "phrases": phrases}
+    context = {"access": access, "section": SECTION, "filters": filters, "phrases": listed}
     return render(request, "gradebook/comment_bank.html", context)
 
 
 def _phrase_page(
-    request: HttpRequest, access: SchoolAccess, form: Form, title: str
+    request: AuthenticatedRequest, access: SchoolAccess, form: BaseForm, title: str
 ) -> HttpResponse:
     context = {
         "access": access,
@@ -97,7 +111,7 @@ def _phrase_page(
 
 
 @GET_POST
-def comment_phrase_create(request: HttpRequest, code: str) -> HttpResponse:
+def comment_phrase_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     data = request.POST if request.method == "POST" else None
     form = CommentPhraseForm(data, school=access.school)
@@ -116,7 +130,7 @@ def _phrase(access: SchoolAccess, pk: int) -> CommentPhrase:
 
 
 @GET_POST
-def comment_phrase_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def comment_phrase_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     phrase = _phrase(access, pk)
     data = request.POST if request.method == "POST" else None
@@ -132,7 +146,7 @@ def comment_phrase_edit(request: HttpRequest, code: str, pk: int) -> HttpRespons
 
 
 @GET_POST
-def comment_phrase_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def comment_phrase_delete(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     phrase = _phrase(access, pk)
     if request.method == "POST":

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from accounts.http import AuthenticatedRequest
 from gradebook import charts
 from gradebook.exports import summary_workbook
 from gradebook.results import class_results
@@ -26,7 +27,7 @@ def requested_period(request: HttpRequest, class_group: ClassGroup, *, primary: 
     return "year" if primary and period == 2 else period
 
 
-def _load(request: HttpRequest, code: str, class_pk: int):
+def _load(request: AuthenticatedRequest, code: str, class_pk: int):
     access = get_school(request, code)
     class_group = get_homeroom_book(access, class_pk, write=False)
     results = class_results(class_group)
@@ -34,7 +35,7 @@ def _load(request: HttpRequest, code: str, class_pk: int):
     return access, class_group, results, period
 
 
-def class_summary(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+def class_summary(request: AuthenticatedRequest, code: str, class_pk: int) -> HttpResponse:
     """The class summary for ?term=1|2|year: leadership/admin and the homeroom teacher."""
     access, class_group, results, period = _load(request, code, class_pk)
     periods = [(1, _("Term I")), ("year", _("Year"))]
@@ -56,7 +57,7 @@ def class_summary(request: HttpRequest, code: str, class_pk: int) -> HttpRespons
     )
 
 
-def class_summary_xlsx(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+def class_summary_xlsx(request: AuthenticatedRequest, code: str, class_pk: int) -> HttpResponse:
     """The same table as an .xlsx file (numbers as numbers)."""
     _access, class_group, results, period = _load(request, code, class_pk)
     content = summary_workbook(summary_table(results, period), title=class_group.name)
@@ -65,5 +66,7 @@ def class_summary_xlsx(request: HttpRequest, code: str, class_pk: int) -> HttpRe
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    disposition = content_disposition_header(True, name)
+    assert disposition is not None  # always one for an attachment
+    response["Content-Disposition"] = disposition
     return response

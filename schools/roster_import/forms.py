@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from schools.models import School
+from schools.models import School, SchoolYear
 from schools.roster_import.reading import too_large_message
 from schools.roster_import.service import KINDS_NEEDING_A_YEAR
 
@@ -27,7 +27,7 @@ class RosterImportForm(forms.Form):
         initial="students",
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
-    year = forms.ModelChoiceField(
+    year: forms.ModelChoiceField[SchoolYear] = forms.ModelChoiceField(
         label=_("School year"),
         queryset=None,
         required=False,
@@ -47,7 +47,7 @@ class RosterImportForm(forms.Form):
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.school = school
-        self.fields["year"].queryset = school.years.all()
+        cast(forms.ModelChoiceField, self.fields["year"]).queryset = school.years.all()
         self.fields["year"].initial = school.current_year()
 
     def clean_file(self) -> object:
@@ -56,8 +56,9 @@ class RosterImportForm(forms.Form):
             raise ValidationError(too_large_message(upload.size))
         return upload
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("year") and "year" not in self.errors:
             cleaned["year"] = self.school.current_year()
         if cleaned.get("kind") in KINDS_NEEDING_A_YEAR and not cleaned.get("year"):

@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 
 from schools.models import School, SchoolYear
 from schools.roster_import import apply
-from schools.roster_import.assignments import plan_assignments
+from schools.roster_import.assignments import AssignmentPlan, plan_assignments
 from schools.roster_import.columns import KINDS, Header, Record, find_header, records
 from schools.roster_import.errors import ImportFileError, RowError
 from schools.roster_import.reading import read_rows, too_many_rows_message
-from schools.roster_import.students import plan_students
-from schools.roster_import.teachers import plan_teachers
+from schools.roster_import.students import StudentPlan, plan_students
+from schools.roster_import.teachers import TeacherPlan, plan_teachers
 from schools.roster_import.validate import Count
 
 KINDS_NEEDING_A_YEAR = frozenset({"students", "assignments"})
@@ -83,9 +83,12 @@ def _plan_and_apply(
 ) -> None:
     """Validation reads and the writes happen in the caller's transaction, so what was checked
     is what gets written."""
+    plan: StudentPlan | AssignmentPlan | TeacherPlan
     if kind == "students":
+        assert year is not None  # import_roster refuses a students import without one
         plan = plan_students(rows, header=header, school=school, year=year)
     elif kind == "assignments":
+        assert year is not None  # import_roster refuses an assignments import without one
         plan = plan_assignments(rows, header=header, school=school, year=year)
     else:
         plan = plan_teachers(rows, header=header, school=school)
@@ -95,9 +98,9 @@ def _plan_and_apply(
     outcome.counts = plan.counts()
     if outcome.dry_run:
         return
-    if kind == "students":
+    if isinstance(plan, StudentPlan):
         apply.apply_students(plan)
-    elif kind == "assignments":
+    elif isinstance(plan, AssignmentPlan):
         apply.apply_assignments(plan)
     else:
         apply.apply_teachers(plan, school=school)

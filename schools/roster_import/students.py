@@ -9,6 +9,7 @@ already there. Moving a student between classes is not done by import.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -76,22 +77,19 @@ def _clean_student(cleaner: RowCleaner) -> dict[str, object]:
         key: get(key, partial(values.text, max_length=n), required=key == "full_name")
         for key, n in TEXT_FIELDS.items()
     }
-    fields["sex"] = get("sex", values.sex, required=True)
-    fields["date_of_birth"] = get("date_of_birth", values.date_of_birth, required=True)
-    fields["personal_id"] = get("personal_id", values.personal_id, required=True)
+    fields["sex"] = sex = get("sex", values.sex, required=True)
+    fields["date_of_birth"] = born = get("date_of_birth", values.date_of_birth, required=True)
+    fields["personal_id"] = personal_id = get("personal_id", values.personal_id, required=True)
     fields["student_code"] = get("student_code", values.student_code, required=True)
     fields["guardian_phone"] = get("guardian_phone", values.phone)
     fields["class_name"] = get("class_name", partial(values.text, max_length=20), required=True)
     fields["registration_number"] = get("registration_number", values.registration_number)
-    fields["admission_date"] = get("admission_date", values.admission_date)
-    admitted, born = fields["admission_date"], fields["date_of_birth"]
+    fields["admission_date"] = admitted = get("admission_date", values.admission_date)
     if admitted and born and admitted <= born:
         cleaner.error("admission_date", _("The date of admission must be after the date of birth."))
-    if fields["personal_id"] and fields["sex"] and fields["date_of_birth"]:
+    if personal_id and sex and born:
         try:
-            validate_personal_id_matches(
-                fields["personal_id"], sex=fields["sex"], date_of_birth=fields["date_of_birth"]
-            )
+            validate_personal_id_matches(personal_id, sex=sex, date_of_birth=born)
         except ValidationError as exc:
             cleaner.error("personal_id", exc.messages[0])
     return {k: v for k, v in fields.items() if v is not None}
@@ -113,7 +111,7 @@ class _StudentLookup:
         year: SchoolYear,
         personal_ids: set[str],
         codes: set[str],
-        registrations: set[str] = frozenset(),
+        registrations: Collection[str] = frozenset(),
     ) -> _StudentLookup:
         by_personal_id = {
             s.personal_id: s

@@ -107,10 +107,13 @@ def plan_teachers(records: list[Record], *, header: Header, school: School) -> T
             if fields["email"] in lookup.email_owners:
                 cleaner.error("email", _("This email address already belongs to another account."))
                 continue
+            username, full_name, email = fields["username"], fields["full_name"], fields["email"]
+            # required cells: a row that lacks one is not ok
+            assert username is not None and full_name is not None and email is not None
             user = User(
-                username=fields["username"],
-                full_name=fields["full_name"],
-                email=fields["email"],
+                username=username,
+                full_name=full_name,
+                email=email,
                 phone=fields["phone"] or "",
             )
             user.set_unusable_password()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig, Table
 
+from accounts.http import AuthenticatedRequest
 from schools.access import SETUP_ROLES, SchoolAccess, get_school, get_school_object
 from schools.models import (
     SchoolYear,
@@ -25,7 +26,7 @@ GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 # Helpers -------------------------------------------------------------------------------------
 
 
-def _access(request: HttpRequest, code: str) -> SchoolAccess:
+def _access(request: AuthenticatedRequest, code: str) -> SchoolAccess:
     return get_school(request, code, roles=SETUP_ROLES)
 
 
@@ -40,7 +41,7 @@ def _form_page(
     request: HttpRequest,
     access: SchoolAccess,
     section: str,
-    form: Form,
+    form: BaseForm,
     title: str,
     back_url: str,
     template: str = "form.html",
@@ -54,7 +55,7 @@ def _data(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
-def _saved(request: HttpRequest, form: Form, save: Callable[[], str]) -> bool:
+def _saved(request: HttpRequest, form: BaseForm, save: Callable[[], str]) -> bool:
     """If the form is valid, run `save` (a service call returning the success message). The
     service's ValidationError lands on the form fields it names, the rest above the form."""
     if not form.is_valid():

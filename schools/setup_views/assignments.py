@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from accounts.http import AuthenticatedRequest
 from schools import forms, setup_services, tables
 from schools.access import get_school_object
 from schools.models import (
@@ -32,7 +33,7 @@ from schools.setup_views._common import (
 
 
 @require_safe
-def assignments(request: HttpRequest, code: str) -> HttpResponse:
+def assignments(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     year = _filter_year(request, access)
     data = _with_year(request, year)
@@ -45,7 +46,7 @@ def assignments(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @GET_POST
-def assignment_create(request: HttpRequest, code: str) -> HttpResponse:
+def assignment_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     year = _chosen_year(request, access)
     if year is None:
@@ -65,7 +66,7 @@ def assignment_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @GET_POST
-def assignment_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def assignment_delete(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST removes the assignment."""
     access = _access(request, code)
     queryset = TeachingAssignment.objects.select_related("class_group", "subject", "teacher")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from schools import forms, setup_services, tables
 from schools.access import SchoolAccess, get_school_object
 from schools.models import (
@@ -34,7 +35,7 @@ from schools.setup_views._common import (
 
 
 @require_safe
-def classes(request: HttpRequest, code: str) -> HttpResponse:
+def classes(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     year = _filter_year(request, access)
     filters = forms.ClassFilterForm(_with_year(request, year), school=access.school)
@@ -47,7 +48,7 @@ def classes(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @GET_POST
-def class_create(request: HttpRequest, code: str) -> HttpResponse:
+def class_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     year = _chosen_year(request, access)
     if year is None:
@@ -71,7 +72,7 @@ def _class_group(access: SchoolAccess, pk: int) -> ClassGroup:
 
 
 @GET_POST
-def class_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def class_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     class_group = _class_group(access, pk)
     form = forms.ClassGroupForm(_data(request), school=access.school, class_group=class_group)
@@ -92,7 +93,7 @@ def class_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def class_renumber(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def class_renumber(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     class_group = _class_group(access, pk)
     renumber_class(class_group=class_group)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from schools import forms, setup_services, tables
 from schools.access import SchoolAccess, get_school_object
 from schools.models import (
@@ -30,14 +31,14 @@ from schools.setup_views._common import (
 
 
 @require_safe
-def subjects(request: HttpRequest, code: str) -> HttpResponse:
+def subjects(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     table = _table(request, tables.SubjectTable(access.school.subjects.all(), school_code=code))
     return _page(request, "subjects.html", access, "subjects", table=table, year=access.year)
 
 
 @GET_POST
-def subject_create(request: HttpRequest, code: str) -> HttpResponse:
+def subject_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     form = forms.SubjectForm(_data(request))
 
@@ -52,7 +53,7 @@ def subject_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @GET_POST
-def subject_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def subject_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     subject = get_school_object(access, access.school.subjects.all(), pk, school_path="school")
     title = _("Subject %(code)s") % {"code": subject.code}  # before the form changes it
@@ -75,7 +76,7 @@ def _grade(request: HttpRequest, access: SchoolAccess) -> int:
 
 
 @require_safe
-def curriculum(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def curriculum(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     year = _year(access, pk)
     grade = _grade(request, access)
@@ -87,7 +88,7 @@ def curriculum(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def curriculum_entry_create(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def curriculum_entry_create(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     year = _year(access, pk)
     grade = _grade(request, access)
@@ -107,7 +108,7 @@ def curriculum_entry_create(request: HttpRequest, code: str, pk: int) -> HttpRes
 
 
 @GET_POST
-def curriculum_entry_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def curriculum_entry_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     queryset = CurriculumEntry.objects.select_related("year", "subject")
     entry = get_school_object(access, queryset, pk, school_path="year__school")
@@ -126,7 +127,7 @@ def curriculum_entry_edit(request: HttpRequest, code: str, pk: int) -> HttpRespo
 
 
 @require_POST
-def curriculum_load_defaults(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def curriculum_load_defaults(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     year = _year(access, pk)
     added = load_default_curriculum(year=year)

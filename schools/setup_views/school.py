@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from accounts.http import AuthenticatedRequest
 from schools import forms, setup_services
 from schools.setup_views._common import GET_POST, _access, _data, _form_page, _saved, _url
 
 
 @GET_POST
-def school_details(request: HttpRequest, code: str) -> HttpResponse:
+def school_details(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The address, province and place name printed on the school's transcripts."""
     access = _access(request, code)
     school = access.school

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import Membership, User
 from schools import forms, setup_services, tables
 from schools.access import SchoolAccess, get_school_object
@@ -24,10 +27,13 @@ from schools.setup_views._common import (
     _url,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # Teachers and other staff --------------------------------------------------------------------
 
 
-def _staff(access: SchoolAccess) -> QuerySet[User]:
+def _staff(access: SchoolAccess) -> QuerySet[WithAnnotations[User, tables.StaffRow]]:
     """Everyone who holds or held a role in the school, with those memberships attached."""
     here = Membership.objects.filter(school=access.school)
     return (
@@ -38,7 +44,7 @@ def _staff(access: SchoolAccess) -> QuerySet[User]:
 
 
 @require_safe
-def teachers(request: HttpRequest, code: str) -> HttpResponse:
+def teachers(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     filters = forms.StaffFilterForm(request.GET)
     rows = filters.apply(_staff(access), school=access.school)
@@ -47,7 +53,7 @@ def teachers(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @GET_POST
-def teacher_create(request: HttpRequest, code: str) -> HttpResponse:
+def teacher_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     form = forms.StaffCreateForm(_data(request))
 
@@ -70,12 +76,13 @@ def teacher_create(request: HttpRequest, code: str) -> HttpResponse:
     existing = (_url("setup_teacher_add_existing", code), _("Add an existing account"))
     back_url = _url("setup_teachers", code)
     title = _("New staff account")
-    context = {"intro": intro, "intro_link": existing}
-    return _form_page(request, access, "teachers", form, title, back_url, **context)
+    return _form_page(
+        request, access, "teachers", form, title, back_url, intro=intro, intro_link=existing
+    )
 
 
 @GET_POST
-def teacher_add_existing(request: HttpRequest, code: str) -> HttpResponse:
+def teacher_add_existing(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     form = forms.StaffAddExistingForm(_data(request))
 
@@ -89,12 +96,12 @@ def teacher_add_existing(request: HttpRequest, code: str) -> HttpResponse:
     return _form_page(request, access, "teachers", form, title, _url("setup_teachers", code))
 
 
-def _staff_member(access: SchoolAccess, pk: int) -> User:
+def _staff_member(access: SchoolAccess, pk: int) -> WithAnnotations[User, tables.StaffRow]:
     return get_school_object(access, _staff(access), pk, school_path="memberships__school")
 
 
 @GET_POST
-def teacher_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def teacher_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     member = _staff_member(access, pk)
     roles = [m.role for m in member.school_memberships if m.is_active]
@@ -119,7 +126,7 @@ def teacher_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def teacher_deactivate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def teacher_deactivate(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     member = _staff_member(access, pk)
     try:

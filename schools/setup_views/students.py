@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from accounts.http import AuthenticatedRequest
 from schools import forms, setup_services, tables
 from schools.access import SchoolAccess, get_school_object
 from schools.models import (
@@ -30,7 +31,7 @@ from schools.setup_views._common import (
 
 
 @require_safe
-def students(request: HttpRequest, code: str) -> HttpResponse:
+def students(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Every student of the school with their class in the current year (one subquery, so the
     page costs the same queries whatever its size)."""
     access = _access(request, code)
@@ -57,7 +58,7 @@ def _current_enrollment(access: SchoolAccess, student: Student) -> Enrollment | 
 
 
 @GET_POST
-def student_create(request: HttpRequest, code: str) -> HttpResponse:
+def student_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     form = forms.StudentForm(_data(request), school=access.school, year=access.year, enroll=True)
 
@@ -77,7 +78,7 @@ def student_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @GET_POST
-def student_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def student_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """The student's details; their class this year, or a class to join if they have none."""
     access = _access(request, code)
     student = _student(access, pk)
@@ -121,7 +122,7 @@ def _enrollment_or_redirect(
 
 
 @GET_POST
-def student_transfer(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def student_transfer(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """Transfer out of the school: the current enrollment ends on the given day."""
     access = _access(request, code)
     student = _student(access, pk)
@@ -144,7 +145,7 @@ def student_transfer(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def student_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def student_move(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """Move to another class of the same year from a given day."""
     access = _access(request, code)
     student = _student(access, pk)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Count, Min, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from schools import forms, setup_services, tables
 from schools.setup_views._common import (
     GET_POST,
@@ -26,7 +27,7 @@ from schools.setup_views._common import (
 
 
 @require_safe
-def years(request: HttpRequest, code: str) -> HttpResponse:
+def years(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     term_dates = {
         f"term{n}_{edge}": Min(f"terms__{field}", filter=Q(terms__number=n))
@@ -39,7 +40,7 @@ def years(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @GET_POST
-def year_create(request: HttpRequest, code: str) -> HttpResponse:
+def year_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     form = forms.SchoolYearForm(_data(request), school=access.school)
 
@@ -64,7 +65,7 @@ def year_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @GET_POST
-def year_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def year_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     year = _year(access, pk)
     form = forms.YearDatesForm(_data(request), year=year)
@@ -81,7 +82,7 @@ def year_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def year_make_current(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def year_make_current(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _access(request, code)
     year = _year(access, pk)
     setup_services.make_year_current(year=year)

@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
@@ -20,5 +21,5 @@ class Command(BaseCommand):
             raise CommandError(f"{username} is not an account of a demo school.")
         try:
             self.stdout.write(current_totp_code(user))
-        except user.authenticator_set.model.DoesNotExist:
+        except Authenticator.DoesNotExist:
             raise CommandError(f"{username} has no two-factor authenticator.") from None
