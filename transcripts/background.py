@@ -91,7 +91,7 @@ def pick_up(jobs: QuerySet[Job], pk: int) -> tuple[Job, dict[str, str]] | None:
 
 def finish(job: BackgroundJob, *, message: str = "", failed: bool = False, **fields) -> None:
     """Record the end of a job (and any result ``fields``)."""
-    type(job).objects.filter(pk=job.pk).update(
+    type(job)._default_manager.filter(pk=job.pk).update(
         status=JobStatus.FAILED if failed else JobStatus.FINISHED,
         finished_at=timezone.now(),
         message=message,
@@ -125,14 +125,14 @@ def enqueue(
         result = task.enqueue(pk)
     except Exception as exc:
         logger.exception("could not enqueue %s %s", model.__name__, pk)
-        fields = {status_field: failed, message_field: _(
+        fields: dict[str, object] = {status_field: failed, message_field: _(
             "The job could not be queued (%(error)s); start it again."
         ) % {"error": type(exc).__name__}}  # fmt: skip
         if status_field == "status":
             fields.update(sealed_secrets=b"", finished_at=timezone.now())
-        model.objects.filter(pk=pk, **{status_field: queued}).update(**fields)
+        model._default_manager.filter(pk=pk, **{status_field: queued}).update(**fields)
         return
-    model.objects.filter(pk=pk).update(**{task_field: str(result.id)})
+    model._default_manager.filter(pk=pk).update(**{task_field: str(result.id)})
 
 
 def enqueue_later(task_name: str, pk: int, *, seconds: float) -> bool:

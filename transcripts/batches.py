@@ -92,9 +92,10 @@ class BatchFailed(Exception):
 # --- the signer of a step ------------------------------------------------------------------------
 
 
-def credential_for(*, school: School, user: User, step: str) -> SigningCredential:
+def credential_for(*, school: School, user: User | None, step: str) -> SigningCredential:
     """The active credential that signs ``step``: the school's seal (no user) for the seal,
-    otherwise the user's own at this school."""
+    otherwise the user's own at this school (``user`` is None only for the seal, asked for
+    without a person: an export started from the command line)."""
     credential = credentials.active_credential(
         school=school, user=None if step == JobStep.SEAL else user
     )
@@ -111,7 +112,7 @@ def credential_for(*, school: School, user: User, step: str) -> SigningCredentia
 
 
 def open_source(
-    *, school: School, user: User, step: str, secret: str
+    *, school: School, user: User | None, step: str, secret: str
 ) -> tuple[SigningCredential, SignatureSource]:
     """The credential and an open signature source for ``step``, its certificate checked
     against the role. Raises JobRefused with a message the user can act on (wrong password,
@@ -356,7 +357,7 @@ def finish_batch(*, batch: SigningBatch, actor: User, report: Report) -> None:
                         role=batch.role,
                         holder=holder,
                         prepared=_documents(item),
-                        values=[bytes(item.pdf_value), bytes(item.xml_value)],
+                        values=_values(item),
                         ltv=ltv,
                     )
                     report(transcript, "done", "")
@@ -366,6 +367,13 @@ def finish_batch(*, batch: SigningBatch, actor: User, report: Report) -> None:
                 report(transcript, "failed", pipeline.failure_message(exc))
             PreparedSignature.objects.filter(pk=item.pk).update(finished_at=timezone.now())
     _mark(batch, BatchStatus.DONE)
+
+
+def _values(item: PreparedSignature) -> list[bytes]:
+    """The signature values received for the item's PDF and XML."""
+    if item.pdf_value is None or item.xml_value is None:
+        raise ValueError(f"no signature values arrived for prepared signature {item.pk}")
+    return [bytes(item.pdf_value), bytes(item.xml_value)]
 
 
 def _documents(item: PreparedSignature) -> pipeline.PreparedDocuments:

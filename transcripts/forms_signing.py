@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography import x509
 from django import forms
@@ -30,6 +31,9 @@ from transcripts.signing import services
 from transcripts.signing.certificates import SigningRefused
 from transcripts.signing.signers import Pkcs11Signer, Pkcs12Signer, SigningError
 from transcripts.signing.sources import Certificates
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +67,7 @@ def usable_services() -> list[services.RemoteService]:
     return usable
 
 
-def method_choices(*, seal: bool, remote: bool) -> list[tuple[str, str]]:
+def method_choices(*, seal: bool, remote: bool) -> list[tuple[str, StrOrPromise]]:
     """The methods offered on this server; the school seal's usual one (a USB token kept at the
     school, through the signing companion) comes first on its page."""
     offered = [CredentialKind.PKCS12]
@@ -151,16 +155,19 @@ class SigningMethodForm(FreshCodeMixin, forms.Form):
         self.role = role
         self.new_credential: NewCredential | None = None
         self.services = usable_services()
-        self.fields["method"].choices = method_choices(
+        self.offered_methods = method_choices(
             seal=role == SignerRole.SEAL, remote=bool(self.services)
         )
-        offered = [value for value, _label in self.fields["method"].choices]
+        cast(forms.ChoiceField, self.fields["method"]).choices = self.offered_methods
+        offered = [value for value, _label in self.offered_methods]
         if self.initial.get("method") not in offered:
             self.initial["method"] = offered[0]
-        self.fields["pkcs11_library"].choices = [
+        cast(forms.ChoiceField, self.fields["pkcs11_library"]).choices = [
             (path, path) for path in settings.SIGNING_PKCS11_LIBRARIES
         ]
-        self.fields["service"].choices = [(s.name, s.label) for s in self.services]
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
+            (s.name, s.label) for s in self.services
+        ]
         for service in self.services:
             for name, field in service.account_fields.items():
                 self.fields[account_field_name(service.name, name)] = forms.CharField(
@@ -175,8 +182,8 @@ class SigningMethodForm(FreshCodeMixin, forms.Form):
     # --- for the template ----------------------------------------------------------------------
 
     @property
-    def methods(self) -> list[tuple[str, str]]:
-        return list(self.fields["method"].choices)
+    def methods(self) -> list[tuple[str, StrOrPromise]]:
+        return list(self.offered_methods)
 
     def service_sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         """(service name, its account fields) for each configured service."""
@@ -198,15 +205,16 @@ class SigningMethodForm(FreshCodeMixin, forms.Form):
             )
         return upload
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         method = data.get("method")
         if method:
             self._require(method, data)
         if self.errors:  # a wrong code (or a missing field): nothing is opened
             return data
         try:
-            new = self._read(method, data)
+            new = self._read(data["method"], data)  # valid: there are no errors
             check_certificate_for(
                 actor=self.holder or self.user,
                 school=self.school,
@@ -269,7 +277,8 @@ class SigningMethodForm(FreshCodeMixin, forms.Form):
             )
         if method == CredentialKind.REMOTE:
             service = self._service(data["service"])
-            plain, secret = {}, {}
+            plain: dict[str, str] = {}
+            secret: dict[str, str] = {}
             for name, field in service.account_fields.items():
                 value = data.get(account_field_name(service.name, name), "")
                 if value:

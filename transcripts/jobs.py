@@ -241,7 +241,7 @@ def run_job(job_id: int) -> dict[str, int | str]:
                     _park(job, batch, secrets)
                     return {"job": job_id, "status": JobStatus.WAITING}
                 if batch.status != BatchStatus.DONE:
-                    raise JobRefused(batch.message or BatchStatus(batch.status).label)
+                    raise JobRefused(str(batch.message or BatchStatus(batch.status).label))
             if job.step_index + 1 >= len(job.steps):
                 break
             _next_step(job)
@@ -283,9 +283,15 @@ def after_batch(batch: SigningBatch) -> None:
     """Move the batch's job on once the batch left waiting: values in → resume; ended → fail."""
     batch.refresh_from_db()
     if batch.status == BatchStatus.SIGNED:
-        resume(batch.job)
+        resume(_job_of(batch))
     elif batch.status in BATCH_ENDED:
-        fail_waiting(batch.job, batch.message or BatchStatus(batch.status).label)
+        fail_waiting(_job_of(batch), str(batch.message or BatchStatus(batch.status).label))
+
+
+def _job_of(batch: SigningBatch) -> TranscriptJob:
+    if batch.job is None:  # a package's batch: exports.after_seal moves it on
+        raise ValueError(f"batch {batch.pk} belongs to no job")
+    return batch.job
 
 
 def poll_batch(batch_id: int) -> str:

@@ -161,12 +161,16 @@ def delete_files(names: Iterable[str]) -> None:
 # --- signing: prepare the documents, then finish them with the values ----------------------------
 
 
-def check_certificate_for(*, actor: User, school, role: str, signer: Certified) -> None:
+def check_certificate_for(*, actor: User | None, school, role: str, signer: Certified) -> None:
     """Raise SigningRefused unless the signer's certificate may sign ``role`` for ``actor`` at
-    ``school``: the person's own name for homeroom/principal, the school's name for the seal."""
-    holder = {"organisation_name": school.name} if role == SignerRole.SEAL else {
-        "holder_name": actor.display_name
-    }  # fmt: skip
+    ``school``: the person's own name for homeroom/principal, the school's name for the seal
+    (``actor`` is None only for the seal)."""
+    if role == SignerRole.SEAL:
+        holder = {"organisation_name": school.name}
+    elif actor is None:
+        raise ValueError(f"a {role} signature needs its signer")
+    else:
+        holder = {"holder_name": actor.display_name}
     check_signing_certificate(
         signer.certificate, chain=signer.chain, trust_anchors=load_trust_anchors(), **holder
     )

@@ -96,6 +96,7 @@ def learning(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     shown = level(value.level)
+    assert shown is not None  # a learning level always has its level
     shown["unadjusted"] = str(value.unadjusted)
     shown["adjusted_for"] = value.adjusted_for
     return shown
@@ -200,6 +201,7 @@ def _promotion(results: SecondaryStudentResults, grade: int) -> dict[str, Any] |
         else:
             wording = "Được lên lớp"
     else:
+        assert decision.next_step is not None  # not promoted: there is a next step
         wording = NEXT_STEP_WORDING[decision.next_step]
     return {
         "promoted": decision.promoted,
@@ -210,7 +212,8 @@ def _promotion(results: SecondaryStudentResults, grade: int) -> dict[str, Any] |
 
 
 def _secondary(data: StudentYearResults, snapshot: Snapshot) -> None:
-    results: SecondaryStudentResults = data.results
+    results = data.results
+    assert isinstance(results, SecondaryStudentResults)
     teachers = subject_teachers(data.class_group)
     snapshot["subjects"] = [
         {
@@ -270,7 +273,8 @@ def _qualities(names: tuple, term1: dict, year: dict) -> list[dict[str, Any]]:
 
 
 def _primary(data: StudentYearResults, snapshot: Snapshot) -> None:
-    results: PrimaryStudentResults = data.results
+    results = data.results
+    assert isinstance(results, PrimaryStudentResults)
     teachers = subject_teachers(data.class_group)
     snapshot["subjects"] = [
         {

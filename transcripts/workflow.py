@@ -172,8 +172,10 @@ def record_signature(
     transcript = _locked(transcript, role, related=("class_group",))
     if not _may_sign(actor, transcript, role):
         raise TranscriptRefused(_("You may not sign this transcript in that role."))
+    version = transcript.current_version
+    assert version is not None  # a transcript is signed once confirmed: it has a version
     signature = TranscriptSignature.objects.create(
-        version=transcript.current_version,
+        version=version,
         role=role,
         signed_by=actor,
         certificate_subject=certificate_subject,
@@ -204,7 +206,9 @@ def reopen(*, actor: User, transcript: Transcript, reason: str) -> None:
         raise TranscriptRefused(_("Only the principal reopens a final transcript."))
     if not reason.strip():
         raise TranscriptRefused(_("A reason is required to reopen a final transcript."))
-    _supersede(transcript.current_version, reason.strip())
+    version = transcript.current_version
+    assert version is not None  # a final transcript has its (signed) version
+    _supersede(version, reason.strip())
     transcript.reopened_reason = reason.strip()
     _move(transcript, "reopen", actor=actor, comment=reason.strip())
 

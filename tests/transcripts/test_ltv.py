@@ -372,6 +372,13 @@ def test_the_command_reports_and_skips_what_is_not_due(sealed, capsys):
     assert "0 extended, 1 not due, 0 failed." in capsys.readouterr().out
 
 
+def test_the_command_hands_the_run_to_a_worker(sealed, capsys, settings):
+    """--enqueue queues the task by its name; the worker (here the immediate backend) runs it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    call_command("extend_signatures", "--days", "30", "--enqueue")
+    assert "Enqueued: " in capsys.readouterr().out
+
+
 # --- the job path, with the time-stamping authority and OCSP on --------------------------------
 
 

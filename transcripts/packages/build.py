@@ -15,7 +15,7 @@ import datetime
 import hashlib
 import zipfile
 from collections.abc import Callable, Sequence
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.utils.translation import gettext as _
 from lxml import etree
@@ -27,6 +27,9 @@ from transcripts.signing.formats import DS_NS, finish_cms, prepare_cms
 from transcripts.signing.ltv import LtvSettings
 from transcripts.signing.signers import Signer
 from transcripts.xml import InvalidTranscriptXML, data_element, validate_xml
+
+if TYPE_CHECKING:
+    from transcripts.packages.scope import FinalVersion
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +90,7 @@ def _check_digest(data: bytes, recorded: str, what: str) -> str:
     return digest
 
 
-def _check_xml(data: bytes, version: TranscriptVersion, school: School, year: SchoolYear) -> None:
+def _check_xml(data: bytes, version: FinalVersion, school: School, year: SchoolYear) -> None:
     try:
         validate_xml(data)
     except InvalidTranscriptXML as exc:
@@ -120,9 +123,7 @@ def _check_xml(data: bytes, version: TranscriptVersion, school: School, year: Sc
         )
 
 
-def _entry(
-    version: TranscriptVersion, signers: tuple[fmt.SignerEntry, ...] = ()
-) -> fmt.TranscriptEntry:
+def _entry(version: FinalVersion, signers: tuple[fmt.SignerEntry, ...] = ()) -> fmt.TranscriptEntry:
     transcript = version.transcript
     return fmt.TranscriptEntry(
         transcript_id=str(transcript.public_id),
@@ -157,6 +158,7 @@ def _signers(school: School, year: SchoolYear) -> dict[int, tuple[fmt.SignerEntr
 
 def _withdrawal(version: TranscriptVersion) -> fmt.Withdrawal:
     transcript = version.transcript
+    assert version.superseded_at is not None  # only superseded versions are withdrawn
     return fmt.Withdrawal(
         transcript_id=str(transcript.public_id),
         student_code=transcript.student.student_code,
@@ -174,7 +176,7 @@ def write_package(
     year: SchoolYear,
     kind: str,
     scope: fmt.Scope,
-    finals: Sequence[TranscriptVersion],
+    finals: Sequence[FinalVersion],
     withdrawals: Sequence[TranscriptVersion],
     seal: Signer,
     created_at: datetime.datetime,
@@ -207,7 +209,7 @@ def write_unsealed(
     year: SchoolYear,
     kind: str,
     scope: fmt.Scope,
-    finals: Sequence[TranscriptVersion],
+    finals: Sequence[FinalVersion],
     withdrawals: Sequence[TranscriptVersion],
     created_at: datetime.datetime,
     progress: Callable[[int], None] = lambda done: None,

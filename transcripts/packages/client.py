@@ -185,6 +185,8 @@ def _refuse(response: _Response) -> UploadRejected:
 def _offset(response: _Response) -> int:
     value = response.headers.get("Upload-Offset") or response.body.get("offset")
     try:
+        if value is None:
+            raise TypeError("no offset")
         return int(value)
     except (TypeError, ValueError) as exc:
         raise _Temporary(_("The server did not say how much it has received.")) from exc

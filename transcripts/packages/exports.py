@@ -47,7 +47,7 @@ from transcripts.models import (
     TranscriptPackage,
 )
 from transcripts.packages import format as fmt
-from transcripts.packages.build import BuildResult, add_seal, write_unsealed
+from transcripts.packages.build import add_seal, write_unsealed
 from transcripts.packages.scope import NotFinal, PackageScope, package_scope
 from transcripts.signing.formats import PreparedCms, finish_cms, prepare_cms
 from transcripts.signing.ltv import LtvSettings
@@ -293,26 +293,30 @@ def _build(package: TranscriptPackage, secret: str) -> str:
                 % {"n": len(failures)},
             )
             return "failed"
-        batch = _ask_seal(package, credential, seal, result)
+        manifest = result.manifest
+        assert manifest is not None  # the result is ok
+        batch = _ask_seal(package, credential, seal, manifest, result.manifest_bytes)
         if batch.status == BatchStatus.SIGNED:
             add_seal(out, _seal_signature(batch))
-            _store(package, out, result.manifest, scope)
+            _store(package, out, manifest, scope)
             batches.finish_documents(batch)
             return "finished"
         if batch.status == BatchStatus.WAITING:
-            _wait_for_seal(package, out, result.manifest, scope, batch)
+            _wait_for_seal(package, out, manifest, scope, batch)
             return "waiting"
-        raise ExportRefused(batch.message or BatchStatus(batch.status).label)
+        raise ExportRefused(str(batch.message or BatchStatus(batch.status).label))
 
 
 def _ask_seal(
     package: TranscriptPackage,
     credential: SigningCredential,
     seal: SignatureSource,
-    result: BuildResult,
+    manifest: fmt.Manifest,
+    manifest_bytes: bytes,
 ) -> SigningBatch:
-    """The seal's batch for the manifest, its one digest asked of the seal at once."""
-    prepared = prepare_cms(result.manifest_bytes, seal)
+    """The seal's batch for the manifest (``manifest_bytes`` as written into the package), its
+    one digest asked of the seal at once."""
+    prepared = prepare_cms(manifest_bytes, seal)
     batch = SigningBatch.objects.create(
         package=package,
         role=SignerRole.SEAL,
@@ -330,7 +334,7 @@ def _ask_seal(
             school=package.school.name,
             role=str(SignerRole.SEAL.label),
             signer=package.school.name,
-            transcripts=len(result.manifest.transcripts),
+            transcripts=len(manifest.transcripts),
             documents=1,
         ).as_dict(),
     )
@@ -419,13 +423,14 @@ def after_seal(batch: SigningBatch) -> None:
     worker, after commit); the request ended → the export fails and its unsealed file goes."""
     batch.refresh_from_db()
     if batch.status == BatchStatus.SIGNED:
+        package_id = _package_id(batch)
         with transaction.atomic():
-            if TranscriptPackage.objects.filter(
-                pk=batch.package_id, status=JobStatus.WAITING
-            ).update(status=JobStatus.QUEUED):
-                transaction.on_commit(partial(enqueue_export, batch.package_id))
+            if TranscriptPackage.objects.filter(pk=package_id, status=JobStatus.WAITING).update(
+                status=JobStatus.QUEUED
+            ):
+                transaction.on_commit(partial(enqueue_export, package_id))
     elif batch.status in BATCH_ENDED:
-        package = TranscriptPackage.objects.get(pk=batch.package_id)
+        package = TranscriptPackage.objects.get(pk=_package_id(batch))
         if package.status != JobStatus.WAITING:
             return
         unsealed = package.unsealed_file.name
@@ -437,6 +442,12 @@ def after_seal(batch: SigningBatch) -> None:
         )
         if unsealed:
             transaction.on_commit(partial(package.unsealed_file.storage.delete, unsealed))
+
+
+def _package_id(batch: SigningBatch) -> int:
+    if batch.package_id is None:  # a job's batch: jobs.after_batch moves it on
+        raise ValueError(f"batch {batch.pk} belongs to no package")
+    return batch.package_id
 
 
 def waiting_seal(package: TranscriptPackage) -> SigningBatch | None:

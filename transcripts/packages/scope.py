@@ -14,6 +14,7 @@ is *not final*, which blocks an export unless the school chooses to send only th
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
@@ -32,6 +33,21 @@ from transcripts.models import (
 )
 
 
+class SignatureCount(TypedDict):
+    signature_count: int
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    #: A current final version annotated with its number of recorded signatures.
+    FinalVersion = WithAnnotations[TranscriptVersion, SignatureCount]
+
+
+class _VersionId(TypedDict):
+    version_id: int
+
+
 @dataclasses.dataclass(frozen=True)
 class NotFinal:
     """A student of the scope whose transcript is not final (yet)."""
@@ -48,7 +64,7 @@ class PackageScope:
     students: int
     #: Current final versions, by student code, with transcript, student, class and
     #: ``signature_count``.
-    finals: list[TranscriptVersion]
+    finals: list[FinalVersion]
     #: Superseded versions to withdraw, by student code.
     withdrawals: list[TranscriptVersion]
     not_final: list[NotFinal]
@@ -66,7 +82,7 @@ def _versions(school: School, year: SchoolYear) -> QuerySet[TranscriptVersion]:
 
 def current_finals(
     school: School, year: SchoolYear, student: Student | None = None
-) -> QuerySet[TranscriptVersion]:
+) -> QuerySet[FinalVersion]:
     """Each final transcript's current, sealed version."""
     sealed = TranscriptSignature.objects.filter(version=OuterRef("pk"), role=SignerRole.SEAL)
     versions = _versions(school, year).filter(
@@ -77,7 +93,7 @@ def current_finals(
     return versions.annotate(signature_count=Count("signatures"))
 
 
-def _accepted(school: School, year: SchoolYear, status: str) -> QuerySet[PackageEntry]:
+def _accepted(school: School, year: SchoolYear, status: str) -> QuerySet[PackageEntry, _VersionId]:
     return PackageEntry.objects.filter(
         package__school=school,
         package__year=year,

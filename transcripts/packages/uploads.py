@@ -175,7 +175,7 @@ def run_upload(package_id: int) -> dict[str, int | str]:
     package = TranscriptPackage.objects.select_related("school", "year").get(pk=package_id)
     endpoint = endpoint_for(package.school)
     done = package.upload_attempts.aggregate(n=Max("number"))["n"] or 0
-    result: dict[str, str] = {}
+    result: dict[str, object] = {}
     try:
         if endpoint is None:
             raise client.UploadRejected(

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from schools.access import get_school
 from transcripts import workflow
 from transcripts.access import get_transcript
@@ -26,7 +27,7 @@ from transcripts.views.review import state_badge, step_sets_for
 
 
 @require_safe
-def detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def detail(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = get_school(request, code)
     transcript = get_transcript(access, pk)
     versions = list(
@@ -56,7 +57,7 @@ def detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @require_safe
 @xframe_options_sameorigin
-def preview(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def preview(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """The page as it will print: the current version's snapshot, or for a draft the data as it
     stands now (marked as a draft)."""
     access = get_school(request, code)
@@ -83,7 +84,9 @@ def preview(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_safe
-def download(request: HttpRequest, code: str, pk: int, number: int, kind: str) -> FileResponse:
+def download(
+    request: AuthenticatedRequest, code: str, pk: int, number: int, kind: str
+) -> FileResponse:
     """A version's stored file (never re-rendered): the signed PDF/A-3 or the signed XML."""
     access = get_school(request, code)
     transcript = get_transcript(access, pk)
@@ -95,7 +98,9 @@ def download(request: HttpRequest, code: str, pk: int, number: int, kind: str) -
     return FileResponse(field.open("rb"), as_attachment=kind == "xml", filename=name)
 
 
-def _act(request: HttpRequest, code: str, pk: int, action, field: str, done: str) -> HttpResponse:
+def _act(
+    request: AuthenticatedRequest, code: str, pk: int, action, field: str, done: str
+) -> HttpResponse:
     """Run a workflow ``action`` that takes the POSTed comment as its ``field`` argument."""
     access = get_school(request, code)
     transcript = get_transcript(access, pk)
@@ -103,7 +108,7 @@ def _act(request: HttpRequest, code: str, pk: int, action, field: str, done: str
         raise PermissionDenied
     form = CommentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(m for e in form.errors.values() for m in e))
+        messages.error(request, "; ".join(str(m) for e in form.errors.values() for m in e))
     else:
         try:
             action(
@@ -117,7 +122,7 @@ def _act(request: HttpRequest, code: str, pk: int, action, field: str, done: str
 
 
 @require_POST
-def return_transcript(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def return_transcript(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     return _act(
         request,
         code,
@@ -129,7 +134,7 @@ def return_transcript(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def reopen_transcript(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def reopen_transcript(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     return _act(
         request,
         code,

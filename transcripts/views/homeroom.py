@@ -4,19 +4,22 @@ The leadership sees the same screen read-only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from gradebook.results import class_results
 from schools.access import get_homeroom_book, get_school
 from transcripts.models import JobStep, State, Transcript, TranscriptJob
 from transcripts.views.review import confirm_and_start, eligible, state_badge
 from transcripts.workflow import blockers, transcript_for
 
-CLASS_STEP_SETS = {
+CLASS_STEP_SETS: dict[str, list[str]] = {
     "confirm": [JobStep.CONFIRM],
     "homeroom": [JobStep.HOMEROOM],
     "confirm_homeroom": [JobStep.CONFIRM, JobStep.HOMEROOM],
@@ -24,7 +27,7 @@ CLASS_STEP_SETS = {
 
 
 @require_safe
-def class_transcripts(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+def class_transcripts(request: AuthenticatedRequest, code: str, class_pk: int) -> HttpResponse:
     access = get_school(request, code)
     class_group = get_homeroom_book(access, class_pk)
     results = class_results(class_group)
@@ -32,7 +35,7 @@ def class_transcripts(request: HttpRequest, code: str, class_pk: int) -> HttpRes
         t.student_id: t
         for t in Transcript.objects.filter(class_group=class_group).select_related("student")
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row in results.students:
         transcript = transcripts.get(row.student.pk)
         state = transcript.state if transcript else State.DRAFT
@@ -51,8 +54,8 @@ def class_transcripts(request: HttpRequest, code: str, class_pk: int) -> HttpRes
         )
     blocked = sum(1 for row in rows if row["blockers"])
     counts = {value: 0 for value in State.values}
-    for row in rows:
-        counts[row["transcript"].state if row["transcript"] else State.DRAFT] += 1
+    for entry in rows:
+        counts[entry["transcript"].state if entry["transcript"] else State.DRAFT] += 1
     jobs = TranscriptJob.objects.filter(class_group=class_group).select_related("created_by")[:5]
     return render(
         request,
@@ -72,7 +75,7 @@ def class_transcripts(request: HttpRequest, code: str, class_pk: int) -> HttpRes
 
 
 @require_POST
-def class_job(request: HttpRequest, code: str, class_pk: int) -> HttpResponse:
+def class_job(request: AuthenticatedRequest, code: str, class_pk: int) -> HttpResponse:
     """Confirm and/or sign the class's transcripts as its homeroom teacher (confirmation page
     first for a signature; confirming alone starts at once)."""
     access = get_school(request, code)

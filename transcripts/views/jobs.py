@@ -10,11 +10,12 @@ companion sign them after the signer types the PIN there, and posts the values b
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedRequest
 from schools.access import SchoolAccess, get_school
 from transcripts import jobs
 from transcripts.access import get_job
@@ -28,7 +29,7 @@ from transcripts.views.waiting import (
 )
 
 
-def _context(request: HttpRequest, access: SchoolAccess, the_job: TranscriptJob) -> dict:
+def _context(request: AuthenticatedRequest, access: SchoolAccess, the_job: TranscriptJob) -> dict:
     """The job and, while it waits for its signer, the waiting batch and the time left (an
     overdue batch is ended first, so an expired request shows at once)."""
     if the_job.status == JobStatus.WAITING:
@@ -44,7 +45,7 @@ def _context(request: HttpRequest, access: SchoolAccess, the_job: TranscriptJob)
 
 
 @require_safe
-def job(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def job(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = get_school(request, code)
     the_job = get_job(access, pk)
     context = _context(request, access, the_job) | {"back": _back(the_job)}
@@ -52,32 +53,32 @@ def job(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_safe
-def job_progress(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def job_progress(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """The progress fragment htmx polls (it stops polling once the job is over)."""
     access = get_school(request, code)
     the_job = get_job(access, pk)
     return render(request, "transcripts/_job_progress.html", _context(request, access, the_job))
 
 
-def _companion_batch(request: HttpRequest, code: str, pk: int) -> SigningBatch:
+def _companion_batch(request: AuthenticatedRequest, code: str, pk: int) -> SigningBatch:
     the_job = get_job(get_school(request, code), pk)
     return companion_batch(request, jobs.waiting_batch(the_job))
 
 
 @require_safe
-def job_digests(request: HttpRequest, code: str, pk: int) -> JsonResponse:
+def job_digests(request: AuthenticatedRequest, code: str, pk: int) -> JsonResponse:
     """What the signing companion signs for the job's waiting batch."""
     return digests_response(_companion_batch(request, code, pk))
 
 
 @require_POST
-def job_values(request: HttpRequest, code: str, pk: int) -> JsonResponse:
+def job_values(request: AuthenticatedRequest, code: str, pk: int) -> JsonResponse:
     """The companion's values for the job's waiting batch; then the job goes on."""
     return values_response(request, _companion_batch(request, code, pk), jobs.after_batch)
 
 
 @require_POST
-def job_cancel(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def job_cancel(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """The starter withdraws a request waiting for the signer: nothing is signed."""
     access = get_school(request, code)
     the_job = get_job(access, pk)
@@ -88,7 +89,7 @@ def job_cancel(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def job_retry(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def job_retry(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """Run the failed transcripts of a finished job again, as the same person and steps."""
     access = get_school(request, code)
     the_job = get_job(access, pk)
@@ -117,6 +118,7 @@ def job_retry(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 def _back(the_job: TranscriptJob) -> str:
     code = the_job.school.code
-    if the_job.class_group_id and the_job.created_by_id == the_job.class_group.homeroom_teacher_id:
+    class_group = the_job.class_group
+    if class_group is not None and the_job.created_by_id == class_group.homeroom_teacher_id:
         return reverse("hocba:class", args=[code, the_job.class_group_id])
     return reverse("hocba:queue", args=[code])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_tables2 import RequestConfig
 
+from accounts.http import AuthenticatedRequest
 from schools.access import EXPORT_ROLES, SchoolAccess, get_school
 from transcripts.access import get_package
 from transcripts.forms import EndpointForm, ExportForm, SealForm
@@ -38,14 +39,14 @@ from transcripts.views.waiting import (
     waiting_context,
 )
 
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     JobStatus.QUEUED: "text-bg-secondary",
     JobStatus.RUNNING: "text-bg-info",
     JobStatus.WAITING: "text-bg-warning",
     JobStatus.FINISHED: "text-bg-success",
     JobStatus.FAILED: "text-bg-danger",
 }
-UPLOAD_BADGES = {
+UPLOAD_BADGES: dict[str, str] = {
     UploadStatus.QUEUED: "text-bg-secondary",
     UploadStatus.UPLOADING: "text-bg-info",
     UploadStatus.ACCEPTED: "text-bg-success",
@@ -54,7 +55,7 @@ UPLOAD_BADGES = {
 }
 
 
-def _exporter(request: HttpRequest, code: str) -> SchoolAccess:
+def _exporter(request: AuthenticatedRequest, code: str) -> SchoolAccess:
     return get_school(request, code, roles=EXPORT_ROLES)
 
 
@@ -88,9 +89,13 @@ class PackageTable(tables.Table):
         return date_format(localtime(value), "SHORT_DATETIME_FORMAT")
 
     def render_kind(self, record: TranscriptPackage) -> str:
-        label = {PackageKind.FULL: _("Full"), PackageKind.INCREMENTAL: _("Incremental"),
-                 PackageKind.SINGLE: _("One student")}[record.kind]  # fmt: skip
-        if record.student_id:
+        labels: dict[str, str] = {
+            PackageKind.FULL: _("Full"),
+            PackageKind.INCREMENTAL: _("Incremental"),
+            PackageKind.SINGLE: _("One student"),
+        }
+        label = labels[record.kind]
+        if record.student is not None:
             return f"{label}: {record.student.full_name}"
         return str(label)
 
@@ -135,7 +140,12 @@ class PackageTable(tables.Table):
 
 
 def _page(
-    request: HttpRequest, access: SchoolAccess, form: ExportForm, *, refused=None, status=200
+    request: AuthenticatedRequest,
+    access: SchoolAccess,
+    form: ExportForm,
+    *,
+    refused=None,
+    status=200,
 ):
     year = access.year_or_404()
     history = TranscriptPackage.objects.filter(school=access.school).select_related(
@@ -163,13 +173,13 @@ def _page(
 
 
 @require_safe
-def packages(request: HttpRequest, code: str) -> HttpResponse:
+def packages(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _exporter(request, code)
     return _page(request, access, ExportForm(user=request.user, school=access.school))
 
 
 @require_POST
-def package_start(request: HttpRequest, code: str) -> HttpResponse:
+def package_start(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _exporter(request, code)
     year = access.year_or_404()
     form = ExportForm(request.POST, user=request.user, school=access.school)
@@ -193,7 +203,7 @@ def package_start(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _context(
-    request: HttpRequest, access: SchoolAccess, package: TranscriptPackage, **extra
+    request: AuthenticatedRequest, access: SchoolAccess, package: TranscriptPackage, **extra
 ) -> dict:
     """The package and, while its seal is awaited, the waiting batch and the time left (an
     overdue request is ended first, so it shows at once)."""
@@ -214,7 +224,7 @@ def _context(
 
 
 @require_safe
-def package(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def package(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _exporter(request, code)
     the_package = get_package(access, pk)
     form = SealForm(user=request.user, school=access.school)
@@ -223,7 +233,7 @@ def package(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_safe
-def package_progress(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def package_progress(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """The fragment htmx polls while the export or its upload runs (it stops when both rest)."""
     access = _exporter(request, code)
     the_package = get_package(access, pk)
@@ -233,7 +243,7 @@ def package_progress(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def package_retry(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def package_retry(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _exporter(request, code)
     the_package = get_package(access, pk)
     form = SealForm(request.POST, user=request.user, school=access.school)
@@ -252,25 +262,25 @@ def package_retry(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
-def _companion_batch(request: HttpRequest, code: str, pk: int) -> SigningBatch:
+def _companion_batch(request: AuthenticatedRequest, code: str, pk: int) -> SigningBatch:
     the_package = get_package(_exporter(request, code), pk)
     return companion_batch(request, exports.waiting_seal(the_package))
 
 
 @require_safe
-def package_digests(request: HttpRequest, code: str, pk: int) -> JsonResponse:
+def package_digests(request: AuthenticatedRequest, code: str, pk: int) -> JsonResponse:
     """What the signing companion signs for the package's seal (the manifest's digest)."""
     return digests_response(_companion_batch(request, code, pk))
 
 
 @require_POST
-def package_values(request: HttpRequest, code: str, pk: int) -> JsonResponse:
+def package_values(request: AuthenticatedRequest, code: str, pk: int) -> JsonResponse:
     """The seal's value from the companion; then the package is finished."""
     return values_response(request, _companion_batch(request, code, pk), exports.after_seal)
 
 
 @require_POST
-def package_cancel(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def package_cancel(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """The starter withdraws the seal's request of a waiting export: nothing is sealed."""
     access = _exporter(request, code)
     the_package = get_package(access, pk)
@@ -281,7 +291,7 @@ def package_cancel(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_safe
-def package_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def package_download(request: AuthenticatedRequest, code: str, pk: int) -> FileResponse:
     access = _exporter(request, code)
     the_package = get_package(access, pk)
     if the_package.status != JobStatus.FINISHED or not the_package.file:
@@ -295,7 +305,7 @@ def package_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def package_upload(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def package_upload(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     access = _exporter(request, code)
     the_package = get_package(access, pk)
     try:
@@ -306,7 +316,7 @@ def package_upload(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def province_settings(request: HttpRequest, code: str) -> HttpResponse:
+def province_settings(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _exporter(request, code)
     own = ProvincialEndpoint.objects.filter(school=access.school).first()
     form = EndpointForm(request.POST or None, initial={"url": own.url} if own else None)
@@ -334,4 +344,4 @@ def province_settings(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _default_url() -> str:
-    return settings.PROVINCE_UPLOAD_URL
+    return settings.PROVINCE_UPLOAD_URL or ""

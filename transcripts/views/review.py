@@ -8,10 +8,12 @@ two-factor code, then a background job with a progress bar.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
 import django_tables2 as tables
 from django import forms
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
+from accounts.http import AuthenticatedRequest
 from schools.access import LEADERSHIP_ROLES, SchoolAccess, get_school
 from schools.models import ClassGroup, Enrollment, SchoolYear
 from transcripts import jobs
@@ -28,15 +31,18 @@ from transcripts.forms import SignForm
 from transcripts.models import JobStep, State, Transcript, TranscriptJob
 from transcripts.workflow import TRANSITIONS
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 #: The step combinations offered on the screens.
-STEP_SETS = {
+STEP_SETS: dict[str, list[str]] = {
     "homeroom": [JobStep.HOMEROOM],
     "principal": [JobStep.PRINCIPAL],
     "principal_seal": [JobStep.PRINCIPAL, JobStep.SEAL],
     "seal": [JobStep.SEAL],
 }
 
-STATE_BADGES = {
+STATE_BADGES: dict[str, str] = {
     State.DRAFT: "text-bg-secondary",
     State.READY: "text-bg-info",
     State.SIGNED_HOMEROOM: "text-bg-primary",
@@ -70,12 +76,15 @@ class QueueFilter(forms.Form):
     state = forms.ChoiceField(required=False, label=gettext_lazy("State"))
     problems = forms.BooleanField(required=False, label=gettext_lazy("Only with problems"))
 
-    def __init__(self, *args, year: SchoolYear, **kwargs) -> None:
+    def __init__(self, *args: Any, year: SchoolYear, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["class_group"].queryset = ClassGroup.objects.filter(year=year).order_by(
-            "grade", "name"
-        )
-        self.fields["state"].choices = [("", _("All states")), *State.choices]
+        cast(
+            forms.ModelChoiceField, self.fields["class_group"]
+        ).queryset = ClassGroup.objects.filter(year=year).order_by("grade", "name")
+        cast(forms.ChoiceField, self.fields["state"]).choices = [
+            ("", _("All states")),
+            *State.choices,
+        ]
 
     def apply(self, rows: QuerySet[Transcript]) -> QuerySet[Transcript]:
         if not self.is_valid():
@@ -94,6 +103,10 @@ def problem_q() -> Q:
     """Transcripts that need attention: returned to the homeroom teacher, or reopened and not
     yet confirmed again."""
     return Q(state=State.DRAFT) & (~Q(returned_comment="") | ~Q(reopened_reason=""))
+
+
+class VersionCount(TypedDict):
+    version_count: int
 
 
 SELECT = """<input class="form-check-input" type="checkbox" name="ids" value="{{ record.pk }}"
@@ -138,7 +151,7 @@ class QueueTable(tables.Table):
     def render_state(self, record: Transcript) -> str:
         return state_badge(record)
 
-    def render_version(self, record: Transcript) -> str:
+    def render_version(self, record: WithAnnotations[Transcript, VersionCount]) -> str:
         if not record.version_count:
             return "—"
         return format_html(
@@ -167,7 +180,7 @@ class QueueTable(tables.Table):
         return ""
 
 
-def _leader(request: HttpRequest, code: str) -> SchoolAccess:
+def _leader(request: AuthenticatedRequest, code: str) -> SchoolAccess:
     return get_school(request, code, roles=LEADERSHIP_ROLES)
 
 
@@ -181,11 +194,11 @@ def step_sets_for(access: SchoolAccess) -> dict[str, list[str]]:
 
 
 @require_safe
-def queue(request: HttpRequest, code: str) -> HttpResponse:
+def queue(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _leader(request, code)
     year = access.year_or_404()
     everything = Transcript.objects.filter(school=access.school, year=year)
-    rows = everything.select_related("student", "class_group").annotate(
+    counted = everything.select_related("student", "class_group").annotate(
         version_count=Count("versions")
     )
     filter_form = QueueFilter(request.GET or None, year=year)
@@ -193,7 +206,7 @@ def queue(request: HttpRequest, code: str) -> HttpResponse:
         student=OuterRef("student"), class_group=OuterRef("class_group")
     ).values("roll_number")[:1]
     rows = (
-        filter_form.apply(rows)
+        filter_form.apply(counted)
         .annotate(roll_number=Subquery(roll))
         .order_by("class_group__grade", "class_group__name", "roll_number", "pk")
     )
@@ -232,7 +245,7 @@ def queue(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _selection(
-    request: HttpRequest, access: SchoolAccess, year: SchoolYear
+    request: AuthenticatedRequest, access: SchoolAccess, year: SchoolYear
 ) -> QuerySet[Transcript]:
     """The POSTed transcripts (ids), or every transcript matching the POSTed filter (all=1)."""
     base = Transcript.objects.filter(school=access.school, year=year)
@@ -243,7 +256,7 @@ def _selection(
 
 
 @require_POST
-def sign(request: HttpRequest, code: str) -> HttpResponse:
+def sign(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Confirm and start a leadership signing job over the selected transcripts."""
     access = _leader(request, code)
     year = access.year_or_404()
@@ -267,7 +280,7 @@ def sign(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def confirm_and_start(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     access: SchoolAccess,
     *,
     year: SchoolYear,

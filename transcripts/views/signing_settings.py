@@ -17,11 +17,12 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from schools.access import SEAL_ROLES, SchoolAccess, get_school
 from schools.models import ClassGroup
@@ -102,14 +103,14 @@ def _initial(credential: SigningCredential | None) -> dict | None:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def my_signing(request: HttpRequest, code: str) -> HttpResponse:
+def my_signing(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = get_school(request, code)
     role = personal_role(access)
     return _settings_page(request, access, holder=request.user, role=role, url_name="my_signing")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def seal_signing(request: HttpRequest, code: str) -> HttpResponse:
+def seal_signing(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = get_school(request, code, roles=SEAL_ROLES)
     return _settings_page(
         request, access, holder=None, role=SignerRole.SEAL, url_name="seal_signing"
@@ -117,7 +118,12 @@ def seal_signing(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _settings_page(
-    request: HttpRequest, access: SchoolAccess, *, holder: User | None, role: str, url_name: str
+    request: AuthenticatedRequest,
+    access: SchoolAccess,
+    *,
+    holder: User | None,
+    role: str,
+    url_name: str,
 ) -> HttpResponse:
     credential = active_credential(school=access.school, user=holder)
     form = SigningMethodForm(
@@ -131,6 +137,7 @@ def _settings_page(
     )
     if request.method == "POST" and form.is_valid():
         new = form.new_credential
+        assert new is not None  # a valid form has checked its credential
         credential = register_credential(
             school=access.school,
             user=holder,

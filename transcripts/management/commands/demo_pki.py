@@ -135,6 +135,9 @@ class Command(BaseCommand):
             except ValueError:
                 self.stdout.write(self.style.WARNING(f"not registered (wrong --password): {path}"))
                 return 0
+            if cert is None:
+                self.stdout.write(self.style.WARNING(f"not registered (no certificate): {path}"))
+                return 0
             certificates = [cert, *chain]
         existing.update(is_active=False)
         SigningCredential.objects.create(
@@ -164,7 +167,7 @@ class Command(BaseCommand):
             classes = ClassGroup.objects.filter(
                 year__school=school, homeroom_teacher__isnull=False
             ).select_related("homeroom_teacher")
-            people = {c.homeroom_teacher for c in classes}
+            people = {c.homeroom_teacher for c in classes if c.homeroom_teacher is not None}
             people |= {
                 m.user
                 for m in Membership.objects.active()

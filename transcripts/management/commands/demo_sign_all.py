@@ -55,6 +55,8 @@ class Command(BaseCommand):
                     for role in (SignerRole.PRINCIPAL, SignerRole.SEAL)}  # fmt: skip
             for class_group in classes.order_by("grade", "name"):
                 teacher = class_group.homeroom_teacher
+                if teacher is None:  # not among the classes chosen above
+                    continue
                 drafts = [
                     transcript_for(student=e.student, class_group=class_group)
                     for e in class_group.enrollments.current().select_related("student")

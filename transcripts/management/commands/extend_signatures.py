@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from transcripts import background
 from transcripts.archiving import extend_due_versions
 from transcripts.signing.signers import SigningError
 
@@ -40,9 +41,8 @@ class Command(BaseCommand):
         if options["days"] < 1 or options["batch"] < 1:
             raise CommandError(_("--days and --batch must be positive."))
         if options["enqueue"]:
-            from transcripts.tasks import extend_archive_timestamps
-
-            queued = extend_archive_timestamps.enqueue(
+            task = background.task_named("transcripts.tasks.extend_archive_timestamps")
+            queued = task.enqueue(
                 margin_days=options["days"], batch=options["batch"], limit=options["limit"]
             )
             self.stdout.write(_("Enqueued: %(id)s") % {"id": queued.id})
