@@ -73,7 +73,7 @@ class RulesOptions:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown rules option(s): {', '.join(sorted(unknown))}")
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # str → enum: __post_init__ converts and checks
 
     def as_mapping(self) -> dict[str, str]:
         """The settings as plain strings, suitable for a JSON field."""

@@ -153,7 +153,7 @@ def add_signature_fields(pdf: bytes, boxes: Sequence[FieldBox]) -> bytes:
             fields.SigFieldSpec(
                 field.name,
                 on_page=field.page,
-                box=tuple(round(value, 2) for value in field.box),  # type: ignore[arg-type]
+                box=tuple(round(value, 2) for value in field.box),  # type: ignore[arg-type]  # pyHanko says int, takes float
                 field_mdp_spec=field_lock(field.name),
             ),
         )

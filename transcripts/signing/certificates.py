@@ -183,7 +183,7 @@ def check_revocation(
         validation_context=context,
     )
     # async_validate_usage is unannotated in pyHanko
-    usage = validator.async_validate_usage(set())  # type: ignore[no-untyped-call]
+    usage = validator.async_validate_usage(set())  # type: ignore[no-untyped-call]  # unannotated in pyHanko
     try:
         run_validation(usage, context)
     except RevokedError as exc:

@@ -64,6 +64,13 @@ def create_ca(
     return key, cert
 
 
+def _rsa_public(certificate: x509.Certificate) -> rsa.RSAPublicKey:
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("The demo CA's key is not RSA")
+    return key
+
+
 def issue_certificate(
     ca_key: rsa.RSAPrivateKey,
     ca_cert: x509.Certificate,
@@ -101,7 +108,7 @@ def issue_certificate(
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(_rsa_public(ca_cert)),
             critical=False,
         )
     )

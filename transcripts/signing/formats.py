@@ -163,7 +163,7 @@ class PyHankoAdapter(PyHankoSigner):
         # holding the signing certificate too embedded it twice (~1 KB per signature).
         chain = [_to_asn1(c) for c in holder.chain if c != holder.certificate]
         # from_certs is unannotated in pyHanko
-        registry = SimpleCertificateStore.from_certs(chain)  # type: ignore[no-untyped-call]
+        registry = SimpleCertificateStore.from_certs(chain)  # type: ignore[no-untyped-call]  # unannotated in pyHanko
         super().__init__(
             signing_cert=_to_asn1(holder.certificate),
             cert_registry=registry,

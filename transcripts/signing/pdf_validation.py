@@ -260,7 +260,7 @@ def _check_signature(
     name = signature.field_name or ""
     try:
         # compute_integrity_info is unannotated in pyHanko
-        signature.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)  # type: ignore[no-untyped-call]
+        signature.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)  # type: ignore[no-untyped-call]  # unannotated in pyHanko
         result = run_validation(_validate(signature, spec, _timing(moment, past=False)))
     except Exception as exc:
         raise PdfCheckFailed("changed", f"{name}: {exc}") from exc
@@ -323,7 +323,7 @@ def _chains(
         signed.signer_cert, intermediate_certs=signed.other_certs, validation_context=context
     )
     # async_validate_usage is unannotated in pyHanko
-    usage = validator.async_validate_usage(set())  # type: ignore[no-untyped-call]
+    usage = validator.async_validate_usage(set())  # type: ignore[no-untyped-call]  # unannotated in pyHanko
     try:
         run_validation(usage, context)
     except Exception:

@@ -132,7 +132,7 @@ class SignerSource(SignatureSource):
         self.chain = list(signer.chain)
 
     @property
-    def authorisations(self) -> int:  # type: ignore[override]
+    def authorisations(self) -> int:  # type: ignore[override]  # read-only here: the signer counts
         return getattr(self.signer, "authorisations", self._used)
 
     _used = 0

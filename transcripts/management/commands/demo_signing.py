@@ -105,9 +105,11 @@ class Command(BaseCommand):
         key, cert, _chain = pkcs12.load_key_and_certificates(
             seal_file.read_bytes(), password.encode()
         )
+        if key is None or cert is None:
+            raise CommandError(f"{seal_file} holds no key and certificate: run demo_pki again")
         key_pem = directory / "seal-key.pem"
         key_pem.write_bytes(
-            key.private_bytes(  # type: ignore[union-attr]
+            key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
@@ -127,7 +129,7 @@ class Command(BaseCommand):
         # softhsm2-util imports keys only: the certificate goes next to the key over PKCS#11,
         # in a child process (the library reads SOFTHSM2_CONF once per process).
         cert_der = directory / "seal.der"
-        cert_der.write_bytes(cert.public_bytes(serialization.Encoding.DER))  # type: ignore[union-attr]
+        cert_der.write_bytes(cert.public_bytes(serialization.Encoding.DER))
         subprocess.run(  # noqa: S603
             [sys.executable, "-c", _STORE_CERTIFICATE, SOFTHSM_LIB, TOKEN_LABEL, pin,
              str(cert_der)],

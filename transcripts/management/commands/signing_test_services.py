@@ -183,12 +183,19 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             self.stdout.write(self.style.WARNING(f"no demo time-stamps or CRL: {exc}"))
             return None
+        if not (
+            isinstance(ca_key, rsa.RSAPrivateKey)
+            and isinstance(tsa_key, rsa.RSAPrivateKey)
+            and tsa_cert is not None
+        ):
+            self.stdout.write(self.style.WARNING("no demo time-stamps or CRL: not demo_pki's keys"))
+            return None
         try:
             return DemoCaServer(
-                ca_key=ca_key,  # type: ignore[arg-type]
+                ca_key=ca_key,
                 ca_cert=ca_cert,
-                tsa_key=tsa_key,  # type: ignore[arg-type]
-                tsa_cert=tsa_cert,  # type: ignore[arg-type]
+                tsa_key=tsa_key,
+                tsa_cert=tsa_cert,
                 port=options["ca_port"],
             )
         except OSError as exc:
