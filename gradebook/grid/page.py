@@ -34,9 +34,10 @@ class Cell:
 
 
 @dataclass
-class Row:
+class _StudentRow:
+    """A row of one enrolled student."""
+
     enrollment: Enrollment
-    items: list[Cell | Computed] = field(default_factory=list)
 
     @property
     def student(self) -> Student:
@@ -45,6 +46,11 @@ class Row:
     @property
     def left(self) -> bool:
         return self.enrollment.left_on is not None
+
+
+@dataclass
+class Row(_StudentRow):
+    items: list[Cell | Computed] = field(default_factory=list)
 
     @property
     def given_name(self) -> str:
@@ -114,17 +120,8 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
 
 
 @dataclass
-class YearRow:
-    enrollment: Enrollment
+class YearRow(_StudentRow):
     items: list[Computed]
-
-    @property
-    def student(self) -> Student:
-        return self.enrollment.student
-
-    @property
-    def left(self) -> bool:
-        return self.enrollment.left_on is not None
 
 
 def year_headers(book: Book) -> list[tuple[str, str]]:
