@@ -1,4 +1,5 @@
-"""TOTP helpers for the demo and the tests: the current code of a user's authenticator."""
+"""TOTP: whether a user has an authenticator (the one definition, for the MFA middleware and the
+admin site), and its current code (for the demo and the tests)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from allauth.mfa.utils import decrypt
 from django.conf import settings
 
 from accounts.models import User
+
+
+def has_totp(user: User) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def current_totp_code(user: User, *, at: float | None = None) -> str:

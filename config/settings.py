@@ -36,7 +36,7 @@ if _site_url_problem:
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").strip()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_site.ProductAdminConfig",  # the admin behind the product login and MFA
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -277,6 +277,12 @@ SIGNING_REMOTE_MAX_SECONDS = env_int("SIGNING_REMOTE_MAX_SECONDS", 900, minimum=
 # precedence over these. The token is a bearer token issued by the Department.
 PROVINCE_UPLOAD_URL = env_str("PROVINCE_UPLOAD_URL", "")
 PROVINCE_UPLOAD_TOKEN = env_str("PROVINCE_UPLOAD_TOKEN", "")
+# The Department's hosts that packages (and the bearer token) may be sent to: a school's address
+# and PROVINCE_UPLOAD_URL must name one of them. Empty means no upload at all; in development
+# the demo receiver on this machine (`manage.py province_receiver`) is allowed by default.
+PROVINCE_UPLOAD_HOSTS = env_list(
+    "PROVINCE_UPLOAD_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else []
+)
 PROVINCE_UPLOAD_TIMEOUT = env_int("PROVINCE_UPLOAD_TIMEOUT", 30, minimum=1)
 PROVINCE_UPLOAD_ATTEMPTS = env_int("PROVINCE_UPLOAD_ATTEMPTS", 6, minimum=1)
 PROVINCE_UPLOAD_BACKOFF = env_int("PROVINCE_UPLOAD_BACKOFF", 2, minimum=0)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
+from config.text import FORBIDDEN_CHARACTER_MESSAGE, forbidden_character
 from gradebook.curriculum import regular_marks_per_term
 from gradebook.models import Kind
 from gradebook.rules import InvalidMark, gettext_noop
@@ -130,6 +131,12 @@ def canonical_value(text: str, *, value_type: str, max_length: int = 300) -> str
     """Typed text → the canonical cell value ("" clears the cell). Raises InvalidMark."""
     if text is None or not text.strip():
         return ""
+    if character := forbidden_character(text):
+        raise InvalidMark(
+            FORBIDDEN_CHARACTER_MESSAGE,
+            code="forbidden_character",
+            params={"character": character},
+        )
     if value_type == "text":
         cleaned = " ".join(text.split())
         if len(cleaned) > max_length:

@@ -30,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from accounts.models import User
+from config.xlsx import write_cell
 from gradebook.columns import Column, canonical_value, subject_columns
 from gradebook.messages import invalid_mark_message
 from gradebook.models import EventSource, Mark
@@ -119,13 +120,13 @@ def export_workbook(book: TermBook) -> bytes:
     for offset, enrollment in enumerate(enrollments):
         row = FIRST_ROW + offset
         student = enrollment.student
-        sheet.cell(row=row, column=1, value=enrollment.roll_number or offset + 1)
-        sheet.cell(row=row, column=2, value=student.student_code).number_format = "@"
-        sheet.cell(row=row, column=3, value=student.full_name)
+        write_cell(sheet, row=row, column=1, value=enrollment.roll_number or offset + 1)
+        write_cell(sheet, row=row, column=2, value=student.student_code).number_format = "@"
+        write_cell(sheet, row=row, column=3, value=student.full_name)
         for index, column in enumerate(book.columns, start=FIXED_COLUMNS + 1):
             mark = marks.get((student.pk, column.kind, column.slot))
-            cell = sheet.cell(
-                row=row, column=index, value=_typed(mark.value if mark else "", column)
+            cell = write_cell(
+                sheet, row=row, column=index, value=_typed(mark.value if mark else "", column)
             )
             cell.protection = unlocked
             if column.value_type == "text":
@@ -150,13 +151,13 @@ def _write_heading(sheet: Worksheet, book: TermBook) -> None:
         "term": "I" if book.term == 1 else "II",
         "year": class_group.year.name,
     }
-    sheet.cell(row=TITLE_ROW, column=1, value=title).font = Font(bold=True, size=13)
+    write_cell(sheet, row=TITLE_ROW, column=1, value=title).font = Font(bold=True, size=13)
     keys = [book.identity, CODE_KEY, NAME_KEY, *(c.key for c in book.columns)]
     headers = [_("No."), _("Student code"), _("Full name"), *(str(c.label) for c in book.columns)]
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     for index, (key, header) in enumerate(zip(keys, headers, strict=True), start=1):
-        sheet.cell(row=KEY_ROW, column=index, value=key)
-        head = sheet.cell(row=HEADER_ROW, column=index, value=header)
+        write_cell(sheet, row=KEY_ROW, column=index, value=key)
+        head = write_cell(sheet, row=HEADER_ROW, column=index, value=header)
         head.font, head.fill = bold, fill
         width = 40 if index > FIXED_COLUMNS and book.columns[index - 4].value_type == "text" else 9
         sheet.column_dimensions[get_column_letter(index)].width = {2: 14, 3: 26}.get(index, width)
@@ -196,7 +197,7 @@ def _instructions(sheet: Worksheet) -> None:
           "before anything is saved."),
     ]  # fmt: skip
     for row, line in enumerate(lines, start=1):
-        sheet.cell(row=row, column=1, value=line).font = Font(bold=row == 1)
+        write_cell(sheet, row=row, column=1, value=line).font = Font(bold=row == 1)
     sheet.column_dimensions["A"].width = 100
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from config.xlsx import append_row
 from gradebook.summary import Cell, SummaryTable
 
 
@@ -19,11 +20,11 @@ def summary_workbook(table: SummaryTable, *, title: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
-    sheet.append([h.label for h in table.headers])
+    append_row(sheet, [h.label for h in table.headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        sheet.append([_xlsx_value(cell) for cell in row])
+        append_row(sheet, [_xlsx_value(cell) for cell in row])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, Decimal):
                 cell.number_format = "0.0"

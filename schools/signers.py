@@ -1,11 +1,9 @@
-"""Who signs transcripts, and whether they have the MFA that signing requires."""
+"""Who signs transcripts or sends them out, and so must use two-factor authentication."""
 
 from __future__ import annotations
 
-from allauth.mfa.models import Authenticator
-
 from accounts.models import Membership, User
-from schools.access import LEADERSHIP_ROLES
+from schools.access import EXPORT_ROLES, LEADERSHIP_ROLES
 from schools.models import ClassGroup
 
 
@@ -16,5 +14,12 @@ def is_signer(user: User) -> bool:
     return ClassGroup.objects.filter(homeroom_teacher=user, year__is_current=True).exists()
 
 
-def has_totp(user: User) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+def is_exporter(user: User) -> bool:
+    """Admins and principals export the school's transcripts, upload them to the Department and
+    set where they go (`EXPORT_ROLES`)."""
+    return Membership.objects.active().filter(user=user, role__in=EXPORT_ROLES).exists()
+
+
+def needs_mfa(user: User) -> bool:
+    """Signers and exporters must use two-factor authentication."""
+    return is_signer(user) or is_exporter(user)

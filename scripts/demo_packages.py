@@ -245,10 +245,12 @@ def main() -> None:
             page.goto(settings_url)
             page.locator("#id_url").fill(f"http://127.0.0.1:{args.receiver_port}/api/v1")
             page.locator("#id_token").fill("demo-token")
+            page.locator("#endpoint-form #id_otp").fill(fresh_code())
             with page.expect_navigation():
                 page.locator("#endpoint-form button[type=submit]").click()
             shot(page, args.out, "issue6-06-upload-settings", full_page=False)
             page.goto(package_page)
+            page.locator("#upload-form #id_otp").fill(fresh_code())
             with page.expect_navigation():
                 page.locator("#package-upload").click()
             expect(progress).to_have_attribute("data-upload", "accepted", timeout=JOB_TIMEOUT)

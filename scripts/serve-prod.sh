@@ -57,6 +57,8 @@ export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE
 export BEHIND_TLS_PROXY=0 DATABASE_CONN_MAX_AGE=60 TASKS_BACKEND=rq CACHE_BACKEND=redis
 export MEDIA_ROOT="${MEDIA_ROOT:-$PWD/media-prod}" LOG_LEVEL="${LOG_LEVEL:-WARNING}"
 export SIGNING_TRUST_ANCHORS="$MEDIA_ROOT/demo-pki/demo-ca.pem"
+# Uploads go only to the Department's hosts; on this machine, the demo receiver.
+export PROVINCE_UPLOAD_HOSTS="${PROVINCE_UPLOAD_HOSTS-127.0.0.1,localhost}"
 
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py collectstatic --no-input -v 0

@@ -1,5 +1,6 @@
 """Shared personas: a teacher, a homeroom teacher, a principal and an admin of school A, and an
-outsider who holds every role in school B. Signers have TOTP so MFA does not get in the way."""
+outsider who holds every role in school B. Signers and exporters (the admin) have TOTP so MFA
+does not get in the way."""
 
 from __future__ import annotations
 
@@ -105,7 +106,7 @@ def principal(school_a) -> User:
 
 @pytest.fixture
 def admin(school_a) -> User:
-    return make_user("admin", school_a, Role.ADMIN)
+    return make_user("admin", school_a, Role.ADMIN, totp=True)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from accounts.models import User
 from schools.models import School, Student
 from transcripts import credentials
 from transcripts.models import JobStep, PackageKind, SigningCredential
+from transcripts.packages.uploads import host_refusal
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -206,8 +207,10 @@ class SealForm(FreshCodeMixin, SealSecretMixin, forms.Form):
         self._seal_secret(school)
 
 
-class EndpointForm(forms.Form):
-    """The school's own address of the Department's upload service and its access token."""
+class EndpointForm(FreshCodeMixin, forms.Form):
+    """The school's own address of the Department's upload service and its access token, and a
+    fresh two-factor code: the address decides where the school's transcripts go. The host must
+    be one of the Department's (PROVINCE_UPLOAD_HOSTS); a new address drops the stored token."""
 
     url = forms.URLField(
         label=gettext_lazy("Upload address"),
@@ -219,12 +222,42 @@ class EndpointForm(forms.Form):
         label=gettext_lazy("Access token"),
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-        help_text=gettext_lazy("Leave empty to keep the stored token."),
+        help_text=gettext_lazy(
+            "Leave empty to keep the stored token. A new address removes the stored token: "
+            "give the token for the new address here."
+        ),
     )
     clear_token = forms.BooleanField(label=gettext_lazy("Remove the stored token"), required=False)
+    otp = otp_field()
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        refusal = host_refusal(url)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return url
+
+    def clean_otp(self) -> str:
+        if self.errors:  # the form is refused anyway: do not spend the code
+            return self.cleaned_data["otp"]
+        return super().clean_otp()
 
     def token_change(self) -> str | None:
         """None keeps the stored token; "" removes it."""
         if self.cleaned_data["clear_token"]:
             return ""
         return self.cleaned_data["token"] or None
+
+
+class UploadForm(FreshCodeMixin, forms.Form):
+    """Upload a package to the Department (the first time or again): a fresh two-factor code."""
+
+    otp = otp_field()
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user

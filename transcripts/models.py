@@ -629,6 +629,35 @@ class ProvincialEndpoint(models.Model):
         return f"{self.school} → {self.url}"
 
 
+class EndpointChange(models.Model):
+    """One save of a school's upload settings: who changed the address or the token, and when
+    (the settings page lists them; a row is never changed or deleted)."""
+
+    class Token(models.TextChoices):
+        KEPT = "kept", _("token unchanged")
+        SET = "set", _("new token")
+        CLEARED = "cleared", _("token removed")
+
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.CASCADE, related_name="endpoint_changes"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    old_url = models.URLField(max_length=500, blank=True)
+    new_url = models.URLField(max_length=500)
+    token = models.CharField(max_length=10, choices=Token.choices)
+
+    class Meta:
+        verbose_name = _("upload settings change")
+        verbose_name_plural = _("upload settings changes")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}: {self.old_url} → {self.new_url} ({self.token})"
+
+
 class StoredFileDigest(models.Model):
     """A file a version was stored as before it was replaced by an extended one (an archive
     time-stamp added by ``manage.py extend_signatures``): the older file stays in storage and

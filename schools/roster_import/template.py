@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from config.xlsx import write_cell
 from schools.roster_import.columns import KINDS
 
 TEMPLATE_COLUMNS = {
@@ -75,9 +76,9 @@ def template_workbook(kind: str, *, class_name: str = "6A1", subject_code: str =
     for index, key in enumerate(TEMPLATE_COLUMNS[kind], start=1):
         column = spec.column(key)
         letter = get_column_letter(index)
-        head = sheet.cell(row=1, column=index, value=column.header)
+        head = write_cell(sheet, row=1, column=index, value=column.header)
         head.font, head.fill = bold, fill
-        cell = sheet.cell(row=2, column=index, value=example[key] or None)
+        cell = write_cell(sheet, row=2, column=index, value=example[key] or None)
         sheet.column_dimensions[letter].width = max(14, len(column.header) + 4)
         if column.text_format:
             for row in range(2, TEXT_FORMAT_ROWS + 2):

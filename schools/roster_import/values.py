@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.text import FORBIDDEN_CHARACTER_MESSAGE, forbidden_character
 from schools.models import Sex
 from schools.roster_import.columns import normalize_header
 from schools.roster_import.reading import Cell, CellKind
@@ -30,9 +31,12 @@ class Invalid(Exception):
 
 
 def check_safe(cell: Cell) -> None:
-    """Refuse formulas and text a spreadsheet would treat as one when the data is exported."""
+    """Refuse formulas, text a spreadsheet would treat as one when the data is exported, and
+    characters that cannot be stored (config/text.py)."""
     if cell.kind is CellKind.FORMULA:
         raise Invalid(_("This cell contains a formula. Type the value itself, not a formula."))
+    if character := forbidden_character(cell.raw) or forbidden_character(cell.text):
+        raise Invalid(_(FORBIDDEN_CHARACTER_MESSAGE) % {"character": character})
     if cell.raw.startswith(DANGEROUS_FIRST) or cell.text.startswith(DANGEROUS_FIRST):
         raise Invalid(
             _(

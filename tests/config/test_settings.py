@@ -69,6 +69,20 @@ def test_check_deploy_passes_with_production_variables():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "hosts"),
+    [
+        ({}, "[]"),  # production: no upload until the Department's hosts are set
+        ({"DEBUG": "1"}, "['127.0.0.1', 'localhost']"),  # the demo receiver of `make run`
+        ({"PROVINCE_UPLOAD_HOSTS": "hocba.sgddt.example.gov.vn"}, "['hocba.sgddt.example.gov.vn']"),
+    ],
+)
+def test_upload_hosts_default_to_none_in_production_and_this_machine_in_development(env, hosts):
+    script = "from django.conf import settings; print(settings.PROVINCE_UPLOAD_HOSTS)"
+    result = run_manage("shell", "-c", script, env={**PROD_ENV, **env})
+    assert result.stdout.strip().splitlines()[-1] == hosts, result.stderr
+
+
 def test_defaults_are_vietnamese_and_hanoi_time(settings):
     assert settings.LANGUAGE_CODE == "vi"
     assert [code for code, _ in settings.LANGUAGES] == ["vi", "en"]

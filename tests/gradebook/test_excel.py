@@ -261,3 +261,47 @@ def test_the_preview_shows_values_as_vietnamese_users_read_them(teacher_client, 
     teacher_client.cookies["django_language"] = "vi"
     page = upload(teacher_client, urls, workbook).content.decode()
     assert "<strong>8,5</strong>" in page
+
+
+INJECTED = '=HYPERLINK("http://x","y")'
+
+
+@pytest.mark.parametrize("comment", [INJECTED, "+1 bài tập", "-Chăm chỉ", "@mention"])
+def test_a_comment_that_looks_like_a_formula_is_exported_as_text_and_imports_back(
+    teacher_client, urls, class_a, teacher, students, maths_columns, comment
+):
+    put(class_a, teacher, students[0], maths_columns["1:comment:"], comment)
+    workbook = exported(teacher_client, urls)
+    exported_cell = cell(workbook, students[0].student_code, "1:comment:")
+    assert (exported_cell.data_type, exported_cell.value) == ("s", comment)
+    response = upload(teacher_client, urls, workbook)
+    assert response.context["preview"].problems == []
+    assert response.context["preview"].changes == []  # the same comment, not a formula
+
+
+def test_marks_stay_numbers_beside_a_formula_like_comment(
+    teacher_client, urls, class_a, teacher, students, maths_columns
+):
+    put(class_a, teacher, students[0], maths_columns["1:comment:"], "=1+1")
+    put(class_a, teacher, students[0], maths_columns["1:tx:1"], "7")
+    workbook = exported(teacher_client, urls)
+    assert cell(workbook, students[0].student_code, "1:tx:1").data_type == "n"  # still a number
+    changes = upload(teacher_client, urls, workbook).context["preview"].changes
+    assert changes == []
+
+
+def test_a_comment_with_a_control_character_in_the_file_is_refused(teacher_client, urls, students):
+    workbook = exported(teacher_client, urls)
+    cell(workbook, students[0].student_code, "1:comment:").value = "Ngo\x85an"  # C1: NEL
+    problems = upload(teacher_client, urls, workbook).context["preview"].problems
+    assert [p.column for p in problems] == ["Comment"]
+    assert "cannot be stored" in problems[0].message
+
+
+def test_a_book_with_a_stored_control_character_still_exports(
+    teacher_client, urls, class_a, teacher, students, maths_columns
+):
+    put(class_a, teacher, students[0], maths_columns["1:comment:"], "Ngoan")
+    Mark.objects.filter(kind="comment").update(value="Ngoan\x07\x00 !")  # stored before the check
+    exported_cell = cell(exported(teacher_client, urls), students[0].student_code, "1:comment:")
+    assert exported_cell.value == "Ngoan\ufffd\ufffd !"

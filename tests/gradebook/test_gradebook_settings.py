@@ -125,3 +125,10 @@ def test_another_schools_subject_cannot_be_chosen(admin_client, school_b):
 def test_setup_home_links_to_the_gradebook_settings(admin_client):
     page = admin_client.get(reverse("schools:setup", args=["SCHOOLA"])).content.decode()
     assert url("settings") in page
+
+
+@pytest.mark.parametrize("text", ["{name} ngoan\x07.", "{name}\x1b ngoan."])
+def test_a_phrase_with_a_control_character_is_refused(admin_client, school_a, text):
+    response = admin_client.post(url("comment_phrase_create"), {"text": text})
+    assert "cannot be stored" in str(response.context["form"].errors["text"])
+    assert not CommentPhrase.objects.exists()

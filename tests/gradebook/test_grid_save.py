@@ -222,3 +222,14 @@ def test_a_new_cell_costs_two_statements_more_than_a_changed_one(
         assert post(teacher_client, save_url, students[0], "1:tx:1", "6", 1).status_code == 200
     with django_assert_num_queries(14):
         assert post(teacher_client, save_url, students[0], "1:tx:2", "7", 0).status_code == 200
+
+
+@pytest.mark.parametrize("text", ["Ngoan\x00", "Ngoan\x07 ngoan", "Ngoan \ud800", "\x1b[31mĐỏ"])
+def test_a_comment_with_a_control_character_is_refused_with_a_reason_and_nothing_saved(
+    client, english, teacher, save_url, students, text
+):
+    client.force_login(teacher)
+    response = post(client, save_url, students[0], "1:comment:", text, 0)
+    assert response.status_code == 422
+    assert "cannot be stored" in response.json()["error"]
+    assert not Mark.objects.exists()

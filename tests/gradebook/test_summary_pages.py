@@ -135,3 +135,13 @@ def test_dashboard_links_the_homeroom_class_summary(client, class_a, homeroom):
     page = client.get(reverse("schools:dashboard", kwargs={"code": class_a.year.school.code}))
     url = reverse("gradebook:class_summary", kwargs={"code": "SCHOOLA", "class_pk": class_a.pk})
     assert url in page.content.decode()
+
+
+def test_xlsx_writes_a_formula_like_name_as_text(client, class_a, homeroom):
+    first = students(class_a)[0]
+    first.full_name = '=HYPERLINK("http://x","y")'
+    first.save()
+    client.force_login(homeroom)
+    response = summary(client, class_a, term="1", name="gradebook:class_summary_xlsx")
+    name = load_workbook(io.BytesIO(response.content)).active.cell(row=2, column=2)
+    assert (name.data_type, name.value) == ("s", first.full_name)

@@ -1,8 +1,8 @@
 """Packages for the Department (hocba:package*): for the school admin and the principal only.
 
 - Another school's package is a 404; the outsider (every role at school B) reaches B's.
-- POST-only URLs answer a GET with 405; an empty POST is a form error (400) for those who may,
-  a refused upload of an unfinished package redirects back with the reason.
+- POST-only URLs answer a GET with 405; an empty POST is a form error (400) for those who may
+  (an upload without its fresh two-factor code too).
 - The download of a package that has no file yet is a 404 for those who may see it.
 """
 
@@ -122,8 +122,8 @@ ROWS = [
     Row(
         "hocba:package_upload",
         own_package,
-        everyone(403, principal=302, admin=302, outsider=404),
-        label="own school's package, not built",
+        FORM_ERROR,
+        label="own school's package, no code",
         method="POST",
     ),
     Row(

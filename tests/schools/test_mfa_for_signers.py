@@ -1,6 +1,8 @@
-"""Signers (principals, vice principals, homeroom teachers of a current class) must set up
-two-factor authentication before anything else (schools/middleware.py, schools/signers.py)."""
+"""Signers (principals, vice principals, homeroom teachers of a current class) and exporters
+(admins, principals) must set up two-factor authentication before anything else
+(schools/middleware.py, schools/signers.py)."""
 
+import pytest
 from django.urls import reverse
 
 from accounts.models import Role
@@ -33,3 +35,28 @@ def test_mfa_requirement_can_be_switched_off(client, settings, school_a):
     assert (
         client.get(reverse("schools:dashboard", kwargs={"code": school_a.code})).status_code == 200
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("hocba:packages", "get"),
+        ("hocba:package_start", "post"),
+        ("hocba:province_settings", "get"),
+        ("hocba:province_settings", "post"),
+        ("hocba:package_upload", "post"),
+        ("schools:dashboard", "get"),
+    ],
+)
+def test_admin_without_totp_is_sent_to_set_it_up_before_exporting(client, school_a, name, method):
+    """Admins export, upload and set the upload address: they need MFA like the signers."""
+    client.force_login(make_user("newadmin", school_a, Role.ADMIN))
+    args = [school_a.code, 1] if name == "hocba:package_upload" else [school_a.code]
+    response = getattr(client, method)(reverse(name, args=args))
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_activate_totp")
+
+
+def test_admin_with_totp_reaches_the_packages(client, school_a, admin):
+    client.force_login(admin)
+    assert client.get(reverse("hocba:packages", args=[school_a.code])).status_code == 200

@@ -360,3 +360,14 @@ def test_bad_register_values_are_refused(school):
     ]
     assert "after the date of birth" in outcome.errors[1].message
     assert "not plausible" in outcome.errors[3].message
+
+
+def test_a_control_character_in_a_cell_is_refused(school):
+    data = (
+        "Họ và tên,Giới tính,Ngày sinh,Số định danh cá nhân,Mã học sinh,Lớp\n"
+        "Lê Văn Tú,Nam,01/02/2014,001214000302,HS\x1b2,6A1\n"
+    ).encode()
+    outcome = run(school, data, name="list.csv")
+    assert [(e.row, e.column) for e in outcome.errors] == [(2, "Mã học sinh")]
+    assert "cannot be stored" in outcome.errors[0].message
+    assert not Student.objects.filter(full_name="Lê Văn Tú").exists()

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from accounts.totp import has_totp
 from schools.models import SchoolYear
-from schools.signers import has_totp
 from tests.transcripts.conftest import (
     P12_PASSWORD,
     PKI_PERSON,
@@ -394,7 +394,6 @@ def test_the_principal_registers_the_school_seal(pki, english, school_a, princip
 
 
 def test_the_admin_registers_the_seals_usb_token(pki, english, school_a, admin):
-    TOTP.activate(admin, generate_totp_secret())
     response = post_pem(english, admin, seal_url(school_a), pem(pki.seal))
     assert response.status_code == 302
     credential = SigningCredential.objects.get()

@@ -1,7 +1,8 @@
 """Upload jobs: send a built package to the provincial endpoint in the background.
 
 :func:`start_upload` checks that the package is built and not already accepted or on its way,
-and that an endpoint is configured (the school's own, else the deployment's settings), then
+and that an endpoint is configured (the school's own, else the deployment's settings) on one of
+the Department's hosts (``PROVINCE_UPLOAD_HOSTS``: :func:`host_refusal`), then
 enqueues the task ``transcripts.tasks.run_package_upload`` (by its name). :func:`run_upload`
 claims the upload once and runs :func:`transcripts.packages.client.upload`, recording every
 attempt as an :class:`~transcripts.models.UploadAttempt` and, in the end, the receipt or the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -26,6 +28,7 @@ from schools.access import EXPORT_ROLES, school_roles
 from schools.models import School
 from transcripts import background
 from transcripts.models import (
+    EndpointChange,
     JobStatus,
     ProvincialEndpoint,
     TranscriptPackage,
@@ -69,16 +72,56 @@ def endpoint_token(endpoint: ProvincialEndpoint) -> str:
         return ""
 
 
-def save_endpoint(*, actor: User, school: School, url: str, token: str | None) -> None:
-    """Set the school's endpoint; ``token`` None keeps the stored one, "" clears it."""
-    endpoint = ProvincialEndpoint.objects.filter(school=school).first() or ProvincialEndpoint(
+def allowed_hosts() -> set[str]:
+    return {host.strip().strip("[]").rstrip(".").lower() for host in settings.PROVINCE_UPLOAD_HOSTS}
+
+
+def host_refusal(url: str) -> str | None:
+    """Why packages may not be sent to ``url`` (its host is not one of the Department's,
+    PROVINCE_UPLOAD_HOSTS), or None when they may."""
+    hosts = allowed_hosts()
+    if not hosts:
+        return _(
+            "This server allows no upload address yet: its administrator sets the Department's "
+            "servers (PROVINCE_UPLOAD_HOSTS)."
+        )
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host not in hosts:
+        return _(
+            "“%(host)s” is not one of the Department's servers that this server may upload to "
+            "(%(hosts)s)."
+        ) % {"host": host, "hosts": ", ".join(sorted(hosts))}
+    return None
+
+
+@transaction.atomic
+def save_endpoint(*, actor: User, school: School, url: str, token: str | None) -> EndpointChange:
+    """Set the school's endpoint and record who changed it; ``token`` None keeps the stored one,
+    "" clears it. A new address never inherits the old address's token: it is cleared unless a
+    new one comes with it. The caller has checked the actor's fresh two-factor code."""
+    refusal = host_refusal(url)
+    if refusal:
+        raise UploadRefused(refusal)
+    endpoint = ProvincialEndpoint.objects.select_for_update().filter(
         school=school
-    )
+    ).first() or ProvincialEndpoint(school=school)
+    old_url, had_token = endpoint.url or "", bool(bytes(endpoint.token_encrypted or b""))
+    if token is None and url != old_url:
+        token = ""
     endpoint.url = url
     endpoint.updated_by = actor
     if token is not None:
         endpoint.token_encrypted = encrypt_at_rest(token.encode()) if token else b""
     endpoint.save()
+    if token:
+        change = EndpointChange.Token.SET
+    elif token == "" and had_token:
+        change = EndpointChange.Token.CLEARED
+    else:
+        change = EndpointChange.Token.KEPT
+    return EndpointChange.objects.create(
+        school=school, changed_by=actor, old_url=old_url, new_url=url, token=change
+    )
 
 
 def policy() -> client.Policy:
@@ -100,10 +143,14 @@ def start_upload(
         raise UploadRefused(_("Only a finished package can be uploaded."))
     if package.upload_status == UploadStatus.ACCEPTED:
         raise UploadRefused(_("The Department has already accepted this package."))
-    if endpoint_for(package.school) is None:
+    endpoint = endpoint_for(package.school)
+    if endpoint is None:
         raise UploadRefused(
             _("No address of the Department's system is configured: set it on the settings page.")
         )
+    refusal = host_refusal(endpoint.url)
+    if refusal:
+        raise UploadRefused(refusal)
     with transaction.atomic():
         updated = (
             TranscriptPackage.objects.filter(pk=package.pk)
@@ -181,6 +228,9 @@ def run_upload(package_id: int) -> dict[str, int | str]:
             raise client.UploadRejected(
                 0, _("No address of the Department's system is configured.")
             )
+        refusal = host_refusal(endpoint.url)
+        if refusal:  # the allow-list changed since the upload was queued
+            raise client.UploadRejected(0, refusal)
         receipt = client.upload(
             endpoint=endpoint,
             open_file=lambda: package.file.open("rb"),

@@ -21,8 +21,9 @@ from django_tables2 import RequestConfig
 from accounts.http import AuthenticatedRequest
 from schools.access import EXPORT_ROLES, SchoolAccess, get_school
 from transcripts.access import get_package
-from transcripts.forms import EndpointForm, ExportForm, SealForm
+from transcripts.forms import EndpointForm, ExportForm, SealForm, UploadForm
 from transcripts.models import (
+    EndpointChange,
     JobStatus,
     PackageKind,
     ProvincialEndpoint,
@@ -218,6 +219,7 @@ def _context(
         "attempts": package.upload_attempts.all(),
         "endpoint": uploads.endpoint_for(access.school),
         "is_starter": package.created_by_id == request.user.pk,
+        "upload_form": UploadForm(user=request.user),
         **waiting_context(request, waiting),
         **extra,
     }
@@ -306,8 +308,14 @@ def package_download(request: AuthenticatedRequest, code: str, pk: int) -> FileR
 
 @require_POST
 def package_upload(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
+    """Upload (or upload again) with a fresh two-factor code: the package leaves the school."""
     access = _exporter(request, code)
     the_package = get_package(access, pk)
+    form = UploadForm(request.POST, user=request.user)
+    if not form.is_valid():
+        seal_form = SealForm(user=request.user, school=access.school)
+        context = _context(request, access, the_package, form=seal_form, upload_form=form)
+        return render(request, "transcripts/package.html", context, status=400)
     try:
         uploads.start_upload(actor=request.user, package=the_package)
     except uploads.UploadRefused as exc:
@@ -319,16 +327,23 @@ def package_upload(request: AuthenticatedRequest, code: str, pk: int) -> HttpRes
 def province_settings(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _exporter(request, code)
     own = ProvincialEndpoint.objects.filter(school=access.school).first()
-    form = EndpointForm(request.POST or None, initial={"url": own.url} if own else None)
+    form = EndpointForm(
+        request.POST or None, user=request.user, initial={"url": own.url} if own else None
+    )
     if request.method == "POST" and form.is_valid():
-        uploads.save_endpoint(
-            actor=request.user,
-            school=access.school,
-            url=form.cleaned_data["url"],
-            token=form.token_change(),
-        )
-        messages.success(request, _("The upload settings are saved."))
-        return redirect("hocba:province_settings", access.school.code)
+        try:
+            uploads.save_endpoint(
+                actor=request.user,
+                school=access.school,
+                url=form.cleaned_data["url"],
+                token=form.token_change(),
+            )
+        except uploads.UploadRefused as exc:
+            form.add_error("url", exc.message)
+        else:
+            messages.success(request, _("The upload settings are saved."))
+            return redirect("hocba:province_settings", access.school.code)
+    changes = EndpointChange.objects.filter(school=access.school).select_related("changed_by")
     return render(
         request,
         "transcripts/province_settings.html",
@@ -338,6 +353,7 @@ def province_settings(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "own": own,
             "has_token": bool(own and own.token_encrypted),
             "default_url": _default_url(),
+            "changes": changes[:50],
         },
         status=400 if request.method == "POST" else 200,
     )
