@@ -317,5 +317,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every rendering step at INFO; only its warnings are worth reading.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    # pyHanko logs a warning with a traceback for every certificate it cannot validate, which
+    # our verification already reports as the signature's status (transcripts/verification.py).
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        "pyhanko.sign.validation.generic_cms": {"level": "ERROR"},
+    },
 }
