@@ -1,14 +1,9 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from schools.models import School
 
 
 class User(AbstractUser):
@@ -16,10 +11,6 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-
-    _memberships: dict[int, tuple[School, frozenset[str]]]
-    """Not a field: school id → (the school, the user's active roles there), cached on the user
-    object per request by schools.access (absent until its first check)."""
 
     class Meta:
         verbose_name = _("user")

@@ -53,11 +53,15 @@ def school_roles(user: User) -> dict[int, frozenset[str]]:
     return {pk: roles for pk, (_school, roles) in _memberships(user).items()}
 
 
+#: Where the user object keeps its memberships for the request (set by :func:`_memberships`).
+_CACHE = "_memberships"
+
+
 def _memberships(user: User) -> dict[int, tuple[School, frozenset[str]]]:
     """school id → (the school, the user's active roles there), in one query (every request
     runs it: a hand-written statement, schools/hot.py). Cached on the user object per
     request."""
-    cached = getattr(user, "_memberships", None)
+    cached: dict[int, tuple[School, frozenset[str]]] | None = getattr(user, _CACHE, None)
     if cached is None:
         schools: dict[int, School] = {}
         roles: dict[int, set[str]] = {}
@@ -66,7 +70,7 @@ def _memberships(user: User) -> dict[int, tuple[School, frozenset[str]]]:
                 schools.setdefault(school.pk, school)
                 roles.setdefault(school.pk, set()).add(role)
         cached = {pk: (school, frozenset(roles[pk])) for pk, school in schools.items()}
-        user._memberships = cached
+        setattr(user, _CACHE, cached)  # not a field: absent until the first check
     return cached
 
 
