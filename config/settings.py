@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",  # the header on every page (config/csp.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.locale.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,6 +185,17 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "media/"
 
+# The ledger's checkpoints (gradebook/checkpoints.py) are signed with an Ed25519 key kept in
+# this file, outside the database: whoever can write the database but not read this file
+# cannot rewrite the marks' history unnoticed. Created (mode 0600) on first use if missing.
+# In production point it at a file the operators keep and back up, the same on every
+# application machine. Keys used before a rotation: their public keys (PEM files) in
+# LEDGER_CHECKPOINT_TRUSTED_KEYS, so older checkpoints still verify.
+LEDGER_CHECKPOINT_KEY_FILE = Path(
+    env_str("LEDGER_CHECKPOINT_KEY_FILE") or BASE_DIR / "var" / "ledger-checkpoint-key.pem"
+)
+LEDGER_CHECKPOINT_TRUSTED_KEYS = env_list("LEDGER_CHECKPOINT_TRUSTED_KEYS", [])
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
@@ -289,6 +301,40 @@ PROVINCE_UPLOAD_BACKOFF = env_int("PROVINCE_UPLOAD_BACKOFF", 2, minimum=0)
 PROVINCE_UPLOAD_CHUNK_BYTES = env_int("PROVINCE_UPLOAD_CHUNK_BYTES", 1024 * 1024, minimum=1024)
 # The public verification page also checks uploaded packages up to this size.
 VERIFY_PACKAGE_MAX_BYTES = env_int("VERIFY_PACKAGE_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# What such a package may hold (docs/security.md, "Public package verification"), checked from
+# the ZIP's central directory before anything is inflated, and again as bytes are inflated: the
+# transcripts (the members follow: two per transcript, the schema files, the manifest and its
+# signature), one member's size, all members' size, a member's and the whole ZIP's compression
+# ratio (a genuine package's is about 3 and 1.1), the manifest's size and elements, one
+# transcript XML's elements.
+VERIFY_PACKAGE_MAX_TRANSCRIPTS = env_int("VERIFY_PACKAGE_MAX_TRANSCRIPTS", 1000, minimum=1)
+VERIFY_PACKAGE_MAX_MEMBER_BYTES = env_int(
+    "VERIFY_PACKAGE_MAX_MEMBER_BYTES", 8 * 1024 * 1024, minimum=1024
+)
+VERIFY_PACKAGE_MAX_UNPACKED_BYTES = env_int(
+    "VERIFY_PACKAGE_MAX_UNPACKED_BYTES", 128 * 1024 * 1024, minimum=1024
+)
+VERIFY_PACKAGE_MAX_RATIO = env_int("VERIFY_PACKAGE_MAX_RATIO", 20, minimum=1)
+VERIFY_PACKAGE_MAX_OVERALL_RATIO = env_int("VERIFY_PACKAGE_MAX_OVERALL_RATIO", 5, minimum=1)
+VERIFY_PACKAGE_MANIFEST_MAX_BYTES = env_int(
+    "VERIFY_PACKAGE_MANIFEST_MAX_BYTES", 2 * 1024 * 1024, minimum=1024
+)
+VERIFY_PACKAGE_MANIFEST_MAX_ELEMENTS = env_int(
+    "VERIFY_PACKAGE_MANIFEST_MAX_ELEMENTS", 20_000, minimum=100
+)
+VERIFY_PACKAGE_XML_MAX_ELEMENTS = env_int("VERIFY_PACKAGE_XML_MAX_ELEMENTS", 5000, minimum=100)
+# A package of more than this many transcripts has their signatures checked by a background job
+# (the page shows the cheap checks at once, then the job's progress and result).
+VERIFY_PACKAGE_INLINE_TRANSCRIPTS = env_int("VERIFY_PACKAGE_INLINE_TRANSCRIPTS", 10, minimum=0)
+# Seconds the transcripts' signatures may take, on the page or in the job, before the check
+# stops (and says how far it got); how long a job's result (and its stored upload, deleted when
+# the job ends) is kept; how many jobs may wait or run at once, in all and per client address.
+VERIFY_PACKAGE_JOB_SECONDS = env_int("VERIFY_PACKAGE_JOB_SECONDS", 300, minimum=0)
+VERIFY_PACKAGE_RESULT_SECONDS = env_int("VERIFY_PACKAGE_RESULT_SECONDS", 3600, minimum=60)
+VERIFY_PACKAGE_MAX_ACTIVE_JOBS = env_int("VERIFY_PACKAGE_MAX_ACTIVE_JOBS", 4, minimum=1)
+VERIFY_PACKAGE_MAX_ACTIVE_PER_ADDRESS = env_int(
+    "VERIFY_PACKAGE_MAX_ACTIVE_PER_ADDRESS", 1, minimum=1
+)
 
 # Roster import limits.
 ROSTER_IMPORT_MAX_BYTES = env_int("ROSTER_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)

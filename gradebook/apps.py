@@ -7,10 +7,15 @@ class GradebookConfig(AppConfig):
     verbose_name = _("Gradebook")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from gradebook.curriculum import regular_marks_per_term
+        from gradebook.ledger import register_sqlite_guard
         from schools.tables import CurriculumTable
 
         # The curriculum set-up page of schools shows each subject's regular marks per term,
         # which is the gradebook's rule: it is handed over here, schools importing nothing of
         # the gradebook.
         CurriculumTable.regular_marks_per_term = staticmethod(regular_marks_per_term)
+        # SQLite's ledger triggers call this function (gradebook/migrations/0004).
+        connection_created.connect(register_sqlite_guard, dispatch_uid="sodiem-ledger-guard")

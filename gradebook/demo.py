@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from gradebook.columns import Column, canonical_value, format_score, homeroom_columns
 from gradebook.columns import subject_columns as columns_of_subject
-from gradebook.ledger import GENESIS, event_digest
+from gradebook.ledger import GENESIS, cell_digest, event_digest
 from gradebook.models import (
     CommentPhrase,
     EventSource,
@@ -356,6 +356,7 @@ class BulkLedger:
                 school_id=self.school_id,
                 seq=self.seq,
                 mark_id=mark.pk,
+                cell=cell_digest(mark),
                 old_value="",
                 new_value=mark.value,
                 version=mark.version,

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from gradebook.checkpoints import make_checkpoint
 from gradebook.completeness import BookStatus, book_status, status_of
 from gradebook.grid.page import Cell, Grid
 from gradebook.messages import short_datetime
-from gradebook.models import CellScope, Lock, LockKind
+from gradebook.models import CellScope, CheckpointReason, Lock, LockKind
 from gradebook.services import GradebookError, required_text
 from schools.access import SchoolAccess, require_leader
 from schools.models import (
@@ -114,7 +115,7 @@ def submit_gradebook(
     status = book_status(class_group, entry, term)
     if not status.complete:
         raise GradebookError(missing_marks_message(status))
-    return Lock.objects.create(
+    submission = Lock.objects.create(
         school_id=class_group.year.school_id,
         year_id=class_group.year_id,
         term=term,
@@ -123,6 +124,8 @@ def submit_gradebook(
         kind=LockKind.SUBMITTED,
         created_by=actor,
     )
+    make_checkpoint(class_group.year.school, reason=CheckpointReason.LOCK)
+    return submission
 
 
 # Leadership locks -----------------------------------------------------------------------------
@@ -181,7 +184,7 @@ def lock(
             _("This is already locked (since %(when)s: %(reason)s).")
             % {"when": short_datetime(same.starts_at), "reason": same.reason}
         )
-    return Lock.objects.create(
+    new = Lock.objects.create(
         school=school,
         year=year,
         term=term,
@@ -192,6 +195,8 @@ def lock(
         starts_at=starts_at,
         created_by=actor,
     )
+    make_checkpoint(school, reason=CheckpointReason.LOCK)
+    return new
 
 
 def lock_date_start(day: datetime.date) -> datetime.datetime:

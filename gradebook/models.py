@@ -133,12 +133,17 @@ class AppendOnlyQuerySet(models.QuerySet):
 class MarkEvent(models.Model):
     """One change to one cell, chained by SHA-256 to the previous event of the same school.
 
-    Never updated or deleted: the model, its manager and (in the database) a trigger refuse it.
+    Never updated or deleted: the model, its manager and (in the database) triggers refuse it.
+    `cell` is the SHA-256 of what the cell is (school, year, student, subject, term, kind,
+    slot; `gradebook.ledger.cell_digest`) and is part of the event's hash, so a mark moved to
+    another student or column behind the ledger no longer matches its events. Events written
+    before December 2026 have it empty and their hash does not cover the cell.
     """
 
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
     seq = models.PositiveBigIntegerField()
     mark = models.ForeignKey(Mark, on_delete=models.PROTECT, related_name="events")
+    cell = models.CharField(max_length=64, blank=True, default="")
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
     version = models.PositiveIntegerField()
@@ -184,6 +189,55 @@ class LedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_id}#{self.seq}"
+
+
+class CheckpointReason(models.TextChoices):
+    LOCK = "lock", _("A gradebook was submitted or locked")
+    DAILY = "daily", _("Daily checkpoint")
+    PACKAGE = "package", _("A transcript package was exported")
+    MANUAL = "manual", _("Made by an operator")
+
+
+class LedgerCheckpoint(models.Model):
+    """A signed statement of a school's chain head: "event #seq of school S has hash H".
+
+    Signed with the server's checkpoint key (Ed25519, a file outside the database:
+    settings.LEDGER_CHECKPOINT_KEY_FILE), so that someone who can write the database but not
+    read that file cannot rewrite the chain behind a checkpoint without `verify_ledger`
+    noticing. Checkpoints of a school are numbered and chained (`previous`: the SHA-256 of the
+    previous checkpoint's statement), so a deleted one leaves a gap. Append-only, like the
+    events (gradebook/checkpoints.py)."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=10, choices=CheckpointReason.choices)
+    previous = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=100)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        ordering = ["school", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "number"], name="checkpoint_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} checkpoint {self.number} at #{self.seq}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError("Ledger checkpoints are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Ledger checkpoints are never deleted.")
 
 
 class LockKind(models.TextChoices):
