@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,6 +16,10 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    roles_version = models.PositiveIntegerField(default=0, editable=False)
+    """Bumped (`roles_changed`) whenever the person's memberships, roles or homeroom classes
+    change, from any path: a session's cached decision that its user needs no two-factor
+    authentication holds only for the version it was made at (schools/middleware.py)."""
 
     class Meta:
         verbose_name = _("user")
@@ -34,9 +43,33 @@ class Role(models.TextChoices):
     TEACHER = "teacher", _("Teacher")
 
 
+def roles_changed(user_ids: Iterable[int | None]) -> None:
+    """Mark these people's roles as changed (one UPDATE): their next request decides again
+    whether they must use two-factor authentication. Called by the signals and the bulk writes
+    of Membership here and of the homeroom classes and current years in schools/models.py."""
+    ids = {pk for pk in user_ids if pk is not None}
+    if ids:
+        User.objects.filter(pk__in=ids).update(roles_version=models.F("roles_version") + 1)
+
+
 class MembershipQuerySet(models.QuerySet):
     def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True)
+
+    # Bulk writes send no signals: these two mark the people whose roles they change
+    # (bulk_update goes through update).
+    def update(self, **kwargs: Any) -> int:
+        users = set(self.values_list("user_id", flat=True))
+        count = super().update(**kwargs)
+        roles_changed(users | {kwargs.get("user_id"), getattr(kwargs.get("user"), "pk", None)})
+        return count
+
+    def bulk_create(
+        self, objs: Iterable[Membership], *args: Any, **kwargs: Any
+    ) -> list[Membership]:
+        created = super().bulk_create(objs, *args, **kwargs)
+        roles_changed(m.user_id for m in created)
+        return created
 
 
 class Membership(models.Model):
@@ -65,3 +98,8 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.school} · {self.get_role_display()}"
+
+
+@receiver([post_save, post_delete], sender=Membership)
+def membership_changed(sender: type[Membership], instance: Membership, **kwargs: object) -> None:
+    roles_changed([instance.user_id])

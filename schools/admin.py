@@ -3,10 +3,12 @@ set-up pages, which go through the access getters."""
 
 from django.contrib import admin
 
+from accounts.admin_site import ReadOnlyModelAdmin
 from schools.models import (
     ClassGroup,
     CurriculumEntry,
     Enrollment,
+    Invitation,
     School,
     SchoolYear,
     Student,
@@ -51,3 +53,11 @@ admin.site.register(Subject)
 admin.site.register(CurriculumEntry)
 admin.site.register(Enrollment)
 admin.site.register(TeachingAssignment)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyModelAdmin):
+    """Shown only: an invitation is the person's to answer, on their own page."""
+
+    list_display = ("school", "invited_user", "roles", "created_at", "expires_at", "accepted_at")
+    list_filter = ("school",)

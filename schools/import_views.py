@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from schools.access import SETUP_ROLES, get_school
 from schools.models import School
 from schools.roster_import.columns import KINDS
@@ -25,7 +26,7 @@ def roster_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         form = RosterImportForm(request.POST, request.FILES, school=access.school)
         if form.is_valid():
-            outcome = _import(form, access.school)
+            outcome = _import(form, access.school, request.user)
     else:
         form = RosterImportForm(
             school=access.school, initial={"kind": request.GET.get("kind", "students")}
@@ -43,7 +44,7 @@ def roster_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
     )
 
 
-def _import(form: RosterImportForm, school: School) -> Outcome | None:
+def _import(form: RosterImportForm, school: School, actor: User) -> Outcome | None:
     upload = form.cleaned_data["file"]
     try:
         return import_roster(
@@ -53,6 +54,7 @@ def _import(form: RosterImportForm, school: School) -> Outcome | None:
             data=upload.read(),
             filename=upload.name,
             dry_run=form.cleaned_data["dry_run"],
+            actor=actor,
         )
     except ImportFileError as exc:
         form.add_error("file", str(exc))

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role, roles_changed
 from schools.validators import validate_personal_id, validate_school_code
 
 
@@ -65,6 +71,44 @@ class School(models.Model):
         return self.years.filter(is_current=True).first()
 
 
+# Homeroom teachers of a current year's class sign, so must use two-factor authentication
+# (schools/signers.py): whatever changes who they are marks the people concerned
+# (`roles_changed`): the signals below for a save or a deletion, these querysets for the bulk
+# writes, which send none.
+
+
+class SchoolYearQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        if "is_current" not in kwargs:
+            return super().update(**kwargs)
+        years = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs)
+        roles_changed(_homeroom_teachers(ClassGroup.objects.filter(year__in=years)))
+        return count
+
+
+class ClassGroupQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        if not {"homeroom_teacher", "homeroom_teacher_id", "year", "year_id"} & set(kwargs):
+            return super().update(**kwargs)
+        before = _homeroom_teachers(self)
+        count = super().update(**kwargs)
+        new = kwargs.get("homeroom_teacher_id", getattr(kwargs.get("homeroom_teacher"), "pk", None))
+        roles_changed(before | {new})
+        return count
+
+    def bulk_create(
+        self, objs: Iterable[ClassGroup], *args: Any, **kwargs: Any
+    ) -> list[ClassGroup]:
+        created = super().bulk_create(objs, *args, **kwargs)
+        roles_changed(c.homeroom_teacher_id for c in created)
+        return created
+
+
+def _homeroom_teachers(classes: models.QuerySet[ClassGroup]) -> set[int | None]:
+    return set(classes.values_list("homeroom_teacher_id", flat=True))
+
+
 class SchoolYear(models.Model):
     """A school year such as 2025-2026, with its two terms (HK I, HK II)."""
 
@@ -73,6 +117,8 @@ class SchoolYear(models.Model):
         _("starting year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     is_current = models.BooleanField(_("current year"), default=False)
+
+    objects = SchoolYearQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("school year")
@@ -139,6 +185,8 @@ class ClassGroup(models.Model):
         related_name="homeroom_classes",
     )
 
+    objects = ClassGroupQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("class")
         verbose_name_plural = _("classes")
@@ -156,6 +204,23 @@ class ClassGroup(models.Model):
     @property
     def school(self) -> School:
         return self.year.school
+
+
+@receiver([post_save, post_delete], sender=ClassGroup)
+def homeroom_changed(sender: type[ClassGroup], instance: ClassGroup, **kwargs: Any) -> None:
+    """The class's homeroom teacher (a new one, or that of a class moved to another year) may
+    sign now. One who stopped being it needs no new decision: a session that needed no code
+    still needs none."""
+    update_fields = kwargs.get("update_fields")
+    if update_fields is None or {"homeroom_teacher", "year"} & set(update_fields):
+        roles_changed([instance.homeroom_teacher_id])
+
+
+@receiver(post_save, sender=SchoolYear)
+def current_year_changed(sender: type[SchoolYear], instance: SchoolYear, **kwargs: Any) -> None:
+    update_fields = kwargs.get("update_fields")
+    if update_fields is None or "is_current" in update_fields:
+        roles_changed(_homeroom_teachers(instance.classes.all()))
 
 
 class Subject(models.Model):
@@ -364,3 +429,59 @@ class TeachingAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.teacher} · {self.class_group} · {self.subject.code}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self) -> InvitationQuerySet:
+        """Neither accepted nor declined, and not expired."""
+        return self.filter(
+            accepted_at__isnull=True, declined_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A school's invitation to an account it did not create (one without any membership of the
+    school: another school's, an operator's) to join its staff with `roles`. Nothing changes
+    until its owner accepts it, logged in as themselves (schools/invitations.py)."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="invitations")
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    invited_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited account"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    roles = models.JSONField(_("roles"), default=list)
+    """The `accounts.models.Role` values given on acceptance."""
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "invited_user"],
+                condition=models.Q(accepted_at__isnull=True, declined_at__isnull=True),
+                name="one_open_invitation_per_school_and_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} → {self.invited_user}"
+
+    def get_roles_display(self) -> list[str]:
+        labels = dict(Role.choices)
+        return [str(labels[role]) for role in self.roles if role in labels]

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role, User
+from schools.invitations import invite_to_staff
 from schools.models import (
     Assessment,
     ClassGroup,
@@ -365,19 +366,25 @@ def create_staff_account(
 
 
 @transaction.atomic
-def add_existing_staff(*, school: School, username: str, roles: Collection[str]) -> User:
-    """Someone who already has an account (they teach in another school too) gets a membership
-    here, never a second account."""
-    user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
-    errors: dict[str, object] = {}
-    if user is None:
-        errors["username"] = _("No active account has this username.")
+def add_existing_staff(
+    *, school: School, inviter: User, username: str, roles: Collection[str]
+) -> User | None:
+    """An existing account for this school's staff. One that has held a role here (the school
+    created it, or its owner accepted an invitation) gets `roles` at once, and is returned. Any
+    other (another school's, an operator's) is only invited (schools/invitations.py): it
+    belongs to its owner, who must consent; None is returned, as for a username that no active
+    account has, so that the caller answers both alike (the school learns nothing of an account
+    that is not its own)."""
     if not roles:
-        errors["roles"] = _("Choose at least one role.")
-    _raise_if(errors)
-    assert user is not None  # else _raise_if raised
-    _set_roles(school=school, user=user, roles=roles, keep_others=True)
-    return user
+        raise ValidationError({"roles": _("Choose at least one role.")})
+    user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
+    if user is None:
+        return None
+    if user.memberships.filter(school=school).exists():
+        _set_roles(school=school, user=user, roles=roles, keep_others=True)
+        return user
+    invite_to_staff(school=school, inviter=inviter, user=user, roles=roles)
+    return None
 
 
 @transaction.atomic

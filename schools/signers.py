@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from accounts.models import Membership, User
 from schools.access import EXPORT_ROLES, LEADERSHIP_ROLES
 from schools.models import ClassGroup
 
-
-def is_signer(user: User) -> bool:
-    """Principals, vice principals and homeroom teachers of a current-year class sign."""
-    if Membership.objects.active().filter(user=user, role__in=LEADERSHIP_ROLES).exists():
-        return True
-    return ClassGroup.objects.filter(homeroom_teacher=user, year__is_current=True).exists()
-
-
-def is_exporter(user: User) -> bool:
-    """Admins and principals export the school's transcripts, upload them to the Department and
-    set where they go (`EXPORT_ROLES`)."""
-    return Membership.objects.active().filter(user=user, role__in=EXPORT_ROLES).exists()
+MFA_ROLES = LEADERSHIP_ROLES | EXPORT_ROLES
+"""Signers by their role (the principal, vice principals) and exporters (admins, the
+principal: `EXPORT_ROLES`, who export the school's transcripts, upload them to the Department
+and set where they go)."""
 
 
 def needs_mfa(user: User) -> bool:
-    """Signers and exporters must use two-factor authentication."""
-    return is_signer(user) or is_exporter(user)
+    """Signers and exporters must use two-factor authentication: an active membership in
+    `MFA_ROLES` anywhere, or the homeroom of a current year's class (homeroom teachers sign
+    their class's transcripts). One query."""
+    by_role = Membership.objects.active().filter(user=OuterRef("pk"), role__in=MFA_ROLES)
+    homeroom = ClassGroup.objects.filter(homeroom_teacher=OuterRef("pk"), year__is_current=True)
+    return User.objects.filter(pk=user.pk).filter(Exists(by_role) | Exists(homeroom)).exists()

@@ -1,20 +1,63 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.http import AuthenticatedRequest
 from schools.access import SETUP_ROLES, get_class_group, get_school, schools_of
-from schools.models import ClassGroup, Enrollment, TeachingAssignment
+from schools.invitations import accept_invitation, decline_invitation, pending_invitations
+from schools.models import ClassGroup, Enrollment, Invitation, TeachingAssignment
 
 
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """One school: straight to its dashboard. Several: pick one. None: say so."""
+    """One school: straight to its dashboard. Several: pick one. None: say so. Invitations to
+    answer: they are shown first."""
     schools = list(schools_of(request.user))
-    if len(schools) == 1:
+    has_invitations = Invitation.objects.pending().filter(invited_user=request.user).exists()
+    if len(schools) == 1 and not has_invitations:
         return redirect("schools:dashboard", code=schools[0].code)
-    return render(request, "schools/home.html", {"schools": schools})
+    context = {"schools": schools, "has_invitations": has_invitations}
+    return render(request, "schools/home.html", context)
+
+
+@require_safe
+def invitations(request: AuthenticatedRequest) -> HttpResponse:
+    """The invitations to join a school's staff that the person may still answer."""
+    context = {"invitations": pending_invitations(request.user)}
+    return render(request, "schools/invitations.html", context)
+
+
+def _answer_invitation(
+    request: AuthenticatedRequest, pk: int, answer: Callable[..., Invitation], message: str
+) -> HttpResponse:
+    """Accept or decline one of the person's own invitations (another's is a 404)."""
+    invitation = get_object_or_404(Invitation, pk=pk, invited_user=request.user)
+    try:
+        answered = answer(invitation=invitation, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("invitations")
+    messages.success(request, message % {"school": answered.school.name})
+    return redirect("home")
+
+
+@require_POST
+def invitation_accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    message = _("You now work in %(school)s.")
+    return _answer_invitation(request, pk, accept_invitation, message)
+
+
+@require_POST
+def invitation_decline(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    message = _("You declined the invitation of %(school)s.")
+    return _answer_invitation(request, pk, decline_invitation, message)
 
 
 def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:

@@ -4,6 +4,7 @@ so a failure part-way leaves the database as it was."""
 from __future__ import annotations
 
 from accounts.models import Membership, Role, User
+from schools.invitations import invite_to_staff
 from schools.models import ClassGroup, Enrollment, School, Student, TeachingAssignment
 from schools.roster_import.assignments import AssignmentPlan
 from schools.roster_import.students import StudentPlan
@@ -42,9 +43,11 @@ def apply_assignments(plan: AssignmentPlan) -> None:
     TeachingAssignment.objects.bulk_create(plan.new, batch_size=BATCH)
 
 
-def apply_teachers(plan: TeacherPlan, *, school: School) -> None:
+def apply_teachers(plan: TeacherPlan, *, school: School, actor: User | None) -> None:
     User.objects.bulk_create(plan.new_users, batch_size=BATCH)
     Membership.objects.bulk_create(
         [Membership(user=user, school=school, role=Role.TEACHER) for user in plan.new_members],
         batch_size=BATCH,
     )
+    for user in plan.invited:
+        invite_to_staff(school=school, inviter=actor, user=user, roles=[Role.TEACHER])

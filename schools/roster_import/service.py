@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from schools.models import School, SchoolYear
 from schools.roster_import import apply
 from schools.roster_import.assignments import AssignmentPlan, plan_assignments
@@ -46,9 +47,11 @@ def import_roster(
     data: bytes,
     filename: str,
     dry_run: bool = False,
+    actor: User | None = None,
 ) -> Outcome:
     """Import one file of one kind ("students", "assignments", "teachers"). Raises
-    ImportFileError when the file as a whole cannot be read (too large, not a spreadsheet)."""
+    ImportFileError when the file as a whole cannot be read (too large, not a spreadsheet).
+    `actor`, who uploads it, signs the invitations a teachers file sends."""
     spec = KINDS[kind]
     if kind in KINDS_NEEDING_A_YEAR and year is None:
         raise ValueError(f"a {kind} import needs a school year")
@@ -65,7 +68,9 @@ def import_roster(
     outcome = Outcome(rows=len(data_rows), ignored_columns=header.ignored, dry_run=dry_run)
     try:
         with transaction.atomic():
-            _plan_and_apply(outcome, kind, data_rows, header=header, school=school, year=year)
+            _plan_and_apply(
+                outcome, kind, data_rows, header=header, school=school, year=year, actor=actor
+            )
     except IntegrityError:
         message = _("The school's data changed during the import; nothing was imported. Try again.")
         outcome.errors, outcome.counts = [RowError(header.row, 0, "", message)], []
@@ -80,6 +85,7 @@ def _plan_and_apply(
     header: Header,
     school: School,
     year: SchoolYear | None,
+    actor: User | None,
 ) -> None:
     """Validation reads and the writes happen in the caller's transaction, so what was checked
     is what gets written."""
@@ -103,4 +109,4 @@ def _plan_and_apply(
     elif isinstance(plan, AssignmentPlan):
         apply.apply_assignments(plan)
     else:
-        apply.apply_teachers(plan, school=school)
+        apply.apply_teachers(plan, school=school, actor=actor)

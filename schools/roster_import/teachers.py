@@ -1,9 +1,10 @@
 """Teacher accounts: one row per teacher (username, full name, email, phone).
 
 A new username becomes an account with an unusable password (the teacher sets one through
-"forgot password") and a TEACHER membership of this school. An existing username only gets the
-membership: the account itself belongs to its owner (and maybe to other schools) and is left as
-it is, whatever the file says.
+"forgot password") and a TEACHER membership of this school. An existing username is left as it
+is, whatever the file says: the account belongs to its owner. If it has held a role here, it
+gets the membership; if not (another school's, an operator's), it is only invited
+(schools/invitations.py) and joins when its owner accepts.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ class TeacherPlan:
     existing_users: int = 0
     new_members: list[User] = field(default_factory=list)
     existing_members: int = 0
+    invited: list[User] = field(default_factory=list)
 
     def counts(self) -> list[Count]:
-        return [
+        counts = [
             Count(
                 _("Teacher accounts"), created=len(self.new_users), unchanged=self.existing_users
             ),
@@ -43,6 +45,9 @@ class TeacherPlan:
                 unchanged=self.existing_members,
             ),
         ]
+        if self.invited:
+            counts.append(Count(_("Invitations to accounts of other schools"), len(self.invited)))
+        return counts
 
 
 def _clean(cleaner: RowCleaner) -> dict[str, str | None]:
@@ -59,6 +64,7 @@ class _Lookup:
     users: dict[str, User]  # lower-case username → user
     email_owners: set[str]  # lower-case addresses that already belong to an account
     members: set[int]  # ids of users with a TEACHER membership here (active or not)
+    staff: set[int]  # ids of users with any membership here (active or not)
 
     @classmethod
     def load(cls, *, school: School, usernames: set[str], emails: set[str]) -> _Lookup:
@@ -75,11 +81,13 @@ class _Lookup:
             .filter(e__in=emails)
             .values_list("email", flat=True)
         }
-        members = Membership.objects.filter(school=school, role=Role.TEACHER, user__in=users)
+        here = Membership.objects.filter(school=school, user__in=users)
+        roles = list(here.values_list("user_id", "role"))
         return cls(
             users={u.username.lower(): u for u in users},
             email_owners=owners,
-            members=set(members.values_list("user_id", flat=True)),
+            members={user_id for user_id, role in roles if role == Role.TEACHER},
+            staff={user_id for user_id, _role in roles},
         )
 
 
@@ -120,6 +128,9 @@ def plan_teachers(records: list[Record], *, header: Header, school: School) -> T
             plan.new_users.append(user)
         else:
             plan.existing_users += 1
+            if user.pk not in lookup.staff:
+                plan.invited.append(user)
+                continue
         if user.pk is not None and user.pk in lookup.members:
             plan.existing_members += 1
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -39,7 +39,9 @@ def classes(request: AuthenticatedRequest, code: str) -> HttpResponse:
     access = _access(request, code)
     year = _filter_year(request, access)
     filters = forms.ClassFilterForm(_with_year(request, year), school=access.school)
-    rows = ClassGroup.objects.filter(year=year).select_related("homeroom_teacher")
+    rows: QuerySet[ClassGroup] = ClassGroup.objects.filter(year=year).select_related(
+        "homeroom_teacher"
+    )
     current = Q(enrollments__left_on__isnull=True)
     rows = filters.apply(rows).annotate(student_count=Count("enrollments", filter=current))
     table = _table(request, tables.ClassTable(rows, school_code=code))

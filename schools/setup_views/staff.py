@@ -87,13 +87,28 @@ def teacher_add_existing(request: AuthenticatedRequest, code: str) -> HttpRespon
     form = forms.StaffAddExistingForm(_data(request))
 
     def save() -> str:
-        user = setup_services.add_existing_staff(school=access.school, **form.cleaned_data)
-        return _("%(name)s now works in this school.") % {"name": user.display_name}
+        user = setup_services.add_existing_staff(
+            school=access.school, inviter=request.user, **form.cleaned_data
+        )
+        if user is not None:  # already one of this school's staff, past or present
+            return _("%(name)s now works in this school.") % {"name": user.display_name}
+        # The same words whether an invitation went out or no such account exists.
+        return _(
+            "If an active account has this username, an invitation to work in this school has "
+            "been sent to it. The person joins the staff when they accept it."
+        )
 
     if _saved(request, form, save):
         return redirect("schools:setup_teachers", code=code)
     title = _("Add an existing account")
-    return _form_page(request, access, "teachers", form, title, _url("setup_teachers", code))
+    intro = _(
+        "An account this school did not create belongs to its owner: it is invited, and joins "
+        "the staff only when its owner accepts, after logging in. Until then this page shows "
+        "nothing about it, not even whether it exists. Someone who has worked in this school "
+        "before gets the roles at once."
+    )
+    back_url = _url("setup_teachers", code)
+    return _form_page(request, access, "teachers", form, title, back_url, intro=intro)
 
 
 def _staff_member(access: SchoolAccess, pk: int) -> WithAnnotations[User, tables.StaffRow]:
@@ -117,7 +132,7 @@ def teacher_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpRespo
     if _saved(request, form, save):
         return redirect("schools:setup_teachers", code=code)
     title = f"{member.display_name} ({member.username})"
-    context = {"member": member, "is_active_here": bool(roles)}
+    context = {"member": member, "is_active_here": bool(roles), "shared": shared}
     context["is_self"] = member.pk == request.user.pk
     back_url = _url("setup_teachers", code)
     return _form_page(

@@ -23,3 +23,34 @@ ROWS = [
     ),
 ]
 ROWS.append(Row("schools:setup", school_a, everyone(403, admin=200, outsider=404)))
+
+
+def invitation(w: dict) -> dict:
+    """School A's open invitation to the outsider (school B's staff)."""
+    from django.utils import timezone
+
+    from schools.invitations import VALID_FOR
+    from schools.models import Invitation
+
+    found, _ = Invitation.objects.get_or_create(
+        school=w["school_a"],
+        invited_user=w["users"]["outsider"],
+        accepted_at=None,
+        declined_at=None,
+        defaults={
+            "inviter": w["users"]["admin"],
+            "roles": ["teacher"],
+            "expires_at": timezone.now() + VALID_FOR,
+        },
+    )
+    return {"pk": found.pk}
+
+
+# A person's invitations: their own only; another's is a 404, answering one takes a POST.
+ROWS += [
+    Row("invitations", lambda w: {}, everyone(200)),
+    Row("invitation_accept", invitation, everyone(405)),
+    Row("invitation_accept", invitation, everyone(404, outsider=302), method="POST"),
+    Row("invitation_decline", invitation, everyone(405)),
+    Row("invitation_decline", invitation, everyone(404, outsider=302), method="POST"),
+]

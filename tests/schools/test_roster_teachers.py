@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 
 from accounts.models import Membership, Role, User
+from schools.models import Invitation
 from schools.roster_import.service import import_roster
 
 HEADER = ["Tên đăng nhập", "Họ và tên", "Email", "Điện thoại"]
@@ -66,17 +67,30 @@ def test_reimporting_teachers_changes_nothing(world):
     assert accounts() == before
 
 
-def test_existing_username_only_gets_a_membership(world):
+def test_another_schools_account_is_invited_not_attached(world):
+    """An account the school did not create joins only if its owner accepts (issue 18, finding 8;
+    tests/schools/test_staff_invitations.py); the file changes nothing of it."""
     outsider = world["users"]["outsider"]
     user_before = User.objects.filter(pk=outsider.pk).values_list().get()
     school_b_before = list(outsider.memberships.filter(school=world["school_b"]).values_list())
     outcome = run(world, xlsx([["outsider", "Tên Khác", "khac@example.edu.vn", "0900000000"]]))
-    assert counts(outcome) == [(0, 0, 1), (1, 0, 0)]
+    assert counts(outcome) == [(0, 0, 1), (0, 0, 0), (1, 0, 0)]
     assert User.objects.filter(pk=outsider.pk).values_list().get() == user_before
     assert list(outsider.memberships.filter(school=world["school_b"]).values_list()) == (
         school_b_before
     )
-    assert outsider.memberships.filter(school=world["school_a"], role=Role.TEACHER).exists()
+    assert not outsider.memberships.filter(school=world["school_a"]).exists()
+    (invitation,) = Invitation.objects.filter(invited_user=outsider)
+    assert (invitation.school, invitation.roles) == (world["school_a"], [Role.TEACHER])
+
+
+def test_a_past_member_of_this_school_gets_the_teacher_membership(world):
+    principal = world["users"]["principal"]
+    principal.memberships.update(is_active=False)
+    outcome = run(world, xlsx([["principal", "principal", "p@example.edu.vn", ""]]))
+    assert counts(outcome) == [(0, 0, 1), (1, 0, 0)]
+    assert principal.memberships.filter(role=Role.TEACHER, is_active=True).exists()
+    assert not Invitation.objects.exists()
 
 
 def test_existing_teacher_of_this_school_is_unchanged(world):

@@ -61,21 +61,18 @@ def test_an_existing_username_is_not_created_twice(setup_client, url, world):
     assert User.objects.filter(username__iexact="outsider").count() == 1
 
 
-def test_existing_user_gets_a_membership_not_a_second_account(setup_client, url, world):
+def test_an_existing_account_is_invited_not_created_twice(setup_client, url, world):
+    """Another school's account is invited (tests/schools/test_staff_invitations.py), never
+    copied: an unknown username gets the same answer and creates nothing."""
     outsider = world["users"]["outsider"]
-    data = {"username": "outsider", "roles": [Role.TEACHER]}
-    response = setup_client.post(url("setup_teacher_add_existing"), data)
-    assert response.status_code == 302
+    for username in ("outsider", "nobody"):
+        data = {"username": username, "roles": [Role.TEACHER]}
+        assert setup_client.post(url("setup_teacher_add_existing"), data).status_code == 302
     assert User.objects.filter(username="outsider").count() == 1
-    assert roles_of(outsider, world["school_a"]) == {Role.TEACHER}
+    assert not User.objects.filter(username="nobody").exists()
+    assert outsider.invitations.count() == 1
+    assert roles_of(outsider, world["school_a"]) == set()
     assert Role.ADMIN in roles_of(outsider, world["school_b"])  # school B untouched
-
-
-def test_adding_an_unknown_username_is_an_error(setup_client, url):
-    response = setup_client.post(
-        url("setup_teacher_add_existing"), {"username": "nobody", "roles": [Role.TEACHER]}
-    )
-    assert "username" in response.context["form"].errors
 
 
 def test_admin_edits_a_teachers_details_and_roles(setup_client, url, world):
