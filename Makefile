@@ -11,7 +11,8 @@ DEMO_SERVICES := media/demo-signing-services.json
 # The demo CA's time-stamping authority (same script): signatures are PAdES B-LTA.
 RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem SIGNING_SERVICES_FILE=$(DEMO_SERVICES) SIGNING_TSA_URL=http://127.0.0.1:8783/tsa
 
-.PHONY: run test setup system-deps lint typecheck format messages serve serve-prod clean companion
+.PHONY: run test setup system-deps lint typecheck format messages serve serve-prod clean companion \
+	demo-totp
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,12 @@ companion: setup
 	SOFTHSM2_CONF=$(CURDIR)/media/demo-token/softhsm2.conf PYTHONPATH=signer-companion \
 	  $(PY) -m sodiem_companion --site http://127.0.0.1:8000 --lib /usr/lib/softhsm/libsofthsm2.so \
 	  --state-dir media/demo-companion
+
+# The current two-factor code of a demo account (the banner of `make run` lists them):
+# `make demo-totp ACCOUNT=hieutruong`.
+demo-totp: $(STAMP)
+	@test -n "$(ACCOUNT)" || { echo "Usage: make demo-totp ACCOUNT=USERNAME, for example ACCOUNT=hieutruong" >&2; exit 2; }
+	@$(DEV_ENV) $(PY) manage.py demo_totp "$(ACCOUNT)"
 
 # The production stack on this machine: gunicorn, PostgreSQL, WhiteNoise, DEBUG off, Redis, RQ
 # workers (docs/deployment.md).

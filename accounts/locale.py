@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from accounts.models import User
+
 
 class DefaultLanguageMiddleware:
     """Vietnamese unless the user chose otherwise.
@@ -27,6 +29,17 @@ class DefaultLanguageMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        if chosen in self.supported:
+            remember_language(request, chosen)
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+def remember_language(request: HttpRequest, language: str) -> None:
+    """Keep the language a logged-in person chose, for their notification e-mails: one UPDATE
+    when it changes, none otherwise (the user was read by the request already)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,6 +21,9 @@ class User(AbstractUser):
     """Bumped (`roles_changed`) whenever the person's memberships, roles or homeroom classes
     change, from any path: a session's cached decision that its user needs no two-factor
     authentication holds only for the version it was made at (schools/middleware.py)."""
+    language = models.CharField(_("language"), max_length=10, blank=True, editable=False)
+    """The language last chosen in the navigation bar (recorded by accounts/locale.py), that of
+    the person's notification e-mails; empty: settings.LANGUAGE_CODE."""
 
     class Meta:
         verbose_name = _("user")
@@ -103,3 +107,72 @@ class Membership(models.Model):
 @receiver([post_save, post_delete], sender=Membership)
 def membership_changed(sender: type[Membership], instance: Membership, **kwargs: object) -> None:
     roles_changed([instance.user_id])
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification tells. Its text is written by the layer that raises it (the
+    gradebook's and the transcripts' `notices.py`), handed to accounts/notifications.py when the
+    app loads."""
+
+    CORRECTION_APPROVED = "correction_approved", _("Correction approved")
+    CORRECTION_REJECTED = "correction_rejected", _("Correction rejected")
+    TRANSCRIPT_RETURNED = "transcript_returned", _("Transcript returned")
+    TRANSCRIPT_REOPENED = "transcript_reopened", _("Transcript reopened")
+    BOOK_LOCKED = "book_locked", _("Gradebooks locked")
+    BOOK_UNLOCKED = "book_unlocked", _("Gradebooks unlocked")
+    LOCK_DATE_SOON = "lock_date_soon", _("Lock date approaching")
+
+
+class Notification(models.Model):
+    """Something that happened to one person's work (the bell in the top bar, and an e-mail).
+
+    Keeps the kind and its parameters (names, numbers, dates; never translated text): the text
+    is written when it is read, in the reader's language of the moment — the page's, or the one
+    the person chose for their e-mail — and a corrected translation reaches old notifications
+    too. Names are kept as they were then, so a notification reads without a query and still
+    reads after the class or subject is renamed or deleted."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    """A path of this site (through its access-checked views), never another site's."""
+    key = models.CharField(max_length=100, blank=True)
+    """Set for what must reach a person once (a lock date's reminder: "lock-date:<lock id>")."""
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_list"),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"],
+                condition=~models.Q(key=""),
+                name="notification_once_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} · {self.kind} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def text(self) -> str:
+        """The notification in the active language."""
+        from accounts.notifications import text_of
+
+        return text_of(self)

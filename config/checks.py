@@ -81,3 +81,30 @@ def check_site_url(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             id="sodiem.W001",
         )
     ]
+
+
+#: Caches each process keeps to itself (or none at all).
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@checks.register(checks.Tags.security, checks.Tags.caches, deploy=True)
+def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The login and verification rate limits and the single-use two-factor codes live in the
+    default cache: with a cache per process (or none), each web process counts on its own, so
+    several processes multiply every limit and a used code passes again on another process."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend not in PER_PROCESS_CACHES:
+        return []
+    return [
+        checks.Warning(
+            f"The cache ({backend.rsplit('.', 1)[-1]}) is kept by each process: the rate limits "
+            "of the login and the verification page and the single-use two-factor codes hold "
+            "only within one process.",
+            hint="With more than one web process (gunicorn workers) set CACHE_BACKEND=redis "
+            "(and CACHE_REDIS_URL); docs/deployment.md.",
+            id="sodiem.W002",
+        )
+    ]

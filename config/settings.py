@@ -28,6 +28,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A refused form (a stale or missing token) gets the product's page, not Django's English one.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 # Printed into every signed transcript (its verification link): required with DEBUG off, and not
 # this machine's address (config/checks.py; importing it also registers its deploy check).
 _site_url_problem = site_url_problem(env_str("SITE_URL"), debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
@@ -91,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "schools.context_processors.memberships",
+                "accounts.context_processors.notifications",
             ],
         },
     },
@@ -148,7 +151,9 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 # A school's teachers often reach the server from one public address (NAT): allauth's default
 # of 30 logins a minute per address would turn them away on a peak morning. Failed logins stay
-# limited per address and per account (allauth's defaults), which is what stops guessing.
+# limited: 10 a minute per address, whatever the accounts, and 5 in 5 minutes per account *from
+# one address* (the "key" is the account and the address: accounts/adapters.py), so a guesser
+# locks only their own address out, never the account's owner (docs/security.md).
 ACCOUNT_RATE_LIMITS = {
     "login": env_str("LOGIN_RATE_LIMIT", "300/m/ip"),
     "login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key"),
@@ -208,6 +213,12 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Notification mails are sent after the action commits, in its request: an SMTP relay that does
+# not answer holds it this many seconds at most (accounts/notifications.py).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+# `manage.py notify_deadlines` (daily, cron) reminds teachers of their incomplete gradebooks this
+# many days before a lock date (gradebook/notices.py).
+NOTIFY_LOCK_DATE_DAYS = env_int("NOTIFY_LOCK_DATE_DAYS", 3, minimum=1)
 
 # Signing: PEM files of the certification authorities whose certificates may sign transcripts.
 # Empty refuses every signature. `manage.py demo_pki` writes MEDIA_ROOT/demo-pki/demo-ca.pem for
@@ -269,6 +280,12 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 #: How long a signing authorisation (the certificate password / PIN handed to a batch job,
 #: encrypted) stays usable before a worker picks the job up; it is wiped when picked up.
 SIGNING_HANDOFF_SECONDS = env_int("SIGNING_HANDOFF_SECONDS", 900, minimum=30)
+#: A running background job (confirm / sign / seal, package export or upload, package check)
+#: whose worker has written no heartbeat for this long lost its worker (killed, machine gone):
+#: its page, and `manage.py interrupt_stale_jobs` (cron), mark it interrupted, and it can be
+#: resumed from its page. Workers beat at least once per transcript or chunk; keep this well
+#: above the longest single step (one remote signing request, one upload chunk).
+JOB_HEARTBEAT_STALE_SECONDS = env_int("JOB_HEARTBEAT_STALE_SECONDS", 300, minimum=30)
 #: Remote signing services the signers may choose (docs/signing.md): a JSON file of
 #: {name: {"adapter": "csc" | "confirm-v1", "label", "base_url", ...}}. Endpoints come only
 #: from here, never from a user.

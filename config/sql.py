@@ -142,6 +142,15 @@ def build_all(row: Sequence[Any], *models_: type[models.Model]) -> list[models.M
     return found
 
 
+def ids_fit(*ids: int | None) -> bool:
+    """Whether every given id (None: not given) fits the database's id columns (bigint). An id
+    from a request may not: the ORM answers a primary key's lookup of one with no row, but a
+    foreign key's lookup and a statement here fail (SQLite cannot bind the number), so a hot
+    function and its ORM twin answer None for it first."""
+    low, high = _connection().ops.integer_field_range("BigIntegerField")
+    return all(value is None or low <= value <= high for value in ids)
+
+
 def datetime_param(value: datetime.datetime) -> Any:
     """A date-time as the ORM would pass it (SQLite stores naive UTC text)."""
     return _connection().ops.adapt_datetimefield_value(value)

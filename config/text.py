@@ -8,6 +8,7 @@ them cannot be signed."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -37,3 +38,31 @@ def validate_storable_text(value: object) -> None:
             code="forbidden_character",
             params={"character": character},
         )
+
+
+def search_folded(text: str) -> str:
+    """`text` as the search boxes compare it: without diacritics (Nguyễn → nguyen, Đinh →
+    dinh, whether typed composed or decomposed), without case, with single spaces. Stored
+    beside a name (Student.search_name) and applied to what is typed in the box, so that the
+    database compares plain text the same way on SQLite and PostgreSQL."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+def _search_exact(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def search_is_exact(query: str) -> bool:
+    """Whether a search was typed with diacritics ("Yến", "đinh"): then they count."""
+    return _search_exact(query) != search_folded(query)
+
+
+def search_matches(query: str, text: str) -> bool:
+    """Whether a search box's `query` finds `text`: typed without diacritics it ignores them
+    ("nguyen" finds Nguyễn, "dinh" Đinh); typed with them, they must match ("Yến" finds Lê
+    Hoàng Yến, not Nguyễn). Never case. `search_folded` is the database's half of it."""
+    if search_is_exact(query):
+        return _search_exact(query) in _search_exact(text)
+    return search_folded(query) in search_folded(text)

@@ -251,3 +251,24 @@ def read_document(data: bytes) -> tuple[Statement, str]:
         return statement, str(payload["signature"])
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not a ledger checkpoint document ({exc})") from exc
+
+
+def document_problem(data: bytes, *, school_code: str) -> str | None:
+    """What is wrong with a checkpoint document as a package carries it, checked with the
+    public key it names (a verifier outside the school has no other): "malformed", "school"
+    (another school's) or "signature"; None when it holds together. Whether that key is the
+    school's server's is for `verify_ledger` to say, against the trusted keys."""
+    try:
+        statement, signature = read_document(data)
+        public = serialization.load_pem_public_key(json.loads(data)["public_key"].encode())
+    except (ValueError, KeyError, TypeError):
+        return "malformed"
+    if not isinstance(public, Ed25519PublicKey) or key_id(public) != statement.key_id:
+        return "signature"
+    if statement.school_code != school_code:
+        return "school"
+    try:
+        public.verify(base64.b64decode(signature, validate=True), statement.canonical())
+    except (InvalidSignature, ValueError):
+        return "signature"
+    return None

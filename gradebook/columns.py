@@ -9,6 +9,7 @@ grid holds conduct, absences and the homeroom comment (secondary) or qualities a
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 MAX_ABSENCE_SESSIONS = 400
+#: Above this many sessions absent in one term (excused and unexcused together) a save warns:
+#: it is the whole year's limit for promotion (docs/regulations.md#promotion), so a term past it
+#: is either a student in trouble or a typing slip.
+ABSENCE_WARNING_SESSIONS = 45
 
 # The titles of a secondary subject's assessment columns (their labels come with the rule).
 ASSESSMENT_TITLES = {
@@ -81,6 +86,50 @@ def _count(text: str) -> str:
             params={"value": text, "max": str(MAX_ABSENCE_SESSIONS)},
         )
     return str(int(stripped))
+
+
+def term_school_days(starts_on: datetime.date, ends_on: datetime.date) -> int:
+    """Days from Monday to Saturday from the term's first to its last day: the most sessions a
+    student can miss in it, absences being counted on the one-session-a-day plan."""
+    days = (ends_on - starts_on).days + 1
+    weeks, rest = divmod(max(days, 0), 7)
+    sundays = weeks + sum(
+        1 for n in range(rest) if (starts_on + datetime.timedelta(days=n)).weekday() == 6
+    )
+    return max(days, 0) - sundays
+
+
+def check_absence_count(count: int, *, school_days: int, dates: tuple[str, str]) -> None:
+    """Refuse a term's absence count above its school days (InvalidMark): not a possible
+    number, a typing slip. ``dates`` are the term's first and last day, as the user reads them."""
+    if count > school_days:
+        raise InvalidMark(
+            gettext_noop(
+                "%(value)s sessions is more than this term has school days: %(max)s, Monday to "
+                "Saturday from %(start)s to %(end)s."
+            ),
+            code="more_than_the_term",
+            params={
+                "value": str(count),
+                "max": str(school_days),
+                "start": dates[0],
+                "end": dates[1],
+            },
+        )
+
+
+def absence_warning(total: int) -> str:
+    """A warning (translated) when a term's absences, excused and unexcused together, pass
+    ABSENCE_WARNING_SESSIONS; "" otherwise. The save goes through: it may be true."""
+    if total <= ABSENCE_WARNING_SESSIONS:
+        return ""
+    return str(
+        _(
+            "Saved. %(total)s sessions absent this term (excused and unexcused): more than the "
+            "%(max)s a whole year allows for promotion. Check the number."
+        )
+        % {"total": total, "max": ABSENCE_WARNING_SESSIONS}
+    )
 
 
 def _flag(text: str) -> str:

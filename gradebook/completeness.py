@@ -2,24 +2,51 @@
 locked. Used by submission (refused while marks are missing) and by the completion dashboard.
 
 Required for submission (decision): every assessment column of the term; the teacher's
-comment is optional. A student who has left the class is not required.
+comment is optional. A student who has left the class is not required. In a homeroom book
+(decision, issue 17: what its teacher is reminded of) the levels are required — the conduct in
+grades 6–12, every quality and competency in grades 1–5 — and absences and the comment are not
+(an empty absence count is none).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from gradebook.columns import Column, subject_columns
+from gradebook.columns import Column, homeroom_columns, subject_columns
 from gradebook.models import CellScope, Kind, Lock, LockKind, Mark
 from schools.models import ClassGroup, CurriculumEntry, Enrollment, SchoolYear, Student
 
 OPTIONAL_KINDS = frozenset({Kind.COMMENT})
+HOMEROOM_REQUIRED_KINDS = frozenset({Kind.CONDUCT, Kind.QUALITY, Kind.COMPETENCY})
 
 
 def required_columns(entry: CurriculumEntry, term: int) -> list[Column]:
     return [c for c in subject_columns(entry, term) if c.kind not in OPTIONAL_KINDS]
+
+
+def required_homeroom_columns(class_group: ClassGroup, term: int) -> list[Column]:
+    columns = homeroom_columns(primary=class_group.grade <= 5, term=term)
+    return [c for c in columns if c.kind in HOMEROOM_REQUIRED_KINDS]
+
+
+def missing_homeroom_cells(
+    class_group: ClassGroup,
+    term: int,
+    students: list[Student],
+    filled: set[tuple[int, int | None, str, str]],
+) -> tuple[int, int]:
+    """(missing, required) cells of a homeroom book from what has been read: its current
+    students and the filled cells (student id, None, kind, slot) of the term."""
+    columns = required_homeroom_columns(class_group, term)
+    missing = sum(
+        (student.pk, None, column.kind, column.slot) not in filled
+        for student in students
+        for column in columns
+    )
+    return missing, len(students) * len(columns)
 
 
 @dataclass
@@ -44,7 +71,7 @@ class BookStatus:
 
 
 def lock_state(
-    locks: list[Lock], *, class_group: ClassGroup, subject_id: int, term: int
+    locks: list[Lock], *, class_group: ClassGroup, subject_id: int | None, term: int
 ) -> tuple[str, Lock | None]:
     """("locked" | "submitted" | "open", the lock) for one book, from the year's active locks
     (those that cover it: `CellScope`)."""
@@ -67,7 +94,7 @@ def status_of(
     entry: CurriculumEntry,
     term: int,
     students: list[Student],
-    filled: set[tuple[int, int, str, str]],
+    filled: AbstractSet[tuple[int, int | None, str, str]],
     locks: list[Lock],
 ) -> BookStatus:
     """One book's status from what has been read: its current students, the filled cells
@@ -147,3 +174,30 @@ def class_book_statuses(
 
 def book_status(class_group: ClassGroup, entry: CurriculumEntry, term: int) -> BookStatus:
     return class_book_statuses(class_group, term, entries=[entry])[0]
+
+
+def homeroom_book_statuses(
+    year: SchoolYear, classes: Iterable[ClassGroup], term: int
+) -> dict[int, tuple[str, int]]:
+    """class id → (state, missing cells) of its homeroom book in a term, in three queries for any
+    number of classes."""
+    classes = list(classes)
+    current = Enrollment.objects.filter(class_group__in=classes, left_on__isnull=True)
+    students: dict[int, list[Student]] = defaultdict(list)
+    for enrollment in current.select_related("student"):
+        students[enrollment.class_group_id].append(enrollment.student)
+    filled = set(
+        Mark.objects.filter(
+            year=year, term=term, subject__isnull=True, student__in=current.values("student_id")
+        )
+        .exclude(value="")
+        .values_list("student_id", "subject_id", "kind", "slot")
+    )
+    locks = list(Lock.objects.active().filter(year=year))
+    return {
+        c.pk: (
+            lock_state(locks, class_group=c, subject_id=None, term=term)[0],
+            missing_homeroom_cells(c, term, students[c.pk], filled)[0],
+        )
+        for c in classes
+    }

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from gradebook import notices
 from gradebook.columns import Column, canonical_value, homeroom_columns, subject_columns
 from gradebook.messages import invalid_mark_message, short_datetime
 from gradebook.models import (
@@ -217,6 +218,7 @@ def _decide(
     request.status, request.decided_by, request.decided_at = status, actor, timezone.now()
     request.decision_note, request.event = (note or "").strip(), event
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "event"])
+    notices.correction_decided(request, actor=actor)
     return request
 
 

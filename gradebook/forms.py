@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from schools.choices import ClassChoiceField, SubjectChoiceField
 from schools.models import ClassGroup, SchoolYear, Subject
 
 if TYPE_CHECKING:
@@ -37,12 +38,15 @@ class LockForm(forms.Form):
         empty_value=None,
         required=False,
     )
-    class_group: forms.ModelChoiceField[ClassGroup] = forms.ModelChoiceField(
-        label=_("Class"), queryset=None, required=False, empty_label=_("All classes")
+    class_group = ClassChoiceField(
+        label=_("Class"),
+        queryset=ClassGroup.objects.none(),
+        required=False,
+        empty_label=_("All classes"),
     )
-    subject: forms.ModelChoiceField[Subject] = forms.ModelChoiceField(
+    subject = SubjectChoiceField(
         label=_("Subject"),
-        queryset=None,
+        queryset=Subject.objects.none(),
         required=False,
         empty_label=_("All subjects and the homeroom books"),
     )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from gradebook.models import CommentPhrase, GradebookSettings
 from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy
 from gradebook.settings_services import PLACEHOLDER, check_placeholders
+from schools.choices import SubjectChoiceField
 from schools.models import School, SchoolLevel, Subject
 from schools.roster_import.reading import too_large_message
 
@@ -116,7 +117,7 @@ def level_names(school: School) -> dict[str, str]:
 
 
 class CommentPhraseForm(forms.ModelForm):
-    subject = forms.ModelChoiceField(
+    subject = SubjectChoiceField(
         label=_("Subject"), queryset=Subject.objects.none(), required=False
     )
     level = forms.ChoiceField(label=_("Level"), required=False)
@@ -159,7 +160,7 @@ def _comment_limit(school: School) -> int:
 
 
 class PhraseFilterForm(forms.Form):
-    subject = forms.ModelChoiceField(
+    subject = SubjectChoiceField(
         label=_("Subject"), queryset=Subject.objects.none(), required=False
     )
 

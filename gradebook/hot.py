@@ -296,6 +296,8 @@ _ENROLLMENT = sql.statement(
 
 def class_enrollment(*, class_group_id: int, student_id: int) -> Enrollment | None:
     """The student's place in the class, with the student, or None (a homeroom cell save)."""
+    if not sql.ids_fit(class_group_id, student_id):
+        return None  # an id from the address or a request beyond the database's: no such row
     row = sql.fetch_one(_ENROLLMENT, [class_group_id, student_id])
     if row is None:
         return None
@@ -306,5 +308,7 @@ def class_enrollment(*, class_group_id: int, student_id: int) -> Enrollment | No
 
 
 def class_enrollment_orm(*, class_group_id: int, student_id: int) -> Enrollment | None:
+    if not sql.ids_fit(class_group_id, student_id):
+        return None  # a foreign key's lookup is not guarded by the ORM as a primary key's is
     enrollments = Enrollment.objects.select_related("student")
     return enrollments.filter(class_group_id=class_group_id, student_id=student_id).first()

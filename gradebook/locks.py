@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -20,11 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from gradebook import notices
 from gradebook.checkpoints import make_checkpoint
 from gradebook.completeness import BookStatus, book_status, status_of
 from gradebook.grid.page import Cell, Grid
-from gradebook.messages import short_datetime
-from gradebook.models import CellScope, CheckpointReason, Lock, LockKind
+from gradebook.messages import scope_words, short_datetime
+from gradebook.messages import term_name as term_name  # the lock pages' word, kept here too
+from gradebook.models import SCHOOL_TIMEZONE, CellScope, CheckpointReason, Lock, LockKind
 from gradebook.services import GradebookError, required_text
 from schools.access import SchoolAccess, require_leader
 from schools.models import (
@@ -37,8 +38,6 @@ from schools.models import (
     TeachingAssignment,
 )
 
-SCHOOL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-"""A lock date takes effect at midnight, Vietnamese time, whatever the server's zone."""
 LOCK_TERMS = (None, 0, 1, 2)  # None = every term; 0 = the year-level cells
 MISSING_STUDENTS_NAMED = 3
 
@@ -46,18 +45,14 @@ MISSING_STUDENTS_NAMED = 3
 # Words -----------------------------------------------------------------------------------------
 
 
-def term_name(term: int | None) -> str:
-    """ "Term I", "Term II", "year-end" (term 0) or "the whole year" (None)."""
-    names = {None: _("the whole year"), 0: _("year-end"), 1: _("Term I"), 2: _("Term II")}
-    return str(names[term])
-
-
 def lock_scope(lock: Lock) -> str:
     """What a lock covers, in words: "6A1 · Toán · Term I", "all classes · … · Term II"."""
     class_group, subject = lock.class_group, lock.subject  # None (no query) when unset
-    classes = class_group.name if class_group is not None else _("all classes")
-    subjects = subject.name if subject is not None else _("all subjects and homeroom books")
-    return " · ".join((classes, subjects, term_name(lock.term)))
+    return scope_words(
+        class_group.name if class_group is not None else None,
+        subject.name if subject is not None else None,
+        lock.term,
+    )
 
 
 # Submission -----------------------------------------------------------------------------------
@@ -196,6 +191,7 @@ def lock(
         created_by=actor,
     )
     make_checkpoint(school, reason=CheckpointReason.LOCK)
+    notices.lock_changed(new, actor=actor, unlocked=False)
     return new
 
 
@@ -241,7 +237,7 @@ def set_lock_date(
         earlier.released_at, earlier.released_by = now, actor
         earlier.release_reason = replaced_note
         earlier.save(update_fields=["released_at", "released_by", "release_reason"])
-    return Lock.objects.create(
+    new = Lock.objects.create(
         school=school,
         year=year,
         term=term,
@@ -250,6 +246,8 @@ def set_lock_date(
         starts_at=lock_date_start(date),
         created_by=actor,
     )
+    notices.lock_changed(new, actor=actor, unlocked=False)
+    return new
 
 
 @transaction.atomic
@@ -258,12 +256,17 @@ def unlock(*, actor: User, lock: Lock, reason: str) -> Lock:
     teacher's gradebook. The lock stays in the list as released (who, when, why)."""
     require_leader(actor, lock.school_id)
     reason = required_text(reason, _("Give the reason for unlocking."))
-    current = Lock.objects.select_for_update().get(pk=lock.pk)
+    current = (
+        Lock.objects.select_for_update(of=("self",))
+        .select_related("school", "class_group", "subject")
+        .get(pk=lock.pk)
+    )
     if current.released_at is not None:
         raise GradebookError(_("This lock was already released."))
     current.released_at, current.released_by = timezone.now(), actor
     current.release_reason = reason
     current.save(update_fields=["released_at", "released_by", "release_reason"])
+    notices.lock_changed(current, actor=actor, unlocked=True)
     return current
 
 

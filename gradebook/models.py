@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -238,6 +239,10 @@ class LedgerCheckpoint(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Ledger checkpoints are never deleted.")
+
+
+SCHOOL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+"""A lock date takes effect at midnight, Vietnamese time, whatever the server's zone."""
 
 
 class LockKind(models.TextChoices):

@@ -8,17 +8,32 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from gradebook import hot
-from gradebook.columns import Column, canonical_value
+from gradebook.columns import (
+    Column,
+    absence_warning,
+    canonical_value,
+    check_absence_count,
+    term_school_days,
+)
 from gradebook.ledger import append_event
 from gradebook.messages import invalid_mark_message
-from gradebook.models import CellScope, EventSource, GradebookSettings, Lock, Mark, MarkEvent
+from gradebook.models import (
+    CellScope,
+    EventSource,
+    GradebookSettings,
+    Kind,
+    Lock,
+    Mark,
+    MarkEvent,
+)
 from gradebook.rules import InvalidMark
 from gradebook.signals import mark_changing
-from schools.models import ClassGroup, Enrollment, Student
+from schools.models import ClassGroup, Enrollment, Student, Term
 
 
 class GradebookError(Exception):
@@ -63,6 +78,7 @@ class SaveResult:
     mark: Mark
     event: MarkEvent | None  # None when the value did not change
     row: dict[tuple[str, str], str]  # (kind, slot) → value of the cell's row after the save
+    warning: str = ""  # saved, but worth a second look (translated; the grid's status line)
 
     @property
     def changed(self) -> bool:
@@ -97,6 +113,28 @@ def cell_lock(*, class_group: ClassGroup, column: Column) -> Lock | None:
     """The lock that covers this cell now, if any: the earliest of `Lock.objects.covering`
     (a hand-written statement, gradebook/hot.py: every save and grid page asks)."""
     return hot.cell_lock(_cell_scope(class_group, column))
+
+
+def _check_absences(class_group: ClassGroup, column: Column, value: str) -> None:
+    """An absence count above its term's school days is refused (docs/gradebook.md#absences)."""
+    term = Term.objects.filter(year_id=class_group.year_id, number=column.term).first()
+    if term is None or not value:
+        return
+    days = term_school_days(term.starts_on, term.ends_on)
+    dates = (
+        date_format(term.starts_on, "SHORT_DATE_FORMAT"),
+        date_format(term.ends_on, "SHORT_DATE_FORMAT"),
+    )
+    try:
+        check_absence_count(int(value), school_days=days, dates=dates)
+    except InvalidMark as error:
+        raise InvalidValue(invalid_mark_message(error)) from error
+
+
+def _absences_warning(values: dict[tuple[str, str], str]) -> str:
+    """The warning of a term whose absences, excused and unexcused, pass the year's limit."""
+    kinds = (Kind.ABSENT_EXCUSED, Kind.ABSENT_UNEXCUSED)
+    return absence_warning(sum(int(values.get((kind, ""), "") or 0) for kind in kinds))
 
 
 def _enrolled(student: Student, class_group: ClassGroup) -> bool:
@@ -135,6 +173,9 @@ def save_mark(
         value = canonical_value(text, value_type=column.value_type, **limit)
     except InvalidMark as error:
         raise InvalidValue(invalid_mark_message(error)) from error
+    absences = column.value_type == "count"
+    if absences:
+        _check_absences(class_group, column, value)
     if not enrolled and not _enrolled(student, class_group):
         raise InvalidValue(_("This student is not in class %(name)s.") % {"name": class_group.name})
     row = hot.locked_row(_cell_scope(class_group, column), student_id=student.pk)
@@ -174,7 +215,9 @@ def save_mark(
             client_ip=normalise_ip(client_ip),
         )
     )
-    return SaveResult(mark=mark, event=event, row=row.values())
+    values = row.values()
+    warning = _absences_warning(values) if absences else ""
+    return SaveResult(mark=mark, event=event, row=values, warning=warning)
 
 
 def locked_cell(

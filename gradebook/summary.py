@@ -15,7 +15,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gradebook.columns import COMPETENCIES, QUALITIES
-from gradebook.results import ClassResults, PrimaryStudentResults, SecondaryStudentResults
+from gradebook.results import (
+    ClassResults,
+    PrimaryStudentResults,
+    SecondaryStudentResults,
+    SubjectInfo,
+)
 from gradebook.results import labels as show
 from gradebook.rules import Explanation
 from gradebook.rules.secondary import LearningLevel
@@ -39,12 +44,30 @@ class Cell:
 class Header:
     label: str
     title: str = ""
+    abbreviated: bool = False  # the label abbreviates the title (<abbr>, and the printed key)
 
 
 @dataclass
 class SummaryTable:
     headers: list[Header]
     rows: list[list[Cell]] = field(default_factory=list)
+
+    @property
+    def abbreviations(self) -> list[Header]:
+        """The headers shown abbreviated, for the key under the table (a title does not print)."""
+        return [h for h in self.headers if h.abbreviated]
+
+
+#: A subject name longer than this would widen its column past the others: the header shows
+#: the subject's code instead, with the name as its title and in the key under the table.
+MAX_HEADER_NAME = 24
+
+
+def subject_header(subject: SubjectInfo) -> Header:
+    """A subject's column header: its name, or its code when the name is too long."""
+    if len(subject.name) <= MAX_HEADER_NAME:
+        return Header(subject.name)
+    return Header(subject.code, subject.name, abbreviated=True)
 
 
 def explained(explanation: Explanation | None) -> str:
@@ -177,7 +200,7 @@ def _identity(student) -> list[Cell]:
 
 def secondary_table(results: ClassResults, period: Period) -> SummaryTable:
     headers = [Header(_("No.")), Header(_("Full name"))]
-    headers += [Header(s.code, s.name) for s in results.subjects]
+    headers += [subject_header(s) for s in results.subjects]
     headers += [
         Header(_("Learning"), _("Learning result (kết quả học tập)")),
         Header(_("Conduct"), _("Conduct (kết quả rèn luyện)")),
@@ -238,7 +261,7 @@ def completion_cell(student: PrimaryStudentResults) -> Cell:
 
 def primary_table(results: ClassResults, period: Period) -> SummaryTable:
     headers = [Header(_("No.")), Header(_("Full name"))]
-    headers += [Header(s.code, s.name) for s in results.subjects]
+    headers += [subject_header(s) for s in results.subjects]
     headers += [Header(_("Qualities")), Header(_("Competencies"))]
     if period == "year":
         headers += [Header(_("Result"), _("End-of-year result")), Header(_("Award"))]

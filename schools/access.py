@@ -25,6 +25,7 @@ from schools.models import (
     School,
     SchoolYear,
     Student,
+    Subject,
     TeachingAssignment,
 )
 
@@ -135,6 +136,24 @@ class SchoolAccess:
             return classes
         taught = TeachingAssignment.objects.filter(teacher=self.user).values("class_group_id")
         return classes.filter(Q(homeroom_teacher=self.user) | Q(pk__in=taught))
+
+    def reads_whole_class(self, class_group: ClassGroup) -> bool:
+        """Reads every book of the class (each subject's and the homeroom book), its summary
+        and its transcripts: leadership/admin and the class's homeroom teacher (no query)."""
+        return self.sees_whole_school or class_group.homeroom_teacher_id == self.user.pk
+
+    def readable_subjects(self, class_group: ClassGroup) -> QuerySet[Subject]:
+        """The subjects of the class's curriculum whose book this user may open
+        (`get_subject_gradebook`): all of them for `reads_whole_class`, otherwise those the
+        user teaches the class."""
+        subjects = Subject.objects.filter(
+            curriculum__year_id=class_group.year_id, curriculum__grade=class_group.grade
+        )
+        if not self.reads_whole_class(class_group):
+            subjects = subjects.filter(
+                assignments__class_group=class_group, assignments__teacher=self.user
+            )
+        return subjects.distinct().order_by("order", "code")
 
     def visible_classes(self, year: SchoolYear | None = None) -> QuerySet[ClassGroup]:
         """`accessible_classes` of one year (the current one by default)."""
@@ -260,11 +279,7 @@ def _subject_gradebook(
     if write:
         if not book.teaches:
             raise PermissionDenied
-    elif not (
-        book.teaches
-        or access.sees_whole_school
-        or book.class_group.homeroom_teacher_id == access.user.pk
-    ):
+    elif not (book.teaches or access.reads_whole_class(book.class_group)):
         raise PermissionDenied
     return book
 
@@ -277,7 +292,8 @@ def get_homeroom_book(access: SchoolAccess, class_pk: int, *, write: bool = Fals
         pk=class_pk,
         year__school=access.school,
     )
-    is_homeroom = class_group.homeroom_teacher_id == access.user.pk
-    if not is_homeroom and (write or not access.sees_whole_school):
+    if write and class_group.homeroom_teacher_id != access.user.pk:
+        raise PermissionDenied
+    if not access.reads_whole_class(class_group):
         raise PermissionDenied
     return class_group

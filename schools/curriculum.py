@@ -6,6 +6,7 @@ the school's own to edit (periods change by circular; schools add electives).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 SCORE, COMMENT, PRIMARY = "score", "comment", "primary"
@@ -132,6 +133,19 @@ UPPER_SECONDARY_SUBJECTS = (
         "GDDP", "Nội dung giáo dục của địa phương", "Local education content", COMMENT, _all(U, 35)
     ),
 )
+
+
+def default_subject_orders(grades: Iterable[int]) -> dict[str, int]:
+    """Code → the subject's order among the default subjects these grades study: 1, 2, 3… in
+    the programme's order (primary's list, then lower and upper secondary's), each code once
+    (a multi-level school's TOAN keeps the number of its first appearance)."""
+    grades = set(grades)
+    numbers: dict[str, int] = {}
+    for catalogue in (PRIMARY_SUBJECTS, LOWER_SECONDARY_SUBJECTS, UPPER_SECONDARY_SUBJECTS):
+        for subject in catalogue:
+            if grades & subject.periods.keys() and subject.code not in numbers:
+                numbers[subject.code] = len(numbers) + 1
+    return numbers
 
 
 def default_subjects_for_grade(grade: int) -> list[tuple[DefaultSubject, int]]:

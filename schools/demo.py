@@ -48,6 +48,9 @@ ETHNIC = ["Kinh"] * 30 + ["Tày", "Mường", "Thái", "H'Mông", "Ê Đê"]
 
 @dataclass
 class DemoLogin:
+    """An account the demo features (the start-up banner lists them all): every signer and
+    exporter of a demo school that a demo flow uses, and a subject teacher."""
+
     username: str
     role: str
     school: str
@@ -94,6 +97,10 @@ class _Seeder:
             TOTP.activate(user, secret)
         if show:
             self.logins.append(DemoLogin(user.username, role, school.code, secret))
+
+    def feature(self, user: User, school: School, role: str) -> None:
+        """An account without two-factor authentication that the banner lists too."""
+        self.logins.append(DemoLogin(user.username, role, school.code))
 
     def year(self, school: School) -> SchoolYear:
         existing = school.years.filter(start_year=self.start_year).first()
@@ -196,6 +203,9 @@ def _secondary_school(
             teachers[(subject.code, k)] = seeder.user(
                 username, full, school=school, role=Role.TEACHER
             )
+    maths = teachers.get(("TOAN", 1))
+    if maths is not None:
+        seeder.feature(maths, school, "teacher Toán")
     serial = 0
     grades = list(school.grades)
     per_grade = classes_per_grade

@@ -7,10 +7,12 @@ import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role, User
+from config.text import search_folded, search_is_exact, search_matches
+from schools import choices
 from schools.models import (
     ClassGroup,
     CurriculumEntry,
@@ -42,9 +44,17 @@ def teachers_of(school: School) -> QuerySet[User]:
     )
 
 
-class TeacherChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name} ({obj.username})"
+TeacherChoiceField = choices.PersonChoiceField
+
+
+class ClassChoiceField(choices.ClassChoiceField):
+    def label_from_instance(self, obj: ClassGroup) -> str:
+        return str(_("%(name)s (grade %(grade)s)") % {"name": obj.name, "grade": obj.grade})
+
+
+class SubjectChoiceField(choices.SubjectChoiceField):
+    def label_from_instance(self, obj: Subject) -> str:
+        return f"{obj.code} · {obj.name}"
 
 
 def date_field(
@@ -151,7 +161,7 @@ class CurriculumEntryForm(forms.ModelForm):
 
 class CurriculumAddForm(CurriculumEntryForm):
     grade = forms.TypedChoiceField(label=_("Grade"), coerce=int)
-    subject = forms.ModelChoiceField(label=_("Subject"), queryset=Subject.objects.none())
+    subject = SubjectChoiceField(label=_("Subject"), queryset=Subject.objects.none())
     field_order = ["grade", "subject"]
 
     def __init__(self, *args: Any, school: School, grade: int | None = None, **kwargs: Any) -> None:
@@ -235,16 +245,6 @@ class StaffEditForm(forms.Form):
 
 
 # Teaching assignments ------------------------------------------------------------------------
-
-
-class ClassChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: ClassGroup) -> str:
-        return str(_("%(name)s (grade %(grade)s)") % {"name": obj.name, "grade": obj.grade})
-
-
-class SubjectChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Subject) -> str:
-        return f"{obj.code} · {obj.name}"
 
 
 class TeachingAssignmentForm(forms.Form):
@@ -401,8 +401,7 @@ class StaffFilterForm(FilterForm):
         """Active members by default; "deactivated" are those who hold no active role here."""
         active_here = Membership.objects.active().filter(school=school)
         if name := self.value("name"):
-            matches = Q(full_name__icontains=name) | Q(username__icontains=name)
-            rows = rows.filter(matches | Q(email__icontains=name))
+            rows = rows.filter(pk__in=_staff_matching(rows, name))
         if role := self.value("role"):
             rows = rows.filter(pk__in=active_here.filter(role=role).values("user_id"))
         status = self.value("status") or "active"
@@ -411,6 +410,15 @@ class StaffFilterForm(FilterForm):
         elif status == "inactive":
             rows = rows.exclude(pk__in=active_here.values("user_id"))
         return rows
+
+
+def _staff_matching(rows: QuerySet[User], text: str) -> list[int]:
+    """The people of `rows` whose name, username or e-mail contains `text`, without regard to
+    diacritics or case ("diep" finds Diệp). Compared here rather than by the database, which
+    cannot strip diacritics the same way on SQLite and PostgreSQL: one school's staff is a few
+    hundred people at most (the students, thousands, have a stored column instead)."""
+    people = rows.order_by().values_list("pk", "full_name", "username", "email")
+    return [pk for pk, *texts in people if any(search_matches(text, value) for value in texts)]
 
 
 class AssignmentFilterForm(FilterForm):
@@ -457,11 +465,11 @@ class StudentFilterForm(FilterForm):
 
     def __init__(self, *args: Any, year: SchoolYear | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        classes = year.classes.values_list("pk", "name") if year else []
+        classes = sorted(year.classes.all(), key=choices.class_sort_key) if year else []
         cast(forms.ChoiceField, self.fields["class_group"]).choices = [
             ("", _("All classes")),
             (NOT_IN_A_CLASS, _("Not in a class this year")),
-            *((str(pk), name) for pk, name in classes),
+            *((str(c.pk), c.name) for c in classes),
         ]
 
     def apply(
@@ -475,7 +483,10 @@ class StudentFilterForm(FilterForm):
         elif chosen:
             rows = rows.filter(pk__in=in_year.filter(class_group=chosen).values("student_id"))
         if name := self.value("name"):
-            rows = rows.filter(full_name__icontains=name)
+            rows = rows.filter(search_name__contains=search_folded(name))
+            if search_is_exact(name):  # typed with diacritics: they count ("Yến" is not Nguyễn)
+                found = rows.order_by().values_list("pk", "full_name")
+                rows = rows.filter(pk__in=[pk for pk, full in found if search_matches(name, full)])
         if code := self.value("code"):
             rows = rows.filter(student_code__icontains=code)
         return rows

@@ -106,6 +106,8 @@ def subject_book(
     """The school's class with this subject's curriculum entry, whether the user teaches it
     and (given `student_id`) the student's enrolment in the class: one statement. None when
     the school has no such class or the subject is not in the class's curriculum."""
+    if not sql.ids_fit(class_id, subject_id, user_id, student_id):
+        return None  # an id from the address or a request beyond the database's: no such row
     params = [subject_id, user_id, subject_id, class_id, school.pk]
     statement = _BOOK
     if student_id is not None:
@@ -135,6 +137,8 @@ def subject_book(
 def subject_book_orm(
     *, school: School, class_id: int, subject_id: int, user_id: int, student_id: int | None = None
 ) -> SubjectBook | None:
+    if not sql.ids_fit(class_id, subject_id, user_id, student_id):
+        return None  # a foreign key's lookup is not guarded by the ORM as a primary key's is
     classes = ClassGroup.objects.select_related("year").filter(year__school=school)
     class_group = classes.filter(pk=class_id).first()
     if class_group is None:

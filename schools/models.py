@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, roles_changed
+from config.text import search_folded
 from schools.validators import validate_personal_id, validate_school_code
 
 
@@ -293,12 +294,44 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
+class StudentQuerySet(models.QuerySet):
+    """Bulk writes skip save(): these keep `search_name` in step with `full_name` (the roster
+    import creates and renames students in bulk)."""
+
+    def bulk_create(self, objs: Iterable[Student], *args: Any, **kwargs: Any) -> list[Student]:
+        objs = list(objs)
+        for student in objs:
+            student.search_name = search_folded(student.full_name)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(
+        self, objs: Iterable[Student], fields: Iterable[str], *args: Any, **kwargs: Any
+    ) -> int:
+        objs, fields = list(objs), list(fields)
+        if "full_name" in fields:
+            for student in objs:
+                student.search_name = search_folded(student.full_name)
+            fields = sorted({*fields, "search_name"})
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        if "full_name" in kwargs and "search_name" not in kwargs:  # bulk_update sets both
+            if not isinstance(kwargs["full_name"], str):
+                raise TypeError("A student's full_name is updated with a value, not an expression.")
+            kwargs["search_name"] = search_folded(kwargs["full_name"])
+        return super().update(**kwargs)
+
+
 class Student(models.Model):
     """A pupil of one school, identified nationally by the 12-digit personal ID (số định danh
     cá nhân) and in the sector by the student code (mã học sinh). Never store ID card scans."""
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="students")
     full_name = models.CharField(_("full name"), max_length=150)
+    search_name = models.CharField(max_length=150, default="", editable=False)
+    """`full_name` without diacritics or case (config.text.search_folded), which the search box
+    of the students' list matches: "nguyen" finds Nguyễn on SQLite and PostgreSQL alike. Kept
+    by save() and by the bulk writes of StudentQuerySet."""
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     date_of_birth = models.DateField(_("date of birth"))
     place_of_birth = models.CharField(_("place of birth"), max_length=200, blank=True)
@@ -326,6 +359,8 @@ class Student(models.Model):
         help_text=_("The day the student entered this school (admitted or transferred in)."),
     )
 
+    objects = StudentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("student")
         verbose_name_plural = _("students")
@@ -350,6 +385,13 @@ class Student(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = search_folded(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         from schools.validators import validate_personal_id_matches

@@ -6,7 +6,7 @@ import datetime
 
 from django.db import transaction
 
-from schools.curriculum import default_subjects_for_grade
+from schools.curriculum import default_subject_orders, default_subjects_for_grade
 from schools.models import (
     ClassGroup,
     CurriculumEntry,
@@ -62,9 +62,10 @@ def load_default_curriculum(*, year: SchoolYear) -> int:
     school = year.school
     subjects = {s.code: s for s in school.subjects.all()}
     existing = set(year.curriculum.values_list("grade", "subject__code"))
+    orders = default_subject_orders(school.grades)
     new_entries = []
     for grade in school.grades:
-        for order, (default, periods) in enumerate(default_subjects_for_grade(grade)):
+        for default, periods in default_subjects_for_grade(grade):
             subject = subjects.get(default.code)
             if subject is None:
                 subject = Subject.objects.create(
@@ -72,7 +73,7 @@ def load_default_curriculum(*, year: SchoolYear) -> int:
                     code=default.code,
                     name=default.name,
                     name_en=default.name_en,
-                    order=order,
+                    order=orders[default.code],
                 )
                 subjects[default.code] = subject
             if (grade, default.code) in existing:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.http import AuthenticatedRequest
-from schools.access import SETUP_ROLES, get_class_group, get_school, schools_of
+from schools.access import SETUP_ROLES, SchoolAccess, get_class_group, get_school, schools_of
 from schools.invitations import accept_invitation, decline_invitation, pending_invitations
-from schools.models import ClassGroup, Enrollment, Invitation, TeachingAssignment
+from schools.models import ClassGroup, Enrollment, Invitation
 
 
 def home(request: AuthenticatedRequest) -> HttpResponse:
@@ -60,17 +61,17 @@ def invitation_decline(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _answer_invitation(request, pk, decline_invitation, message)
 
 
+DASHBOARD_PARTS: list[Callable[[SchoolAccess], dict[str, Any]]] = []
+"""Parts of the dashboard that the layers above add when they load, schools knowing nothing of
+them (gradebook/apps.py: the teacher's books, with what is missing and the lock dates)."""
+
+
 def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The school's home page, with a section for each of the user's roles."""
     access = get_school(request, code)
     year = access.year
     context: dict = {"access": access, "year": year}
     if year is not None:
-        context["assignments"] = (
-            TeachingAssignment.objects.filter(teacher=request.user, class_group__year=year)
-            .select_related("class_group", "subject")
-            .order_by("class_group__grade", "class_group__name", "subject__order")
-        )
         context["homeroom_classes"] = ClassGroup.objects.filter(
             year=year, homeroom_teacher=request.user
         ).annotate(student_count=Count("enrollments", filter=Q(enrollments__left_on__isnull=True)))
@@ -91,11 +92,14 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
             context["teacher_total"] = (
                 access.school.memberships.active().filter(role="teacher").count()
             )
+        for part in DASHBOARD_PARTS:
+            context.update(part(access))
     return render(request, "schools/dashboard.html", context)
 
 
 def class_detail(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
-    """A class list: the students in roll order, with the class's subjects and teachers."""
+    """A class list: the students in roll order, with the class's subjects and teachers, and
+    links to the class's books, summary and transcripts that the viewer may open."""
     access = get_school(request, code)
     class_group = get_class_group(access, pk)
     enrollments = class_group.enrollments.select_related("student").order_by("roll_number")
@@ -110,6 +114,9 @@ def class_detail(request: AuthenticatedRequest, code: str, pk: int) -> HttpRespo
             "class_group": class_group,
             "enrollments": enrollments,
             "assignments": assignments,
+            # Where the page leads: only what this viewer may open (schools/access.py).
+            "subject_books": access.readable_subjects(class_group),
+            "reads_whole_class": access.reads_whole_class(class_group),
         },
     )
 

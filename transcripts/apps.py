@@ -7,4 +7,9 @@ class TranscriptsConfig(AppConfig):
     verbose_name = _("Transcripts")
 
     def ready(self) -> None:
-        from transcripts import workflow  # noqa: F401  (connects the mark_changing receiver)
+        # the deploy checks register themselves; workflow connects the mark_changing receiver
+        from accounts import notifications
+        from transcripts import checks, notices, workflow  # noqa: F401
+
+        # The texts of the transcripts' notifications (accounts keeps the rows).
+        notifications.TEXTS.update(notices.TEXTS)

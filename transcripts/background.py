@@ -6,6 +6,15 @@ A job row (:class:`transcripts.models.BackgroundJob`) is created with its secret
 it under a row lock: a second delivery finds it no longer queued and does nothing; a job that
 waited longer than SIGNING_HANDOFF_SECONDS with secrets fails without using them.
 
+Each pick-up starts a new run of the row (``attempts``) and writes its heartbeat; the running
+worker beats again at least once per item or chunk (:func:`beat`, one UPDATE). A running job
+whose heartbeat is older than JOB_HEARTBEAT_STALE_SECONDS lost its worker (killed, machine
+gone): :func:`interrupt_stale` marks it interrupted (its page does when it is looked at, and
+``manage.py interrupt_stale_jobs`` sweeps every job), and it can be resumed or started again.
+Every write of a run is conditional on the row still being that run's (running, same
+``attempts``): a worker thought dead that is still alive gets :class:`Superseded` at its next
+write and stops, leaving the interrupted or resumed row alone.
+
 The worker's entry points are the tasks of :mod:`transcripts.tasks`, the one module that imports
 the modules whose work they run; those modules enqueue a task by its dotted name
 (:func:`enqueue`, :func:`enqueue_later`), the name the task backends store and the worker
@@ -21,7 +30,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -32,6 +41,14 @@ from transcripts.signing.signers import decrypt_at_rest, encrypt_at_rest
 
 Job = TypeVar("Job", bound=BackgroundJob)
 logger = logging.getLogger(__name__)
+
+
+class Superseded(Exception):
+    """The job's row is no longer this run's: it was marked interrupted (no heartbeat for
+    JOB_HEARTBEAT_STALE_SECONDS) or another run resumed it. The worker stops, writing nothing."""
+
+    def __init__(self, job: BackgroundJob) -> None:
+        super().__init__(f"{type(job).__name__} {job.pk}: this run was superseded")
 
 
 class JobRefused(Exception):
@@ -85,18 +102,59 @@ def pick_up(jobs: QuerySet[Job], pk: int) -> tuple[Job, dict[str, str]] | None:
             job.save()
             return None
         job.status = JobStatus.RUNNING
+        job.attempts += 1  # under the row lock: this run's number
+        job.heartbeat_at = now
         job.save()
     return job, secrets
 
 
+def run_rows(job: Job) -> QuerySet[Job]:
+    """The job's row while it is still this run's (running, the run's number)."""
+    return type(job)._default_manager.filter(
+        pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts
+    )
+
+
+def beat(job: BackgroundJob, **fields) -> None:
+    """The running job's heartbeat, with any progress ``fields``: one UPDATE of the row, only
+    while it is this run's; Superseded otherwise (the worker must stop)."""
+    if not run_rows(job).update(heartbeat_at=timezone.now(), **fields):
+        raise Superseded(job)
+
+
+def stale_limit() -> datetime:
+    """A running job whose last heartbeat is older than this has lost its worker."""
+    return timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
+
+
+def stale(rows: QuerySet, *, status_field: str = "status", running: str = JobStatus.RUNNING):
+    """The rows of ``rows`` running without a recent heartbeat (a row from before heartbeats
+    were written counts from its start)."""
+    limit = stale_limit()
+    return rows.filter(**{status_field: running}).filter(
+        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, started_at__lt=limit)
+    )
+
+
+def interrupt_stale(jobs: QuerySet) -> int:
+    """Mark the running jobs of ``jobs`` whose worker stopped interrupted (secrets, if any left,
+    wiped); the number marked. An interrupted job is not active: its page stops polling and
+    offers to resume it."""
+    return stale(jobs).update(status=JobStatus.INTERRUPTED, sealed_secrets=b"")
+
+
 def finish(job: BackgroundJob, *, message: str = "", failed: bool = False, **fields) -> None:
-    """Record the end of a job (and any result ``fields``)."""
-    type(job)._default_manager.filter(pk=job.pk).update(
+    """Record the end of the job's run (and any result ``fields``); Superseded when the row is
+    no longer this run's (interrupted or resumed meanwhile): nothing is written."""
+    updated = run_rows(job).update(
         status=JobStatus.FAILED if failed else JobStatus.FINISHED,
         finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
         message=message,
         **fields,
     )
+    if not updated:
+        raise Superseded(job)
 
 
 def task_named(name: str) -> Task:

@@ -121,10 +121,7 @@ def open_source(
     try:
         source = credentials.open_source(credential=credential, secret=secret)
     except SigningError as exc:
-        raise JobRefused(
-            _("The certificate could not be opened: %(reason)s")
-            % {"reason": pipeline.failure_message(exc)}
-        ) from exc
+        raise JobRefused(pipeline.opening_message(exc)) from exc
     try:
         pipeline.check_certificate_for(actor=user, school=school, role=step, signer=source)
         # Revoked now (OCSP / CRL, as SIGNING_REVOCATION says): refused before anything is
@@ -163,10 +160,12 @@ def prepare_batch(
     source: SignatureSource,
     transcripts: Iterable[Transcript],
     report: Report,
+    heartbeat: Callable[[], None] | None = None,
 ) -> SigningBatch:
     """The job's batch for ``role`` with every transcript prepared for the source's
     certificate; transcripts already signed in this role are reported skipped, those that cannot
-    take the signature now failed (with the reason), and left out of the batch."""
+    take the signature now failed (with the reason), and left out of the batch. ``heartbeat``
+    is called before each transcript (the worker is alive)."""
     batch = SigningBatch.objects.create(
         job=job,
         role=role,
@@ -176,6 +175,8 @@ def prepare_batch(
     )
     prepared: list[Transcript] = []
     for transcript in transcripts:
+        if heartbeat is not None:
+            heartbeat()
         if transcript.is_signed_as(role):
             report(transcript, "skipped", _("already signed"))
             continue
@@ -341,12 +342,15 @@ def finish_batch(*, batch: SigningBatch, actor: User, report: Report) -> None:
     transcripts share one :class:`~transcripts.signing.ltv.LtvSession`: one time-stamping
     client, and the signer chain's revocation data fetched once for the batch."""
     holder = Certificates.from_pem(batch.certificate_pem)
-    items = batch.items.filter(finished_at__isnull=True).select_related(
+    items = batch.items.select_related(
         "transcript__school", "transcript__student", "transcript__class_group"
     )
     with LtvSession.from_settings() as ltv:
         for item in items.order_by("position"):
             transcript = item.transcript
+            if item.finished_at is not None:  # by a run that was interrupted after it
+                report(transcript, "skipped", _("already signed"))
+                continue
             try:
                 if transcript.is_signed_as(batch.role):  # a run interrupted after this one
                     report(transcript, "skipped", _("already signed"))
@@ -406,6 +410,21 @@ def _mark(batch: SigningBatch, status: str, message: str = "") -> None:
         locked.save(update_fields=["status", "message", "finished_at", "documents"])
     transaction.on_commit(lambda: pipeline.delete_files(names))
     batch.refresh_from_db()
+
+
+def discard(batch: SigningBatch) -> None:
+    """Delete a batch a dead run was preparing (or requesting: no answer was recorded, nothing
+    is signed) with its prepared files, so that the resumed run prepares the step again."""
+    if batch.status != BatchStatus.PREPARING:
+        raise ValueError(f"batch {batch.pk} is {batch.status}: only a preparing one is discarded")
+    names = [
+        name
+        for item in batch.items.all()
+        for name in (item.pdf_file.name, item.xml_file.name)
+        if name
+    ]
+    batch.delete()
+    transaction.on_commit(lambda: pipeline.delete_files(names))
 
 
 def finish_documents(batch: SigningBatch) -> None:

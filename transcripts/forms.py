@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.totp.internal.auth import TOTP, validate_totp_code
+from allauth.mfa.utils import decrypt
+from django.core.cache import cache
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,17 +23,39 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-def check_fresh_totp(user: User, code: str) -> str:
-    """The user's current two-factor code, not used before (allauth keeps the used ones), or a
-    ValidationError; signing anything needs it."""
-    code = code.strip()
+def _authenticator(user: User) -> Authenticator:
     authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
     if authenticator is None:
         raise forms.ValidationError(
             _("Set up two-factor authentication before signing transcripts.")
         )
-    if not TOTP(authenticator).validate_code(code):
-        raise forms.ValidationError(_("That code is not valid (or was already used)."))
+    return authenticator
+
+
+def _not_valid() -> forms.ValidationError:
+    return forms.ValidationError(_("That code is not valid (or was already used)."))
+
+
+def check_fresh_totp(user: User, code: str) -> str:
+    """The user's current two-factor code, not used before (allauth keeps the used ones), now
+    used up; or a ValidationError. Signing anything needs it."""
+    code = code.strip()
+    if not TOTP(_authenticator(user)).validate_code(code):
+        raise _not_valid()
+    return code
+
+
+def peek_fresh_totp(user: User, code: str) -> str:
+    """As :func:`check_fresh_totp`, without using the code up: a form whose action needs a
+    certificate password checks the code with this first, opens the certificate only with a
+    valid code (no password guessing without one), and spends the code once the certificate has
+    opened (:meth:`FreshCodeMixin.spend_code`). A wrong password so leaves the code valid for an
+    immediate retry, and a wrong code never reaches the password."""
+    code = code.strip()
+    totp = TOTP(_authenticator(user))
+    secret = decrypt(totp.instance.data["secret"])
+    if not validate_totp_code(secret, code) or cache.get(totp._get_used_cache_key(code)):
+        raise _not_valid()
     return code
 
 
@@ -54,13 +78,32 @@ def seal_password_field() -> forms.CharField:
 
 
 class FreshCodeMixin:
-    """A form with an ``otp`` field and a ``user``: the code must be the user's, fresh."""
+    """A form with an ``otp`` field and a ``user``: the code must be the user's, fresh. With
+    ``spend_later`` (a form whose action opens a certificate with a typed password) the form
+    only checks the code; the caller spends it with :meth:`spend_code` once the certificate has
+    opened, in the transaction that records the action."""
 
     user: User
     cleaned_data: dict[str, Any]
+    fields: dict[str, forms.Field]
+    spend_later = False
 
     def clean_otp(self) -> str:
+        if self.spend_later:
+            return peek_fresh_totp(self.user, self.cleaned_data["otp"])
         return check_fresh_totp(self.user, self.cleaned_data["otp"])
+
+    def spend_code(self) -> bool:
+        """Use up the checked code; False (the form then carries the error) when it was used
+        meanwhile, by another request. A form without a code field has nothing to spend."""
+        if "otp" not in self.fields:
+            return True
+        try:
+            check_fresh_totp(self.user, self.cleaned_data["otp"])
+        except forms.ValidationError as error:
+            self.add_error("otp", error)  # type: ignore[attr-defined]  # a Form's method
+            return False
+        return True
 
 
 class SealSecretMixin:
@@ -87,6 +130,8 @@ class SignForm(FreshCodeMixin, forms.Form):
     """Confirms a batch signature: the password / PIN of each certificate whose method needs one
     (never stored; a phone confirmation or the USB token asks the signer itself) and the
     signer's current two-factor code."""
+
+    spend_later = True  # spent once the certificate opened (FreshCodeMixin)
 
     password = forms.CharField(
         label=gettext_lazy("Your certificate password or PIN"),
@@ -155,6 +200,8 @@ class ExportForm(FreshCodeMixin, SealSecretMixin, forms.Form):
     """Start an export: what to send, and the seal's password (where its method needs one) and
     a fresh two-factor code (the package's manifest is signed with the school seal)."""
 
+    spend_later = True  # spent once the certificate opened (FreshCodeMixin)
+
     kind = forms.ChoiceField(
         label=gettext_lazy("What to send"),
         choices=PackageKind.choices,
@@ -197,6 +244,8 @@ class ExportForm(FreshCodeMixin, SealSecretMixin, forms.Form):
 class SealForm(FreshCodeMixin, SealSecretMixin, forms.Form):
     """Start a failed export again: the seal's password (where its method needs one) and a fresh
     two-factor code again (they are never kept)."""
+
+    spend_later = True  # spent once the certificate opened (FreshCodeMixin)
 
     seal_password = seal_password_field()
     otp = otp_field()

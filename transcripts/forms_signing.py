@@ -26,7 +26,7 @@ from accounts.models import User
 from schools.models import School
 from transcripts.forms import FreshCodeMixin, otp_field
 from transcripts.models import CredentialKind, SignerRole
-from transcripts.pipeline import check_certificate_for, failure_message
+from transcripts.pipeline import check_certificate_for, opening_message
 from transcripts.signing import services
 from transcripts.signing.certificates import SigningRefused
 from transcripts.signing.signers import Pkcs11Signer, Pkcs12Signer, SigningError
@@ -144,6 +144,7 @@ class SigningMethodForm(FreshCodeMixin, forms.Form):
         help_text=gettext_lazy("It begins with -----BEGIN CERTIFICATE-----."),
     )
     otp = otp_field()
+    spend_later = True  # spent once the certificate opened (FreshCodeMixin)
 
     def __init__(
         self, *args, user: User, school: School, holder: User | None, role: str, **kwargs
@@ -224,11 +225,9 @@ class SigningMethodForm(FreshCodeMixin, forms.Form):
         except SigningRefused as exc:
             raise forms.ValidationError(str(exc)) from exc
         except SigningError as exc:
-            raise forms.ValidationError(
-                _("The certificate could not be opened: %(reason)s")
-                % {"reason": failure_message(exc)}
-            ) from exc
-        self.new_credential = new
+            raise forms.ValidationError(opening_message(exc)) from exc
+        if self.spend_code():  # the certificate opened: now the code is used up
+            self.new_credential = new
         return data
 
     def _require(self, method: str, data: dict) -> None:

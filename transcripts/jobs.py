@@ -7,8 +7,11 @@ the certificate password opens the certificate and the certificate may sign), re
 ``transcripts.tasks.run_transcript_job`` (by its name) after the transaction commits.
 :func:`run_job` is the worker's side: it picks the job up once (a second delivery of the same
 job does nothing), wipes the handed-over secrets, and runs the steps over each transcript,
-writing progress and per-student failures as it goes. Every step is idempotent (see
-:mod:`transcripts.pipeline`), so a retry or a re-run never double-signs.
+writing progress, per-student failures and its heartbeat as it goes. Every step is idempotent
+(see :mod:`transcripts.pipeline`), so a retry or a re-run never double-signs: a job whose worker
+died is interrupted (:func:`transcripts.background.interrupt_stale`) and :func:`resume_job`
+queues it again on the same row, from the step it stopped in, with the signers' secrets asked
+again (they were wiped at the first pick-up).
 """
 
 from __future__ import annotations
@@ -126,8 +129,10 @@ def enqueue(job_id: int) -> None:
 
 
 class _Progress:
-    """Writes one step's progress to the job row as transcripts are reported; failures are kept
-    across the steps (a transcript that failed is not tried by the later steps)."""
+    """Writes one step's progress to the job row as transcripts are reported, each write the
+    run's heartbeat too (:func:`transcripts.background.beat`: Superseded once the row is no
+    longer this run's); failures are kept across the steps (a transcript that failed is not
+    tried by the later steps)."""
 
     def __init__(self, job: TranscriptJob) -> None:
         self.job = job
@@ -150,14 +155,17 @@ class _Progress:
             update["failures"] = self.failures
         else:
             update[outcome] = F(outcome) + 1
-        TranscriptJob.objects.filter(pk=self.job.pk).update(**update)
+        background.beat(self.job, **update)
+
+    def beat(self) -> None:
+        """The heartbeat alone (an item that reports nothing yet: being prepared)."""
+        background.beat(self.job)
 
     def remaining(self, transcripts: list[Transcript]) -> list[Transcript]:
         """The transcripts a step works on; those failed earlier count as processed."""
         left = [t for t in transcripts if t.pk not in self.failed_ids]
         skipped = len(transcripts) - len(left)
-        if skipped:
-            TranscriptJob.objects.filter(pk=self.job.pk).update(processed=F("processed") + skipped)
+        background.beat(self.job, **({"processed": F("processed") + skipped} if skipped else {}))
         return left
 
 
@@ -199,7 +207,9 @@ def _signing_step(
                 source=source,
                 transcripts=progress.remaining(_transcripts(job)),
                 report=progress.report,
+                heartbeat=progress.beat,
             )
+            progress.beat()
             batches.request_values(batch=batch, source=source)
         finally:
             source.close()
@@ -212,9 +222,7 @@ def _signing_step(
 
 def _next_step(job: TranscriptJob) -> None:
     job.step_index += 1
-    TranscriptJob.objects.filter(pk=job.pk).update(
-        step_index=job.step_index, processed=0, done=0, skipped=0
-    )
+    background.beat(job, step_index=job.step_index, processed=0, done=0, skipped=0)
 
 
 def run_job(job_id: int) -> dict[str, int | str]:
@@ -228,6 +236,15 @@ def run_job(job_id: int) -> dict[str, int | str]:
     if picked is None:
         return {"job": job_id, "status": "not run"}
     job, secrets = picked
+    try:
+        return _run(job, secrets)
+    except background.Superseded:  # marked interrupted, or resumed by another run: stop here
+        logger.warning("job %s: run %s was superseded; it stops", job.pk, job.attempts)
+        return {"job": job_id, "status": "superseded"}
+
+
+def _run(job: TranscriptJob, secrets: dict[str, str]) -> dict[str, int | str]:
+    job_id = job.pk
     progress = _Progress(job)
     try:
         while True:
@@ -256,9 +273,10 @@ def run_job(job_id: int) -> dict[str, int | str]:
 def _park(job: TranscriptJob, batch: SigningBatch, secrets: dict[str, str]) -> None:
     """The job waits for its signer: the secrets of its later steps are sealed again (usable for
     SIGNING_HANDOFF_SECONDS), and the batch is polled by a task until it ends."""
-    TranscriptJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+    if not background.run_rows(job).update(
         status=JobStatus.WAITING, sealed_secrets=background.seal_secrets(secrets)
-    )
+    ):
+        raise background.Superseded(job)
     transaction.on_commit(partial(batches.schedule_poll, batch.pk, batches.poll_interval(batch)))
 
 
@@ -361,6 +379,66 @@ def job_items(job: TranscriptJob, transcripts: Iterable[Transcript]) -> list[pip
             outcome, message = ("done", "") if transcript.is_signed_as(role) else ("skipped", "")
         items.append(pipeline.item_of(transcript, outcome, message))
     return items
+
+
+def resume_steps(job: TranscriptJob) -> list[str]:
+    """The steps a resumed run still has to do: from the one the job stopped in."""
+    return list(job.steps[job.step_index :])
+
+
+def resume_ids(job: TranscriptJob) -> list[int]:
+    """The job's transcripts a resumed run still works on (not failed, not through the job's
+    last step yet): what its confirmation page counts."""
+    failed = {int(f["transcript_id"]) for f in job.failures}
+    last = job.steps[-1]
+    left = []
+    for transcript in _transcripts(job):
+        if transcript.pk in failed:
+            continue
+        if last == JobStep.CONFIRM or not transcript.is_signed_as(last):
+            left.append(transcript.pk)
+    return left
+
+
+def resume_job(
+    *,
+    actor: User,
+    job: TranscriptJob,
+    secrets: dict[str, str] | None = None,
+    in_background: bool = True,
+) -> TranscriptJob:
+    """Queue an interrupted job again, on the same row: a new run from the step it stopped in,
+    which skips what is already done (every step is idempotent, so nothing is signed twice).
+    Only its starter resumes it, with the steps' secrets typed again (the first run's were
+    wiped when it was picked up), checked now as at the start. A batch the dead run was
+    preparing (never answered, nothing signed) is discarded and prepared again."""
+    if job.created_by_id != actor.pk:
+        raise JobRefused(_("Only the person who started the job can resume it."))
+    steps = resume_steps(job)
+    _check_steps(actor=actor, school=job.school, steps=steps, class_group=job.class_group)
+    secrets = {step: (secrets or {}).get(step, "") for step in steps if step in SIGNING_STEPS}
+    check_sources(school=job.school, user=actor, steps=steps, secrets=secrets)
+    secrets = {step: secret for step, secret in secrets.items() if secret}
+    with transaction.atomic():
+        locked = TranscriptJob.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None or locked.status != JobStatus.INTERRUPTED:
+            raise JobRefused(_("Only an interrupted job can be resumed."))
+        for batch in locked.batches.filter(status=BatchStatus.PREPARING):
+            batches.discard(batch)
+        TranscriptJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.QUEUED,
+            sealed_secrets=background.seal_secrets(secrets),
+            processed=0,
+            done=0,
+            skipped=0,
+            heartbeat_at=None,
+            finished_at=None,
+            message="",
+        )
+        if in_background:
+            transaction.on_commit(partial(enqueue, job.pk))
+    job.refresh_from_db()
+    return job
 
 
 def retry_ids(job: TranscriptJob) -> list[int]:

@@ -242,6 +242,8 @@ class JobStatus(models.TextChoices):
     WAITING = "waiting", _("Waiting for the signer")
     FINISHED = "finished", _("Finished")
     FAILED = "failed", _("Failed")
+    #: Its worker stopped mid-run (no heartbeat for JOB_HEARTBEAT_STALE_SECONDS): resumable.
+    INTERRUPTED = "interrupted", _("Interrupted: the worker stopped")
 
 
 class JobStep(models.TextChoices):
@@ -257,7 +259,7 @@ class BackgroundJob(models.Model):
     """
 
     created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     sealed_secrets = models.BinaryField(blank=True, default=b"", editable=False)
     task_id = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -267,6 +269,13 @@ class BackgroundJob(models.Model):
     #: [{"transcript_id", "student", "class_name", "message", …}], one per failed student
     failures = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
+    #: The runs so far: each pick-up starts the next; a run writes to the row only while the
+    #: row is still its own (running, this number), so a worker thought dead that is still
+    #: alive cannot touch the run that resumed the job.
+    attempts = models.PositiveIntegerField(default=0)
+    #: Written by the running worker at the pick-up and at least once per item or chunk; a
+    #: running job without one for JOB_HEARTBEAT_STALE_SECONDS is interrupted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -484,6 +493,8 @@ class UploadStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted by the Department")
     REJECTED = "rejected", _("Refused by the Department")
     FAILED = "failed", _("Upload failed")
+    #: Its worker stopped mid-upload (no heartbeat for JOB_HEARTBEAT_STALE_SECONDS).
+    INTERRUPTED = "interrupted", _("Upload interrupted: the worker stopped")
 
 
 def package_upload_path(package: TranscriptPackage, filename: str) -> str:
@@ -512,8 +523,6 @@ class TranscriptPackage(BackgroundJob):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    attempts = models.PositiveIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     #: The manifest's package id (maGoi): a UUID derived from the content.
     package_id = models.UUIDField(null=True, blank=True, editable=False)
     file = models.FileField(upload_to=package_upload_path, blank=True)
@@ -529,8 +538,11 @@ class TranscriptPackage(BackgroundJob):
     #: Sent as Idempotency-Key on every upload request of this package.
     upload_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     upload_status = models.CharField(
-        max_length=10, choices=UploadStatus.choices, default=UploadStatus.NONE, blank=True
+        max_length=12, choices=UploadStatus.choices, default=UploadStatus.NONE, blank=True
     )
+    #: The upload's runs so far (as ``attempts`` for the export; the heartbeat is shared: the
+    #: upload starts once the export has finished).
+    upload_runs = models.PositiveIntegerField(default=0)
     upload_task_id = models.CharField(max_length=64, blank=True)
     upload_message = models.TextField(blank=True)
     receipt_id = models.CharField(max_length=200, blank=True)
@@ -681,3 +693,38 @@ class StoredFileDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.kind} {self.sha256[:12]}"
+
+
+# --- Packages checked on the public verification page ---------------------------------------
+
+
+def new_verification_token() -> str:
+    """The id of a package check in its result page's address: 256 random bits, unrelated to
+    the row's primary key (the page needs no login, so knowing the address is the access)."""
+    return secrets.token_urlsafe(32)
+
+
+class PackageVerification(BackgroundJob):
+    """A package uploaded to the public verification page whose transcripts' signatures a
+    background worker checks (more than VERIFY_PACKAGE_INLINE_TRANSCRIPTS of them). The cheap
+    checks passed on the page; ``report`` holds their result, then the job's. The upload is
+    kept under MEDIA_ROOT/private/ (``file_name``) until the job ends; the row and its result
+    until ``expires_at``. Nothing names a student: the report names members by student code."""
+
+    token = models.CharField(
+        max_length=64, unique=True, default=new_verification_token, editable=False
+    )
+    file_name = models.CharField(max_length=200, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    #: The visitor's language: the worker writes the report's problems in it.
+    language = models.CharField(max_length=10, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+    report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("package verification")
+        verbose_name_plural = _("package verifications")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"package verification {self.pk} ({self.status})"

@@ -59,7 +59,7 @@ from transcripts.signing.formats import (
     prepare_xml,
 )
 from transcripts.signing.ltv import LtvSession, LtvSettings, session_for
-from transcripts.signing.signers import Signer, SigningError
+from transcripts.signing.signers import SecretRefused, Signer, SigningError
 from transcripts.workflow import TranscriptRefused
 from transcripts.xml import DATA_ID, snapshot_to_xml
 
@@ -390,6 +390,15 @@ def failure_message(exc: BaseException) -> str:
     if isinstance(exc, (TranscriptRefused, SigningError)):
         return getattr(exc, "message", None) or str(exc)
     return str(exc) or type(exc).__name__
+
+
+def opening_message(exc: SigningError) -> str:
+    """Why a certificate could not be opened: a refused password or PIN says it whole ("Cannot
+    open the certificate file: wrong password, …"); any other reason is put after "The
+    certificate could not be opened:"."""
+    if isinstance(exc, SecretRefused):
+        return failure_message(exc)
+    return _("The certificate could not be opened: %(reason)s") % {"reason": failure_message(exc)}
 
 
 def _run(transcripts: Iterable[Transcript], step) -> BatchResult:

@@ -12,7 +12,7 @@ from django_tasks import task
 from transcripts import batches, jobs
 from transcripts.archiving import extend_due_versions
 from transcripts.models import BatchStatus
-from transcripts.packages import exports, uploads
+from transcripts.packages import exports, uploads, verify_jobs
 
 
 @task()
@@ -32,6 +32,13 @@ def run_package_upload(package_id: int) -> dict[str, int | str]:
     """Send a package to the provincial endpoint (see
     :func:`transcripts.packages.uploads.run_upload`)."""
     return uploads.run_upload(package_id)
+
+
+@task()
+def run_package_verification(job_id: int) -> dict[str, int | str]:
+    """Check the transcripts of a package sent to the public verification page (see
+    :func:`transcripts.packages.verify_jobs.run_verification`)."""
+    return verify_jobs.run_verification(job_id)
 
 
 @task()

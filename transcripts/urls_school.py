@@ -19,6 +19,7 @@ urlpatterns = [
     path("jobs/<int:pk>/", jobs.job, name="job"),
     path("jobs/<int:pk>/progress/", jobs.job_progress, name="job_progress"),
     path("jobs/<int:pk>/retry/", jobs.job_retry, name="job_retry"),
+    path("jobs/<int:pk>/resume/", jobs.job_resume, name="job_resume"),
     path("jobs/<int:pk>/cancel/", jobs.job_cancel, name="job_cancel"),
     path("jobs/<int:pk>/digests/", jobs.job_digests, name="job_digests"),
     path("jobs/<int:pk>/values/", jobs.job_values, name="job_values"),

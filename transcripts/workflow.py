@@ -18,7 +18,7 @@ from gradebook.services import Locked
 from gradebook.signals import mark_changing
 from schools.access import is_leader, is_principal
 from schools.models import ClassGroup, Student
-from transcripts import hot
+from transcripts import hot, notices
 from transcripts.models import (
     SignerRole,
     State,
@@ -188,20 +188,21 @@ def record_signature(
 @transaction.atomic
 def return_to_homeroom(*, actor: User, transcript: Transcript, comment: str) -> None:
     """The principal sends a transcript back with a comment; the unsigned data can change again."""
-    transcript = _locked(transcript, "return")
+    transcript = _locked(transcript, "return", related=("class_group", "student", "school"))
     if not is_leader(actor, transcript.school_id):
         raise TranscriptRefused(_("Only the school's leadership returns transcripts."))
     if not comment.strip():
         raise TranscriptRefused(_("Say what the homeroom teacher should check."))
     transcript.returned_comment = comment.strip()
     _move(transcript, "return", actor=actor, comment=comment.strip())
+    notices.transcript_moved(transcript, actor=actor, reopened=False, comment=comment.strip())
 
 
 @transaction.atomic
 def reopen(*, actor: User, transcript: Transcript, reason: str) -> None:
     """The principal reopens a final transcript with a reason: its version is superseded (and
     stays verifiable as such); the next version goes through signing again."""
-    transcript = _locked(transcript, "reopen")
+    transcript = _locked(transcript, "reopen", related=("class_group", "student", "school"))
     if not is_principal(actor, transcript.school_id):
         raise TranscriptRefused(_("Only the principal reopens a final transcript."))
     if not reason.strip():
@@ -211,6 +212,7 @@ def reopen(*, actor: User, transcript: Transcript, reason: str) -> None:
     _supersede(version, reason.strip())
     transcript.reopened_reason = reason.strip()
     _move(transcript, "reopen", actor=actor, comment=reason.strip())
+    notices.transcript_moved(transcript, actor=actor, reopened=True, comment=reason.strip())
 
 
 @receiver(mark_changing)

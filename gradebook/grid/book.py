@@ -15,7 +15,13 @@ from gradebook.columns import Column, homeroom_columns, subject_columns
 from gradebook.curriculum import regular_marks_per_term
 from gradebook.models import CommentPhrase, Kind, Mark
 from gradebook.rules.secondary import SubjectTermResult, subject_term_result
-from schools.models import Assessment, ClassGroup, CurriculumEntry, Enrollment
+from schools.models import (
+    Assessment,
+    ClassGroup,
+    CurriculumEntry,
+    Enrollment,
+    TeachingAssignment,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -93,6 +99,17 @@ class Book:
             regular_marks=regular_marks_per_term(self.entry),
             assessed_by=self.entry.assessment,
         )
+
+    def teacher_names(self) -> list[str]:
+        """Who writes the book, as its printed header names them: the subject's teachers of
+        the class (co-teachers too), or the class's homeroom teacher (one query at most)."""
+        if self.entry is None:
+            teacher = self.class_group.homeroom_teacher
+            return [teacher.display_name] if teacher is not None else []
+        assignments = TeachingAssignment.objects.filter(
+            class_group=self.class_group, subject_id=self.subject_id
+        ).select_related("teacher")
+        return [a.teacher.display_name for a in assignments.order_by("teacher__full_name", "pk")]
 
     def level_sources(self, term: int) -> list[str]:
         """Cells whose value is the row's level, to pick comment-bank phrases (first non-empty)."""

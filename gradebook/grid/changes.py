@@ -11,7 +11,7 @@ from gradebook.grid.display import display_value
 from gradebook.grid.results import row_results
 from gradebook.hot import ledger_cursor
 from gradebook.models import MarkEvent
-from gradebook.services import cell_lock
+from gradebook.services import cell_lock, lock_message
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class Changes:
     cells: list[dict]
     rows: dict[str, dict]
     locked: bool
+    lock_kind: str = ""  # "submitted" or "locked" when locked
+    lock_message: str = ""  # what a refused save would say (gradebook.services.lock_message)
 
 
 def changes_since(
@@ -36,9 +38,10 @@ def changes_since(
     cursor = ledger_cursor(school_id)
     columns = {(c.kind, c.slot): c for c in book.columns(term)}
     lock = cell_lock(class_group=book.class_group, column=book.columns(term)[0])
+    said = {"lock_kind": lock.kind, "lock_message": lock_message(lock)} if lock else {}
     if (since is None and since_time is None) or (since is not None and since >= cursor):
         # no cursor asked, or nothing written in the school since: no cell to look at
-        return Changes(cursor=cursor, cells=[], rows={}, locked=lock is not None)
+        return Changes(cursor=cursor, cells=[], rows={}, locked=lock is not None, **said)
     students = book.class_group.enrollments.values("student_id")
     marks = book.marks(students).filter(term=term)
     if since is not None:
@@ -64,4 +67,4 @@ def changes_since(
         for student_id in touched:
             row = values.get(student_id, {}).get(term, {})
             rows[str(student_id)] = row_results(book, term, row, language)
-    return Changes(cursor=cursor, cells=cells, rows=rows, locked=lock is not None)
+    return Changes(cursor=cursor, cells=cells, rows=rows, locked=lock is not None, **said)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-PASS_DISPLAY_VI = {"D": "Đ", "CD": "CĐ"}
+from gradebook.rules.codes import vietnamese_letter
+
+#: Value types whose codes the Vietnamese pages write with Đ (stored as D/CD).
+LETTER_TYPES = frozenset({"pass", "level", "quality"})
 
 
 def localise_number(text: str, language: str) -> str:
@@ -13,13 +16,14 @@ def localise_number(text: str, language: str) -> str:
 
 
 def display_value(value: str, value_type: str, language: str) -> str:
-    """A canonical cell value as the user reads it: "7,5" in Vietnamese, "Đ"/"CĐ" for pass."""
+    """A canonical cell value as the user reads it: "7,5" in Vietnamese, "Đ"/"CĐ" for a result,
+    a conduct level or a quality/competency level."""
     if not value:
         return ""
     if value_type == "score":
         return localise_number(value, language)
-    if value_type in ("pass", "level") and not language.startswith("en"):
-        return PASS_DISPLAY_VI.get(value, value)
+    if value_type in LETTER_TYPES and not language.startswith("en"):
+        return vietnamese_letter(value)
     return value
 
 

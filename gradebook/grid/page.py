@@ -75,6 +75,12 @@ class Grid:
     def columns(self) -> list[Column]:
         return [c for c in self.layout if isinstance(c, Column)]
 
+    @property
+    def prints_landscape(self) -> bool:
+        """Whether the book prints on A4 landscape: a comment column, or more than six
+        columns beside the number and the name, do not fit across a portrait sheet."""
+        return len(self.layout) > 6 or any(c.value_type == "text" for c in self.columns)
+
 
 def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
     """Every row of one term of a book, with computed results, in a constant number of

@@ -9,9 +9,9 @@ from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from gradebook.rules.codes import NextStep, PrimaryAward, SecondaryAward
+from gradebook.rules.codes import VIETNAMESE_LETTERS, NextStep, PrimaryAward, SecondaryAward
 
-ABBREVIATIONS = {"D": "Đ", "CD": "CĐ"}
+ABBREVIATIONS = VIETNAMESE_LETTERS
 
 NAMES: dict[str, Promise] = {
     "T": _("Good"),

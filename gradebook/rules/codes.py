@@ -1,9 +1,11 @@
 """The regulation's codes as string enums, and the parsers that validate typed codes.
 
 Every enum is a ``StrEnum`` whose values are the regulation's codes, so ``Level.FAIR == "K"`` and a
-result can be stored or compared as the plain string. Vietnamese users may type the letter
-``Đ`` for ``D`` (Đạt): the parsers accept ``Đ``/``CĐ`` as aliases wherever the code ``D``/``CD``
-means Đạt/Chưa đạt, case-insensitive and trimmed. No other abbreviations are accepted.
+result can be stored or compared as the plain string. The stored codes are ASCII (``D``, ``CD``);
+the letters the regulation prints are ``Đ``/``CĐ`` (:data:`VIETNAMESE_LETTERS`). The parsers
+accept the code, its Vietnamese letter (``Đ``, ``CĐ``) and the level's word (``Đạt``, ``Chưa
+đạt``, ``Cần cố gắng``), case-insensitive, trimmed, and the word with or without its diacritics
+(``chua dat``). No other abbreviations are accepted (docs/regulations.md#typing-level-codes).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from enum import StrEnum
 from typing import TypeVar
 
 from .errors import EMPTY_LEVEL, UNKNOWN_LEVEL, InvalidMark, quote_input
+from .explain import LEVEL_NAMES_VI
 
 __all__ = [
+    "VIETNAMESE_LETTERS",
     "AssessedBy",
     "CommentResult",
     "Level",
@@ -33,6 +37,7 @@ __all__ = [
     "parse_primary_result",
     "parse_quality_level",
     "parse_subject_level",
+    "vietnamese_letter",
 ]
 
 
@@ -176,25 +181,58 @@ _E = TypeVar("_E", bound=StrEnum)
 # Letters a level code may be typed with: ASCII letters and the Vietnamese đ/Đ. Checked before
 # upper-casing, so that exotic letters whose upper case is ASCII (U+017F long s -> "S") are refused.
 _CODE_SHAPE = re.compile(r"[A-Za-zĐđ]+")
-_D_ALIASES = {"Đ": "D", "CĐ": "CD"}
+#: The codes the regulation writes with the letter Đ, which the stored codes spell with D.
+VIETNAMESE_LETTERS = {"D": "Đ", "CD": "CĐ"}
+_D_ALIASES = {letter: code for code, letter in VIETNAMESE_LETTERS.items()}
+# A level's word once folded (_folded): ASCII capitals and single spaces.
+_WORD_SHAPE = re.compile(r"[A-Z]+(?: [A-Z]+)*")
+
+
+def vietnamese_letter(code: object) -> str:
+    """The code as the regulation writes it: ``"D"`` → ``"Đ"``, ``"CD"`` → ``"CĐ"``, others
+    as they are."""
+    return VIETNAMESE_LETTERS.get(str(code), str(code))
+
+
+def _folded(text: str) -> str:
+    """``text`` without diacritics, in capitals, its spaces single: "Chưa  đạt" → "CHUA DAT"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.upper().split())
 
 
 @functools.lru_cache(maxsize=1024)
 def _member(text: str, enum: type[_E]) -> _E | None:
-    """The member ``text`` names, or None. Cached: a class summary parses some 4,000 codes,
-    all among a handful of strings."""
+    """The member ``text`` names (its code, Vietnamese letter or word), or None. Cached: a
+    class summary parses some 4,000 codes, all among a handful of strings."""
     candidate = unicodedata.normalize("NFC", text.strip())
     if _CODE_SHAPE.fullmatch(candidate):
-        candidate = candidate.upper()
-        candidate = _D_ALIASES.get(candidate, candidate)
+        code = candidate.upper()
+        code = _D_ALIASES.get(code, code)
         for member in enum:
-            if member.value == candidate:
+            if member.value == code:
+                return member
+    word = _folded(candidate)
+    if _WORD_SHAPE.fullmatch(word):  # ASCII once folded: no look-alike letters
+        for member in enum:
+            if member.value in LEVEL_NAMES_VI and _folded(LEVEL_NAMES_VI[member.value]) == word:
                 return member
     return None
 
 
+def _allowed(enum: type[StrEnum]) -> str:
+    """The levels of ``enum`` as an error lists them: "T (Tốt), Đ (Đạt), CCG (Cần cố gắng)"."""
+    return ", ".join(
+        f"{vietnamese_letter(m.value)} ({LEVEL_NAMES_VI[m.value]})"
+        if m.value in LEVEL_NAMES_VI
+        else m.value
+        for m in enum
+    )
+
+
 def _parse_code(text: object, enum: type[_E]) -> _E:
-    """Parse a typed code into ``enum``; ``Đ``/``CĐ`` alias ``D``/``CD`` when ``enum`` has them."""
+    """Parse a typed code into ``enum``: its code, its Vietnamese letter (``Đ``/``CĐ`` for
+    ``D``/``CD``) or its word."""
     if isinstance(text, enum):
         return text
     if text is None or (isinstance(text, str) and not text.strip()):
@@ -203,18 +241,18 @@ def _parse_code(text: object, enum: type[_E]) -> _E:
         member: _E | None = _member(text, enum)  # lru_cache's wrapper loses the type variable
         if member is not None:
             return member
-    allowed = ", ".join(member.value for member in enum)
     raise InvalidMark(
         UNKNOWN_LEVEL,
         code="unknown_level",
-        params={"value": quote_input(text), "allowed": allowed},
+        params={"value": quote_input(text), "allowed": _allowed(enum)},
     )
 
 
 def parse_level(text: str) -> Level:
     """Parse a learning or conduct level ``T``/``K``/``D``/``CD``.
 
-    Accepts ``Đ``/``CĐ`` for ``D``/``CD``, any letter case, surrounding spaces
+    Accepts ``Đ``/``CĐ`` for ``D``/``CD`` and the words (``Tốt``, ``Khá``, ``Đạt``, ``Chưa đạt``,
+    with or without diacritics), any letter case, surrounding spaces
     (docs/regulations.md#typing-level-codes). Raises :class:`InvalidMark` for anything else.
     """
     return _parse_code(text, Level)

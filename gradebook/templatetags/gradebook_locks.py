@@ -4,25 +4,14 @@ correction counts (read by gradebook/corrections.py). The grid's lock panel is r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django import template
 
 from gradebook import corrections, locks
-from gradebook.columns import COMPETENCIES, QUALITIES
-from gradebook.models import Kind, Lock, Mark
-from gradebook.rules.secondary import mark_label
+from gradebook.messages import cell_words
+from gradebook.models import Lock, Mark
 from schools.access import SchoolAccess
 
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
 register = template.Library()
-
-SLOT_NAMES: dict[str, dict[str, StrOrPromise]] = {
-    Kind.QUALITY: dict(QUALITIES),
-    Kind.COMPETENCY: dict(COMPETENCIES),
-}
 
 
 @register.simple_tag
@@ -36,14 +25,7 @@ def dashboard_corrections(access: SchoolAccess) -> corrections.DashboardCorrecti
 @register.filter
 def cell_label(mark: Mark) -> str:
     """A cell's short name: "TX2", "GK", "CK", "Conduct", "Honesty"…"""
-    short = mark_label(mark.kind, mark.slot)
-    if short is not None:
-        return short
-    label = str(Kind(mark.kind).label)
-    slot_name = SLOT_NAMES.get(mark.kind, {}).get(mark.slot)
-    if slot_name:
-        return f"{label}: {slot_name}"
-    return f"{label} {mark.slot}".strip()
+    return cell_words(mark.kind, mark.slot)
 
 
 @register.filter

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.http import AuthenticatedRequest
+from config.numbers import whole_number
 from gradebook import corrections
 from gradebook.columns import Column
 from gradebook.forms import CorrectionDecisionForm, CorrectionRequestForm
@@ -52,9 +53,10 @@ class Cell:
 
 
 def _pk(text: str | None) -> int:
-    if not text or not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         raise Http404
-    return int(text)
+    return number
 
 
 def _cell(request: AuthenticatedRequest, access: SchoolAccess) -> Cell:

@@ -9,6 +9,7 @@ Every read goes through `get_subject_gradebook` / `get_homeroom_book`; every wri
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedRequest
+from config.numbers import ID_MAX, POSITIVE_INTEGER_MAX, whole_number
 from gradebook import hot
 from gradebook.grid.book import Book, comment_phrases
 from gradebook.grid.changes import changes_since
@@ -186,6 +188,7 @@ def grid_page(
         "phrases": comment_phrases(book) if writer else [],
         "strings": grid_strings(),
         "level_sources": " ".join(book.level_sources(term)),
+        "teachers": book.teacher_names(),  # the printed header's
     }
     return render(request, "gradebook/grid.html", context)
 
@@ -244,7 +247,32 @@ def grid_strings() -> dict[str, str]:
         "notSaved": _("Cells not saved (marked in red): %(count)s."),
         "conflicts": _("Conflicts to resolve: %(count)s."),
         "pasted": _("Pasted cells: %(count)s."),
-        "skipped": _("Read-only cells left unchanged: %(count)s."),
+        "leftOutColumns": _(
+            "Not pasted, no mark column left in the row (computed columns are stepped over, "
+            "comments never filled): %(values)s."
+        ),
+        "leftOutComments": _("Not pasted, no comment column left in the row: %(values)s."),
+        "leftOutPastEnd": _("Not pasted, past the last student: %(values)s."),
+        "leftOutReadOnly": _("Not pasted, read-only cells: %(values)s."),
+        "filled": _("Cells filled down: %(count)s."),
+        "fillLeftOutColumns": _(
+            "Not filled, no mark column left in the row (computed columns are stepped over, "
+            "comments never filled): %(values)s."
+        ),
+        "fillLeftOutComments": _("Not filled, no comment column left in the row: %(values)s."),
+        "fillLeftOutReadOnly": _("Not filled, read-only cells: %(values)s."),
+        "undone": _("Cells undone: %(count)s."),
+        "redone": _("Cells redone: %(count)s."),
+        "notReplayed": _("Left as they are (read-only, or a conflict to resolve): %(count)s."),
+        "nothingToUndo": _("Nothing to undo."),
+        "nothingToRedo": _("Nothing to redo."),
+        "typedNotSaved": _("Not saved: you typed “%(value)s”."),
+        "typedNotSavedList": _("Not saved (marked in red): %(cells)s."),
+        "lockedBadge": _("Locked"),
+        "submittedBadge": _("Submitted"),
+        "correctionOnly": _(
+            "Locked cells change only through a correction request approved by the principal."
+        ),
         "characters": _("%(count)s / %(max)s characters"),
         "tooLong": _("Too long: shorten the comment to save it."),
         "unsent": _("Some changes have not been sent yet. Leave anyway?"),
@@ -264,6 +292,23 @@ def read_payload(request: HttpRequest) -> dict:
     return request.POST.dict()
 
 
+def read_cell_request(request: HttpRequest) -> tuple[int, str, str, int] | str:
+    """(student, column, value, version) of a cell save, or why they cannot be read. The
+    student and the version are whole numbers within their columns' range (config/numbers.py):
+    an id past the database's would fail only when a statement binds it."""
+    try:
+        payload = read_payload(request)
+        student, key, version = payload["student"], str(payload["column"]), payload["version"]
+    except (KeyError, TypeError, ValueError):
+        return _("Incomplete request: student, column, value and version are required.")
+    text = "" if payload.get("value") is None else str(payload["value"])
+    student_pk = whole_number(student)
+    version_number = whole_number(version, maximum=POSITIVE_INTEGER_MAX)
+    if student_pk is None or version_number is None:
+        return _("Invalid request: the student and the version must be whole numbers in range.")
+    return student_pk, key, text, version_number
+
+
 @require_POST
 def cell_save(
     request: AuthenticatedRequest, code: str, class_pk: int, subject_pk: int | None = None
@@ -271,20 +316,14 @@ def cell_save(
     """Save one cell from the grid. JSON or form body: student, column, value, version (the
     version the user saw). Answers 200 with the saved cell and its row's results, 409 with the
     current value on a conflict, 422 for a refused value, 423 when locked."""
-    try:
-        payload = read_payload(request)
-        student_pk = int(payload["student"])
-        key = str(payload["column"])
-        text = "" if payload.get("value") is None else str(payload["value"])
-        version = int(payload["version"])
-    except (KeyError, TypeError, ValueError):
-        student_pk = None
+    asked = read_cell_request(request)
+    student_pk = None if isinstance(asked, str) else asked[0]
     book, enrollment = get_cell_book(request, code, class_pk, subject_pk, student_pk)
-    if student_pk is None:  # said only now: a refusal of access comes first
-        message = _("Incomplete request: student, column, value and version are required.")
-        return JsonResponse({"error": message}, status=400)
+    if isinstance(asked, str):  # said only now: a refusal of access comes first
+        return JsonResponse({"error": asked}, status=400)
+    student_pk, key, text, version = asked
     column = book.column(key)
-    if column is None or version < 0:
+    if column is None:
         return JsonResponse({"error": _("This gradebook has no such column.")}, status=400)
     if enrollment is None:
         raise Http404
@@ -330,8 +369,22 @@ def cell_save(
             "version": mark.version,
             "changed": result.changed,
             "row": row_results(book, column.term, result.row, get_language()),
+            "warning": result.warning,  # grid.js: shown in the status line (announce)
         }
     )
+
+
+def since_datetime(text: str) -> datetime.datetime | None:
+    """An ISO date-time with a time zone that the database can compare (its year from 1 to
+    9999 in UTC too), or None."""
+    try:
+        found = parse_datetime(text)  # ValueError: the shape of a date-time, no such date
+        if found is None or timezone.is_naive(found):
+            return None
+        found.astimezone(datetime.UTC)  # OverflowError: before year 1 or after 9999 in UTC
+    except (ValueError, OverflowError):
+        return None
+    return found
 
 
 @require_GET
@@ -348,11 +401,10 @@ def grid_changes(
     term = checked_term(term)
     since_text = request.GET.get("since", "").strip().replace(" ", "+")
     since = since_time = None
-    if since_text.isdigit():
-        since = int(since_text)
-    elif since_text:
-        since_time = parse_datetime(since_text)
-        if since_time is None or timezone.is_naive(since_time):
+    if since_text:
+        since = whole_number(since_text, maximum=ID_MAX)
+        since_time = None if since is not None else since_datetime(since_text)
+        if since is None and since_time is None:
             message = _("“since” must be an event number or an ISO date-time with a time zone.")
             return JsonResponse({"error": message}, status=400)
     changes = changes_since(
@@ -364,5 +416,7 @@ def grid_changes(
             "cells": changes.cells,
             "rows": changes.rows,
             "locked": changes.locked,
+            "lock_kind": changes.lock_kind,
+            "lock_message": changes.lock_message,
         }
     )

@@ -41,6 +41,7 @@ def class_summary(request: AuthenticatedRequest, code: str, class_pk: int) -> Ht
     periods = [(1, _("Term I")), ("year", _("Year"))]
     if not results.primary:
         periods.insert(1, (2, _("Term II")))
+    period_label = next(label for key, label in periods if key == period)
     return render(
         request,
         "gradebook/summary.html",
@@ -51,6 +52,7 @@ def class_summary(request: AuthenticatedRequest, code: str, class_pk: int) -> Ht
             "period": period,
             "period_key": str(period),
             "periods": [(str(key), label) for key, label in periods],
+            "period_label": period_label,
             "table": summary_table(results, period),
             "charts": charts.class_charts(results, period),
         },

@@ -41,14 +41,14 @@ class Kind:
 
 
 FULL_NAME = ("Họ và tên", "Họ tên", "Họ và tên học sinh", "Họ tên học sinh", "Tên học sinh")
-FULL_NAME_EN = ("full name", "name", "student name")
+FULL_NAME_EN = ("full name", "name")  # the people's: a kind adds its own ("student name")
 CLASS = ("Lớp", "Tên lớp", "Lớp học", "class", "class name")
 PHONE = ("Điện thoại", "Số điện thoại", "SĐT", "ĐT", "Điện thoại liên hệ", "phone", "telephone")
 
 STUDENTS = Kind(
     "students",
     (
-        Column("full_name", FULL_NAME + FULL_NAME_EN),
+        Column("full_name", (*FULL_NAME, *FULL_NAME_EN, "student name")),
         Column("sex", ("Giới tính", "Phái", "sex", "gender")),
         Column("date_of_birth", ("Ngày sinh", "Ngày tháng năm sinh", "date of birth", "birth date",
                                  "birthday", "dob")),
@@ -109,7 +109,7 @@ TEACHERS = Kind(
     (
         Column("username", ("Tên đăng nhập", "Tài khoản", "username", "login")),
         Column("full_name", ("Họ và tên", "Họ tên", "Họ và tên giáo viên", "Họ tên giáo viên",
-                             *FULL_NAME_EN)),
+                             *FULL_NAME_EN, "teacher name")),
         Column("email", ("Email", "Thư điện tử", "e-mail", "email address")),
         Column("phone", PHONE, text_format=True),
     ),

@@ -29,7 +29,7 @@ class RosterImportForm(forms.Form):
     )
     year: forms.ModelChoiceField[SchoolYear] = forms.ModelChoiceField(
         label=_("School year"),
-        queryset=None,
+        queryset=SchoolYear.objects.none(),
         required=False,
         empty_label=None,
         widget=forms.Select(attrs={"class": "form-select"}),

@@ -120,7 +120,16 @@ def context(browser: Browser, live_server) -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page of the context; the test fails on anything the Content-Security-Policy
+    (config/csp.py) refused on any page it opened, which Chromium reports on the console."""
     page = context.new_page()
+    refused: list[str] = []
+    context.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -128,3 +137,4 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
         path = ARTIFACTS / f"{request.node.name}-{int(time.time())}.png"
         page.screenshot(path=str(path), full_page=True)
         print(f"screenshot of the failure: {path}")
+    assert refused == [], "the Content-Security-Policy refused something"

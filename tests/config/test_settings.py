@@ -18,6 +18,7 @@ PROD_ENV = {
     "ALLOWED_HOSTS": "sodiem.example.edu.vn",
     "SITE_URL": "https://sodiem.example.edu.vn",
     "DATABASE_URL": "sqlite:////tmp/sodiem-deploy-check.sqlite3",
+    "CACHE_BACKEND": "redis",  # several web processes share it (check --deploy: sodiem.W002)
 }
 
 

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from gradebook import locks
 from gradebook.models import Lock, Mark, MarkEvent
 
 
@@ -183,6 +184,18 @@ def test_poll_returns_cells_changed_since_the_cursor(
     assert client.get(changes, {"since": data["cursor"]}).json()["cells"] == []
 
 
+def test_poll_says_a_lock_that_came_meanwhile_with_its_kind_and_reason(
+    teacher_client, class_a, maths, principal
+):
+    """The grid shows a lock at once: its panel and the reason, without a reload (issue 17)."""
+    changes = reverse("gradebook:grid_changes", args=["SCHOOLA", class_a.pk, maths.pk, 1])
+    locks.lock(actor=principal, school=class_a.year.school, year=class_a.year,
+               class_group=class_a, subject=maths, term=1, reason="Hết hạn nhập điểm")  # fmt: skip
+    data = teacher_client.get(changes, {"since": "0"}).json()
+    assert (data["locked"], data["lock_kind"]) == (True, "locked")
+    assert "Hết hạn nhập điểm" in data["lock_message"]
+
+
 def test_poll_accepts_an_iso_timestamp(teacher_client, save_url, students, class_a, maths):
     changes = reverse("gradebook:grid_changes", args=["SCHOOLA", class_a.pk, maths.pk, 1])
     post(teacher_client, save_url, students[0], "1:tx:1", "9", 0)
@@ -208,7 +221,14 @@ def test_poll_with_nothing_new_reads_no_marks(
     # session, user, memberships, book, ledger cursor, covering lock: no marks, no events
     with django_assert_num_queries(6):
         data = teacher_client.get(changes, {"since": cursor}).json()
-    assert data == {"cursor": cursor, "cells": [], "rows": {}, "locked": False}
+    assert data == {
+        "cursor": cursor,
+        "cells": [],
+        "rows": {},
+        "locked": False,
+        "lock_kind": "",
+        "lock_message": "",
+    }
 
 
 def test_a_new_cell_costs_two_statements_more_than_a_changed_one(

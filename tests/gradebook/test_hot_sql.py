@@ -185,9 +185,10 @@ def case_subject_book(subject_book, class_a, class_a2, class_b, teacher, homeroo
     school_a, school_b = class_a.year.school, class_b.year.school
     untaught = Subject.objects.create(school=school_a, code="XX", name="Not in the curriculum")
     subjects = [*school_a.subjects.filter(code__in=("TOAN", "NV")), untaught]
-    students = [None, *(c.enrollments.first().student_id for c in (class_a, class_a2)), 10**6]
+    # 10**30: an id from a request beyond the database's (the ORM finds no row)
+    students = [None, *(c.enrollments.first().student_id for c in (class_a, class_a2)), 10**30]
     calls = itertools.product(
-        (school_a, school_b), (class_a.pk, class_a2.pk, class_b.pk, 10**6), subjects,
+        (school_a, school_b), (class_a.pk, class_a2.pk, class_b.pk, 10**6, 10**30), subjects,
         (teacher, homeroom, principal), students,
     )  # fmt: skip
     books = []
@@ -317,9 +318,10 @@ def case_ledger_cursor(ledger_cursor, class_a, class_b, marked):
 
 
 def case_class_enrollment(class_enrollment, class_a, class_a2):
-    students = [*(c.enrollments.first().student_id for c in (class_a, class_a2)), 10**6]
+    students = [*(c.enrollments.first().student_id for c in (class_a, class_a2)), 10**6, 10**30]
     found = [class_enrollment(class_group_id=class_a.pk, student_id=pk) for pk in students]
-    assert found[0] is not None and found[1:] == [None, None]
+    found.append(class_enrollment(class_group_id=-(10**30), student_id=students[0]))
+    assert found[0] is not None and found[1:] == [None, None, None, None]
     return seen(found)
 
 

@@ -408,3 +408,19 @@ def test_events_written_before_cells_were_recorded_still_verify(three_saves):
         cursor.execute("UPDATE gradebook_ledgerhead SET hash = %s", [previous])
     report = verify(three_saves)
     assert report.ok and report.legacy_events == 3
+
+
+def test_a_package_verifier_checks_a_checkpoint_document_with_the_key_it_names(three_saves):
+    """What a verifier outside the school can check: the document is this school's and its
+    signature holds under the key it names."""
+    made = checkpoints.make_checkpoint(three_saves, reason="package")
+    data = checkpoints.document(made, three_saves)
+    assert checkpoints.document_problem(data, school_code=three_saves.code) is None
+    assert checkpoints.document_problem(data, school_code="OTHER") == "school"
+    payload = json.loads(data)
+    payload["statement"]["seq"] = 1
+    assert (
+        checkpoints.document_problem(json.dumps(payload).encode(), school_code=three_saves.code)
+        == "signature"
+    )
+    assert checkpoints.document_problem(b"{}", school_code=three_saves.code) == "malformed"

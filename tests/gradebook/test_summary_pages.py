@@ -28,7 +28,8 @@ def test_homeroom_teacher_sees_every_student_and_subject(english, class_a, homer
     english.force_login(homeroom)
     page = summary(english, class_a, term="1").content.decode()
     assert all(s.full_name in page for s in students(class_a))
-    assert all(f">{code}</th>" in page for code in SCORED)
+    subjects = class_a.year.school.subjects.filter(code__in=SCORED)
+    assert all(f">{subject.name}</th>" in page for subject in subjects)
 
 
 def test_term_average_and_missing_marks_are_shown(english, class_a, principal):
@@ -117,7 +118,7 @@ def test_xlsx_has_the_same_table_with_numbers(client, class_a, homeroom):
     response = summary(client, class_a, term="1", name="gradebook:class_summary_xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     header = [c.value for c in sheet[1]]
-    assert header[2:4] == ["NV", "TOAN"]
+    assert header[2:4] == ["Ngữ văn", "Toán"]  # the subjects by name, as on the page
     row = [c.value for c in sheet[2]]
     assert (row[1], float(row[3])) == (first.full_name, 7.8)
     assert sheet.max_row == 4
@@ -145,3 +146,33 @@ def test_xlsx_writes_a_formula_like_name_as_text(client, class_a, homeroom):
     response = summary(client, class_a, term="1", name="gradebook:class_summary_xlsx")
     name = load_workbook(io.BytesIO(response.content)).active.cell(row=2, column=2)
     assert (name.data_type, name.value) == ("s", first.full_name)
+
+
+def test_headers_are_subject_names_and_a_long_one_is_abbreviated(client, class_a, principal):
+    client.force_login(principal)
+    page = summary(client, class_a, term="1").content.decode()
+    assert ">Toán</th>" in page and ">TOAN</th>" not in page
+    assert ">Giáo dục thể chất</th>" in page
+    local = "Nội dung giáo dục của địa phương"
+    assert f'title="{local}"' in page and ">GDDP</abbr>" in page
+    assert f"GDDP: {local}" in page  # the key, printed under the table
+
+
+def test_the_page_prints_the_school_header_and_signature_block(english, class_a, principal):
+    english.force_login(principal)
+    page = summary(english, class_a, term="1").content.decode()
+    header = page[page.index('class="print-only summary-print-header"') :]
+    header = header[: header.index("</header>")]
+    school = class_a.year.school
+    assert school.name in header and "6A1" in header and class_a.year.name in header
+    assert "Term I" in header
+    signatures = page[page.index('class="print-only summary-signatures"') :]
+    assert "Homeroom teacher" in signatures and "Principal" in signatures
+    assert class_a.homeroom_teacher.display_name in signatures
+
+
+def test_the_hint_is_not_printed_and_the_table_is_no_box_of_its_own(english, class_a, principal):
+    english.force_login(principal)
+    page = summary(english, class_a, term="1").content.decode()
+    assert 'class="small text-body-secondary mb-2 no-print" id="summary-legend"' in page
+    assert "summary-scroll" not in page  # the page scrolls, not a box inside it

@@ -54,3 +54,28 @@ ROWS += [
     Row("invitation_decline", invitation, everyone(405)),
     Row("invitation_decline", invitation, everyone(404, outsider=302), method="POST"),
 ]
+
+
+def teachers_notification(w: dict) -> dict:
+    """A notification of school A's teacher: theirs only, another's is a 404."""
+    from accounts.models import Notification, NotificationKind
+
+    found, _ = Notification.objects.get_or_create(
+        recipient=w["users"]["teacher"],
+        school=w["school_a"],
+        kind=NotificationKind.BOOK_UNLOCKED,
+        defaults={"url": "/", "params": {"class": "6A1", "subject": "", "term": 1, "by": "x",
+                                         "reason": "y"}},
+    )  # fmt: skip
+    return {"pk": found.pk}
+
+
+# A person's notifications (accounts/views.py): the list is everyone's own; opening one and
+# marking all read take a POST, and another person's notification is a 404.
+ROWS += [
+    Row("notifications", lambda w: {}, everyone(200)),
+    Row("notification_open", teachers_notification, everyone(405)),
+    Row("notification_open", teachers_notification, everyone(404, teacher=302), method="POST"),
+    Row("notifications_read_all", lambda w: {}, everyone(405)),
+    Row("notifications_read_all", lambda w: {}, everyone(302), method="POST"),
+]

@@ -7,7 +7,8 @@
 - One transcript (history, preview, stored files) is for leadership/admin and the homeroom
   teacher of its class; return / reopen are the signing leaders' (a POST without a comment just
   redirects back with an error message).
-- A job is seen by its starter and the leadership/admin; only its starter retries it.
+- A job is seen by its starter and the leadership/admin; only its starter retries it, or resumes
+  it once interrupted (its worker died).
 - Another school's object is a 404; a POST-only URL answers a GET with 405 (after the login
   redirect for anonymous visitors).
 
@@ -148,6 +149,19 @@ def failed_homeroom_job(w: dict) -> dict:
         steps=["homeroom"],
         with_class=True,
         status=JobStatus.FAILED,
+    )
+    return {**school_a(w), "pk": job.pk}
+
+
+def interrupted_homeroom_job(w: dict) -> dict:
+    """A signing job whose worker died (issue 18, finding 9): resumable by its starter."""
+    job = make_job(
+        w,
+        creator="homeroom",
+        class_group=w["class_a"],
+        steps=["homeroom"],
+        with_class=True,
+        status=JobStatus.INTERRUPTED,
     )
     return {**school_a(w), "pk": job.pk}
 
@@ -349,6 +363,31 @@ ROWS = [
         method="POST",
     ),
     Row("hocba:job_retry", school_b_job, ELSEWHERE, label="other school's job", method="POST"),
+    Row(
+        "hocba:job_retry",
+        interrupted_homeroom_job,
+        everyone(404, teacher=403, homeroom=200),
+        label="the homeroom teacher's interrupted job (resumed)",
+        method="POST",
+    ),
+    # An interrupted job: only its starter resumes it (the confirmation page); a job that is not
+    # interrupted has nothing to resume.
+    Row("hocba:job_resume", interrupted_homeroom_job, POST_ONLY, label="interrupted job"),
+    Row(
+        "hocba:job_resume",
+        interrupted_homeroom_job,
+        everyone(404, teacher=403, homeroom=200),
+        label="the homeroom teacher's interrupted job",
+        method="POST",
+    ),
+    Row(
+        "hocba:job_resume",
+        homeroom_job,
+        everyone(404, teacher=403),
+        label="the homeroom teacher's queued job",
+        method="POST",
+    ),
+    Row("hocba:job_resume", school_b_job, ELSEWHERE, label="other school's job", method="POST"),
     # A job waiting for its signer: only the starter cancels it, reads the digests its USB token
     # signs and posts the values back (an empty body is refused as unreadable).
     Row("hocba:job_cancel", homeroom_job, POST_ONLY, label="the homeroom teacher's job"),

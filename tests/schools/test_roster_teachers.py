@@ -120,3 +120,23 @@ def test_bad_and_duplicate_rows_are_all_reported(world):
         (4, "Tên đăng nhập"),
     ]
     assert not User.objects.filter(username="nguyenthilan").exists()
+
+
+def test_the_teacher_import_names_no_student_column():
+    """The import page's help lists each column's aliases: a teacher's name is not a "student
+    name" (nor a "Họ tên học sinh")."""
+    from schools.roster_import.columns import TEACHERS, normalize_header
+
+    aliases = [normalize_header(alias) for column in TEACHERS.columns for alias in column.aliases]
+    assert [alias for alias in aliases if "student" in alias or "hoc sinh" in alias] == []
+    assert "teacher name" in aliases
+
+
+def test_the_import_page_help_for_teachers_lists_teacher_aliases(client, world):
+    from django.urls import reverse
+
+    client.force_login(world["users"]["admin"])
+    html = client.get(reverse("schools:roster_import", args=[world["school_a"].code])).content
+    teachers_help = html.decode().split('id="kind-teachers"')[1].split("</ul>")[0]
+    assert "student name" not in teachers_help
+    assert "teacher name" in teachers_help

@@ -1,4 +1,11 @@
 import datetime
+import io
+import re
+from pathlib import Path
+
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Membership, User
 from schools.demo import PRIMARY_CODE, SECONDARY_CODE, seed_demo
@@ -73,3 +80,51 @@ def test_a_generated_demo_password_never_starts_with_a_dash(monkeypatch):
     drawn = iter(["-Sru9DrEx89v", "_x1", "Ab3-_x"])
     monkeypatch.setattr(demo.secrets, "token_urlsafe", lambda n: next(drawn))
     assert demo._generated_password() == "Ab3-_x"
+
+
+# The start-up banner (seed_demo's output) and the README ---------------------------------------
+
+ROOT = Path(django_settings.BASE_DIR)
+
+
+def _banner(settings) -> str:
+    settings.DEBUG = False  # the command keeps the banner in .demo-logins.txt only in DEBUG
+    out = io.StringIO()
+    call_command("seed_demo", "--password", "demo-pass-123", stdout=out)
+    return out.getvalue()
+
+
+def test_the_banner_lists_every_demo_account_of_the_seed(db, settings):
+    """Every account the seed features (its own list: signers, exporters and a teacher) is on
+    the banner's list of accounts, before the two-factor instructions: gv.nv1, who signs
+    through the remote signing service, was missing."""
+    banner = _banner(settings)
+    featured = seed_demo(today=timezone.localdate()).logins  # the same accounts, again
+    accounts = banner.split("two-factor")[0]
+    usernames = {login.username for login in featured}
+    assert {"gv.toan1", "gv.nv1", "phohieutruong", "th.gvcn.1a1"} <= usernames
+    for username in usernames:
+        assert f"\n  {username} " in accounts, username
+
+
+def test_the_two_factor_command_given_works_as_written(db, settings):
+    """`python manage.py demo_totp USERNAME` fails outside the virtualenv and without DEBUG=1:
+    the banner and the README give the Makefile's target instead."""
+    banner = _banner(settings)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^demo-totp:", makefile, flags=re.MULTILINE)
+    for text in (banner, readme):
+        assert "make demo-totp ACCOUNT=" in text
+        assert "python manage.py demo_totp" not in text
+
+
+def test_the_readme_names_the_admins_menu_entry_for_packages():
+    """The admin reaches the packages through the school's menu entry "Packages for the
+    Department" (Gói học bạ gửi Sở), not through "Transcripts" (Học bạ), which is the
+    leaders'."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    subnav = (ROOT / "templates/schools/_subnav.html").read_text(encoding="utf-8")
+    assert '{% translate "Packages for the Department" %}' in subnav
+    assert "Học bạ → Packages" not in readme
+    assert "**Packages for the Department** (*Gói học bạ gửi Sở*)" in readme

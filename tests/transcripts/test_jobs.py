@@ -186,9 +186,11 @@ def test_a_wrong_password_or_code_starts_nothing(
     cache.clear()  # the next 30-second window
     used = current_totp_code(homeroom)
     page = english.post(url, {"steps": "homeroom", "confirm": "1", "password": "x", "otp": used})
-    assert "wrong password" in page.content.decode()  # the code was accepted, and is now used
+    assert "wrong password" in page.content.decode()
     page = english.post(url, {"steps": "homeroom", "confirm": "1", "password": "x", "otp": used})
-    assert "That code is not valid (or was already used)" in page.content.decode()
+    # the code is spent only once the certificate opens: a retry is told about the password again
+    assert "wrong password" in page.content.decode()
+    assert "That code is not valid" not in page.content.decode()
     assert TranscriptJob.objects.count() == before
     assert Transcript.objects.filter(state=State.READY).count() == 2
 
@@ -301,7 +303,7 @@ def test_only_the_right_people_start_jobs(
         (principal, ["homeroom"], tiny_class, "Only the class's homeroom teacher"),
         (homeroom, ["principal"], None, "Only the principal or a vice principal"),
         (homeroom, ["seal"], None, "Only the principal applies the school seal"),
-        (principal, ["principal"], None, "certificate could not be opened"),  # no password
+        (principal, ["principal"], None, "Cannot open the certificate file"),  # no password
     ]
     for actor, steps, class_group, message in cases:
         with pytest.raises(JobRefused, match=message):

@@ -196,7 +196,7 @@ def test_a_wrong_seal_password_starts_nothing(final_class, admin, school_a):
     from transcripts.models import TranscriptPackage
     from transcripts.packages.exports import start_export
 
-    with pytest.raises(ExportRefused, match="could not be opened"):
+    with pytest.raises(ExportRefused, match="Cannot open the certificate file: wrong password"):
         start_export(
             actor=admin, school=school_a, year=school_a.current_year(), kind="full", secret="no"
         )
@@ -258,3 +258,45 @@ def test_a_manifest_made_before_signers_were_listed_still_reads(final_class, adm
     assert b"nguoiKy" not in old
     manifest = fmt.parse_manifest(old)
     assert [entry.signers for entry in manifest.transcripts] == [(), (), ()]
+
+
+def test_a_package_carries_the_schools_ledger_checkpoint(
+    final_class, admin, teacher, class_a2, school_a, pki
+):
+    """Issue 18, finding 3: every package carries a signed checkpoint of the school's marks
+    ledger, sealed with the manifest; verify_ledger checks the database against it."""
+    from gradebook.checkpoints import read_document
+    from gradebook.ledger import verify
+
+    def verify_ledger_kinds(school, document):
+        return {p.kind for p in verify(school, external=[read_document(document)]).problems}
+
+    from gradebook.columns import subject_columns
+    from gradebook.models import LedgerCheckpoint, LedgerHead
+    from gradebook.services import save_mark
+
+    entry = class_a2.year.curriculum.get(grade=class_a2.grade, subject__code="TOAN")
+    column = subject_columns(entry, 1)[0]
+    student = class_a2.enrollments.get().student  # a class whose transcripts are not final
+    save_mark(actor=teacher, class_group=class_a2, student=student, column=column, text="9",
+              base_version=None)  # fmt: skip
+    package = export_now(admin, school_a, only_final=True)
+    files = members(package)
+    assert fmt.LEDGER_CHECKPOINT in files
+    listed = manifest_of(package).file(fmt.LEDGER_CHECKPOINT)
+    assert listed is not None and listed.size == len(files[fmt.LEDGER_CHECKPOINT])
+    head = LedgerHead.objects.get(school=school_a)
+    checkpoint = LedgerCheckpoint.objects.get(school=school_a)
+    assert (checkpoint.seq, checkpoint.hash, checkpoint.reason) == (head.seq, head.hash, "package")
+    assert f'"hash": "{head.hash}"' in files[fmt.LEDGER_CHECKPOINT].decode()
+    report = verify_package(package.file.path, anchor_paths=[pki.ca_pem])
+    assert report.ok, report.problems
+    # The copy the Department keeps vouches for the school's chain. (The fixture's marks were
+    # written straight into the table, so the ledger's accounting of them is left out here.)
+    external = [read_document(files[fmt.LEDGER_CHECKPOINT])]
+    ledger = verify(school_a, external=external)
+    assert {p.kind for p in ledger.problems} == {"untracked_value"}
+    assert ledger.anchored_up_to.seq == head.seq and len(ledger.anchors) == 2
+    # Another school's database does not match it; a forged copy is refused.
+    forged = files[fmt.LEDGER_CHECKPOINT].replace(head.hash.encode(), b"0" * 64)
+    assert verify_ledger_kinds(school_a, forged) >= {"checkpoint_signature"}

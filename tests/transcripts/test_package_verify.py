@@ -198,7 +198,6 @@ def test_the_command_names_each_problem_and_exits_one(built, tmp_path, capsys):
         ("schema/hocba-v1.xsd", "schema/hocba-v1.xsd", "SHA-256 differs"),
         ("xml", "xml", "SHA-256 differs"),
         ("pdf", "pdf", "SHA-256 differs"),
-        ("pdf", "pdf", "changed after it was signed"),
         (fmt.MANIFEST, fmt.SIGNATURE, "does not match manifest.xml"),
         (fmt.SIGNATURE, fmt.SIGNATURE, "manifest signature"),
     ],
@@ -253,11 +252,26 @@ def test_an_added_member_is_named(built):
     assert found == [(name, "This file is in the package but not in the manifest.")]
 
 
-def test_another_students_pdf_in_place_of_one_is_named(built):
+def test_a_pdf_changed_after_signing_is_named_even_when_the_manifest_is_sealed_again(
+    built, role_signers
+):
+    """A failed digest stops the check (issue 18): the transcript's own signature is what
+    tells a package sealed again over a changed PDF."""
+    pdf = f"transcripts/{built.codes[0]}/1.pdf"
+    content = member(built.zip, pdf)
+    changed = flip(content, middle_of_largest_stream(content))
+    found = problems(resealed(built, role_signers[SignerRole.SEAL], {pdf: changed}), built.ca_pem)
+    assert named(found, pdf, "changed after it was signed"), found
+
+
+def test_another_students_pdf_in_place_of_one_is_named(built, role_signers):
     mine, theirs = (f"transcripts/{code}/1.pdf" for code in built.codes)
     tampered = rewrite(built.zip, change={mine: member(built.zip, theirs)})
-    found = problems(tampered, built.ca_pem)
-    assert named(found, mine, "SHA-256 differs"), found
+    assert problems(tampered, built.ca_pem) == [
+        (mine, "The file's size or SHA-256 differs from the manifest.")
+    ]
+    resealed_ = resealed(built, role_signers[SignerRole.SEAL], {mine: member(built.zip, theirs)})
+    found = problems(resealed_, built.ca_pem)
     assert named(found, mine, "The XML embedded in the PDF is not this transcript's XML data")
 
 
@@ -308,7 +322,7 @@ def test_unsafe_paths_and_links_are_refused_without_being_read(built):
     assert named(found, "/etc/passwd", "absolute")
     assert named(found, "a/./b", "leaves the package")
     assert named(found, "transcripts/link", "Symbolic links are not allowed")
-    assert named(found, fmt.MANIFEST, "no readable manifest")
+    assert not named(found, fmt.MANIFEST, "no readable manifest")  # the check stops at the ZIP
 
 
 def test_a_zip_bomb_is_refused(built):

@@ -117,7 +117,7 @@ def test_a_wrong_code_or_seal_password_starts_nothing(english, final_class, expo
     )
     assert "That code is not valid" in wrong_code.content.decode()
     wrong_password = start(english, exporter, school_a, seal_password="nope")
-    assert "The certificate could not be opened" in wrong_password.content.decode()
+    assert "Cannot open the certificate file: wrong password" in wrong_password.content.decode()
     assert not TranscriptPackage.objects.exists()
 
 

@@ -28,6 +28,7 @@ def test_the_code_enqueues_tasks_by_name():
         "transcripts.tasks.poll_signing_batch",
         "transcripts.tasks.run_package_export",
         "transcripts.tasks.run_package_upload",
+        "transcripts.tasks.run_package_verification",
     } <= task_names_in_code()
 
 

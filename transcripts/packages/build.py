@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, BinaryIO
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from gradebook.checkpoints import document as checkpoint_document
+from gradebook.checkpoints import make_checkpoint
+from gradebook.models import CheckpointReason
 from schools.models import School, SchoolYear
 from transcripts.models import TranscriptSignature, TranscriptVersion
 from transcripts.packages import format as fmt
@@ -249,6 +252,8 @@ def write_unsealed(
             progress(done)
         if failures:
             return BuildResult(None, failures)
+        if (checkpoint := _ledger_checkpoint(school)) is not None:
+            add(fmt.LEDGER_CHECKPOINT, checkpoint, compress=True)
         manifest = fmt.Manifest(
             kind=kind,
             school_code=school.code,
@@ -263,6 +268,14 @@ def write_unsealed(
         manifest_bytes = fmt.manifest_xml(manifest)
         archive.writestr(fmt.zip_info(fmt.MANIFEST, compress=True), manifest_bytes)
     return BuildResult(manifest, [], manifest_bytes)
+
+
+def _ledger_checkpoint(school: School) -> bytes | None:
+    """The school's ledger checkpoint at this moment, signed (gradebook/checkpoints.py), for
+    the package to carry: a copy of the marks' chain head kept outside the school's database.
+    None when the school has no ledger events yet."""
+    checkpoint = make_checkpoint(school, reason=CheckpointReason.PACKAGE)
+    return None if checkpoint is None else checkpoint_document(checkpoint, school)
 
 
 def add_seal(out: BinaryIO, signature: bytes) -> None:

@@ -200,6 +200,7 @@ def _attempt(
     size: int,
     metadata: dict[str, Any],
     chunk_size: int,
+    on_chunk: Callable[[], None],
 ) -> Receipt:
     created = session.request(
         "POST",
@@ -235,6 +236,7 @@ def _attempt(
                 if sent.status == 204:
                     attempt.bytes_sent += len(chunk)
                 offset = _offset(sent)  # a 409 says where the server really is
+                on_chunk()
             done = session.request("POST", f"/uploads/{upload_id}/complete")
             attempt.http_status = done.status
             if done.status == 200:
@@ -252,12 +254,14 @@ def upload(
     metadata: dict[str, Any],
     key: str,
     on_attempt: Callable[[Attempt], None],
+    on_chunk: Callable[[], None] = lambda: None,
     policy: Policy | None = None,
     first_attempt: int = 1,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Receipt:
     """Upload the package that ``open_file()`` opens (``size`` bytes) with ``metadata`` (the
-    JSON of ``POST /uploads``); raises UploadRejected or UploadGaveUp."""
+    JSON of ``POST /uploads``); raises UploadRejected or UploadGaveUp. ``on_chunk`` is called
+    after every chunk sent (the worker's heartbeat), ``on_attempt`` after every attempt."""
     policy = policy or Policy()
     last = ""
     for index in range(policy.max_attempts):
@@ -272,6 +276,7 @@ def upload(
                 size=size,
                 metadata=metadata,
                 chunk_size=policy.chunk_size,
+                on_chunk=on_chunk,
             )
         except _Temporary as exc:
             attempt.outcome, attempt.message, last = ERROR, exc.message, exc.message

@@ -9,12 +9,13 @@ the worker's side: it works the scope out again, writes the ZIP to a temporary f
 checking each stored transcript, seals the manifest and stores the package. A failed export
 lists every transcript that failed and why; :func:`retry_export` runs the same row again (same
 history row, same package id for the same versions), and re-running never renders or signs a
-transcript again.
+transcript again. The worker writes its heartbeat with the progress (every few transcripts) and
+at each stage; an export whose worker died is interrupted
+(:func:`transcripts.background.interrupt_stale`) and started again the same way.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import logging
 import tempfile
@@ -55,10 +56,7 @@ from transcripts.signing.sources import BatchSummary, Certificates, SignatureSou
 
 logger = logging.getLogger(__name__)
 
-#: A running export that has not reported progress for this long is considered dead (its
-#: worker stopped); it can be started again.
-STALE_AFTER = datetime.timedelta(minutes=5)
-_PROGRESS_EVERY = 25  # transcripts between progress writes
+_PROGRESS_EVERY = 25  # transcripts between progress writes (each one the heartbeat too)
 
 
 class ExportRefused(Exception):
@@ -69,15 +67,6 @@ class ExportRefused(Exception):
         super().__init__(message)
         self.message = message
         self.not_final = not_final or []
-
-
-def is_stale(package: TranscriptPackage) -> bool:
-    last = package.heartbeat_at or package.started_at
-    return (
-        package.status == JobStatus.RUNNING
-        and last is not None
-        and timezone.now() - last > STALE_AFTER
-    )
 
 
 def check_scope(
@@ -167,9 +156,11 @@ def start_export(
 def retry_export(
     *, actor: User | None, package: TranscriptPackage, secret: str, enqueue: bool = True
 ) -> TranscriptPackage:
-    """Run a failed (or dead) export again, on the same row."""
+    """Run a failed (or interrupted: its worker died) export again, on the same row."""
     _check_actor(actor, package.school)
-    if not (package.status == JobStatus.FAILED or is_stale(package)):
+    background.interrupt_stale(TranscriptPackage.objects.filter(pk=package.pk))
+    package.refresh_from_db(fields=["status"])
+    if package.status not in (JobStatus.FAILED, JobStatus.INTERRUPTED):
         raise ExportRefused(_("Only a failed or stopped export can be started again."))
     _check_seal(actor=actor, school=package.school, secret=secret)
     with transaction.atomic():
@@ -200,7 +191,7 @@ def enqueue_export(package_id: int) -> None:
 
 
 class _Progress:
-    """Writes progress (and a heartbeat) every few transcripts and at the end."""
+    """Writes progress (and the run's heartbeat) every few transcripts and at the end."""
 
     def __init__(self, package: TranscriptPackage, total: int) -> None:
         self.package = package
@@ -208,9 +199,7 @@ class _Progress:
 
     def __call__(self, done: int) -> None:
         if done == self.total or done % _PROGRESS_EVERY == 0:
-            TranscriptPackage.objects.filter(pk=self.package.pk).update(
-                processed=done, heartbeat_at=timezone.now()
-            )
+            background.beat(self.package, processed=done)
 
 
 def run_export(package_id: int) -> dict[str, int | str]:
@@ -223,15 +212,15 @@ def run_export(package_id: int) -> dict[str, int | str]:
     if picked is None:
         return {"package": package_id, "status": "not run"}
     package, secrets = picked
-    TranscriptPackage.objects.filter(pk=package.pk).update(
-        attempts=package.attempts + 1, heartbeat_at=timezone.now()
-    )
     try:
         signed = package.seal_batches.filter(status=BatchStatus.SIGNED).last()
         if signed is not None:
             outcome = _seal_stored(package, signed)
         else:
             outcome = _build(package, secrets.get(JobStep.SEAL, ""))
+    except background.Superseded:  # interrupted, or resumed by another run: stop here
+        logger.warning("package %s: run %s was superseded", package.pk, package.attempts)
+        return {"package": package_id, "status": "superseded"}
     except ExportRefused as exc:
         background.finish(package, message=exc.message, failed=True)
         outcome = "failed"
@@ -258,7 +247,7 @@ def _build(package: TranscriptPackage, secret: str) -> str:
         student=package.student,
         only_final=package.only_final,
     )
-    TranscriptPackage.objects.filter(pk=package.pk).update(total=len(scope.finals))
+    background.beat(package, total=len(scope.finals))
     with ExitStack() as stack:
         credential, seal = _open_seal(actor=package.created_by, school=school, secret=secret)
         stack.callback(seal.close)
@@ -295,6 +284,7 @@ def _build(package: TranscriptPackage, secret: str) -> str:
             return "failed"
         manifest = result.manifest
         assert manifest is not None  # the result is ok
+        background.beat(package)
         batch = _ask_seal(package, credential, seal, manifest, result.manifest_bytes)
         if batch.status == BatchStatus.SIGNED:
             add_seal(out, _seal_signature(batch))
@@ -374,7 +364,7 @@ def _wait_for_seal(
     try:
         with transaction.atomic():
             _record_entries(package, scope)
-            TranscriptPackage.objects.filter(pk=package.pk, status=JobStatus.RUNNING).update(
+            parked = background.run_rows(package).update(
                 status=JobStatus.WAITING,
                 unsealed_file=package.unsealed_file.name,
                 package_id=manifest.package_id,
@@ -384,6 +374,8 @@ def _wait_for_seal(
                 processed=len(scope.finals),
                 heartbeat_at=timezone.now(),
             )
+            if not parked:
+                raise background.Superseded(package)
             transaction.on_commit(
                 partial(batches.schedule_poll, batch.pk, batches.poll_interval(batch))
             )

@@ -6,6 +6,9 @@ A package is a ZIP holding, in this order (docs/package-format.md):
   hocba-v1.xsd);
 - per transcript version, ``transcripts/<student code>/<version>.xml`` (the signed XML) and
   ``transcripts/<student code>/<version>.pdf`` (the signed PDF/A-3 carrying that XML's data);
+- ``ledger/checkpoint.json`` (when the school has marks): the school's ledger checkpoint
+  signed when the package was made (gradebook/checkpoints.py), a copy of the marks' history
+  head kept outside the school's database;
 - ``manifest.xml``: the package's identity and scope, every transcript version it carries or
   withdraws (with who signed it: role, name and certificate subject of each recorded
   signature), and the size and SHA-256 of every other member;
@@ -31,6 +34,8 @@ from urllib.parse import quote
 
 from lxml import etree
 
+from gradebook.checkpoints import PACKAGE_MEMBER
+
 FORMAT_VERSION = "1"
 NAMESPACE = "urn:sodiem:goi-hocba:1"
 MANIFEST = "manifest.xml"
@@ -40,6 +45,8 @@ MANIFEST_SCHEMA = "goi-hocba-v1.xsd"
 #: The schema files every v1 package carries under schema/.
 SCHEMA_FILES = (MANIFEST_SCHEMA, "hocba-v1.xsd", "hocbaso-v1.xsd")
 TRANSCRIPTS_DIR = "transcripts"
+#: The school's ledger checkpoint.
+LEDGER_CHECKPOINT = PACKAGE_MEMBER
 GENERATOR = "sodiem"
 #: Every member's time stamp: the ZIP format's earliest date, so that nothing depends on when.
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)

@@ -8,6 +8,10 @@ claims the upload once and runs :func:`transcripts.packages.client.upload`, reco
 attempt as an :class:`~transcripts.models.UploadAttempt` and, in the end, the receipt or the
 reason.
 Uploading again after a failure resumes the same session on the server (same Idempotency-Key).
+The worker writes its heartbeat at the claim, after every chunk and every attempt; an upload
+whose worker died (no heartbeat for JOB_HEARTBEAT_STALE_SECONDS) is interrupted
+(:func:`interrupt_stale`) and can be uploaded again. Each claim starts a new run
+(``upload_runs``), and a run writes only while the row is still its own.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -196,6 +200,7 @@ def metadata(package: TranscriptPackage) -> dict[str, str | int]:
 
 
 def _record(package: TranscriptPackage, attempt: client.Attempt) -> None:
+    _beat(package)  # before the row: a superseded run records nothing more
     UploadAttempt.objects.create(
         package=package,
         number=attempt.number,
@@ -207,19 +212,53 @@ def _record(package: TranscriptPackage, attempt: client.Attempt) -> None:
         offset=attempt.offset,
         bytes_sent=attempt.bytes_sent,
     )
-    TranscriptPackage.objects.filter(pk=package.pk).update(
-        upload_message=attempt.message[:2000] if attempt.outcome != client.ACCEPTED else ""
+    _beat(package, upload_message=attempt.message[:2000] if attempt.outcome != client.ACCEPTED
+          else "")  # fmt: skip
+
+
+def interrupt_stale(packages: QuerySet[TranscriptPackage]) -> int:
+    """Mark the uploads of ``packages`` whose worker stopped (no heartbeat for
+    JOB_HEARTBEAT_STALE_SECONDS) interrupted; the number marked. Uploading again resumes the
+    same session on the server."""
+    stale = background.stale(packages, status_field="upload_status", running=UploadStatus.UPLOADING)
+    return stale.update(upload_status=UploadStatus.INTERRUPTED)
+
+
+def _run_rows(package: TranscriptPackage) -> QuerySet[TranscriptPackage]:
+    """The package's row while the upload is still this run's."""
+    return TranscriptPackage.objects.filter(
+        pk=package.pk, upload_status=UploadStatus.UPLOADING, upload_runs=package.upload_runs
     )
+
+
+def _beat(package: TranscriptPackage, **fields) -> None:
+    """The upload run's heartbeat (with ``fields``); Superseded when the row is no longer the
+    run's (interrupted, or uploaded again by another run)."""
+    if not _run_rows(package).update(heartbeat_at=timezone.now(), **fields):
+        raise background.Superseded(package)
 
 
 def run_upload(package_id: int) -> dict[str, int | str]:
     """The worker's side of an upload; returns a summary."""
-    claimed = TranscriptPackage.objects.filter(
-        pk=package_id, upload_status=UploadStatus.QUEUED
-    ).update(upload_status=UploadStatus.UPLOADING)
-    if not claimed:
-        return {"package": package_id, "status": "not run"}
-    package = TranscriptPackage.objects.select_related("school", "year").get(pk=package_id)
+    with transaction.atomic():
+        claimed = TranscriptPackage.objects.filter(
+            pk=package_id, upload_status=UploadStatus.QUEUED
+        ).update(
+            upload_status=UploadStatus.UPLOADING,
+            upload_runs=F("upload_runs") + 1,
+            heartbeat_at=timezone.now(),
+        )
+        if not claimed:
+            return {"package": package_id, "status": "not run"}
+        package = TranscriptPackage.objects.select_related("school", "year").get(pk=package_id)
+    try:
+        return _upload(package)
+    except background.Superseded:
+        logger.warning("upload of package %s: run %s superseded", package.pk, package.upload_runs)
+        return {"package": package_id, "status": "superseded"}
+
+
+def _upload(package: TranscriptPackage) -> dict[str, int | str]:
     endpoint = endpoint_for(package.school)
     done = package.upload_attempts.aggregate(n=Max("number"))["n"] or 0
     result: dict[str, object] = {}
@@ -238,9 +277,12 @@ def run_upload(package_id: int) -> dict[str, int | str]:
             metadata=metadata(package),
             key=str(package.upload_key),
             on_attempt=partial(_record, package),
+            on_chunk=partial(_beat, package),
             policy=policy(),
             first_attempt=done + 1,
         )
+    except background.Superseded:
+        raise
     except client.UploadRejected as exc:
         result = {"upload_status": UploadStatus.REJECTED, "upload_message": exc.message}
     except client.UploadGaveUp as exc:
@@ -256,5 +298,5 @@ def run_upload(package_id: int) -> dict[str, int | str]:
             "receipt": receipt.body,
             "accepted_at": timezone.now(),
         }
-    TranscriptPackage.objects.filter(pk=package.pk).update(**result)
-    return {"package": package_id, "status": str(result["upload_status"])}
+    _beat(package, **result)
+    return {"package": package.pk, "status": str(result["upload_status"])}

@@ -4,7 +4,9 @@ CA's name says so, and SIGNING_TRUST_ANCHORS must not list it in production."""
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -18,6 +20,28 @@ DEMO_TSA_NAME = "Sổ điểm DEMO TSA — không dùng thật"
 DEMO_CA_SERVICE = "http://127.0.0.1:8783"
 DEMO_TSA_URL = f"{DEMO_CA_SERVICE}/tsa"
 DEMO_CRL_URL = f"{DEMO_CA_SERVICE}/crl/demo-ca.crl"
+
+
+def private_directory(path: Path) -> None:
+    """Create ``path`` (and its parents) for private keys: its owner only may list or enter
+    it (0700). An existing directory is tightened to that."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file holding a private key, readable and writable by its owner only (0600)
+    from its first byte: never written open and tightened afterwards."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        file.write(data)
+
+
+def tighten_private(path: Path) -> None:
+    """An existing private key file (an earlier run's) made readable by its owner only."""
+    if path.exists():
+        path.chmod(0o600)
 
 
 def _name(common_name: str, organisation: str | None = None) -> x509.Name:

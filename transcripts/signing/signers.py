@@ -36,6 +36,11 @@ class SigningError(Exception):
     """A signature could not be produced (wrong password, token or service failure)."""
 
 
+class SecretRefused(SigningError):
+    """The typed password or PIN did not open the certificate file or the token. Its message
+    says what could not be opened and why, whole: nothing is put in front of it."""
+
+
 def _check_digest(digest: bytes, algorithm: str) -> None:
     if algorithm != "sha256":
         raise SigningError(f"Only sha256 digests are supported, not {algorithm!r}")
@@ -102,7 +107,7 @@ class Pkcs12Signer(Signer):
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, password)
         except ValueError as exc:
-            raise SigningError(
+            raise SecretRefused(
                 _("Cannot open the certificate file: wrong password, or the file is damaged.")
             ) from exc
         if key is None or cert is None:
@@ -179,7 +184,7 @@ class Pkcs11Signer(Signer):
             token = pkcs11.lib(lib_path).get_token(token_label=token_label)
             self._session = token.open(user_pin=pin)
         except pkcs11.PKCS11Error as exc:
-            raise SigningError(
+            raise SecretRefused(
                 _("Cannot open the token %(token)s: wrong PIN, or the token is not connected.")
                 % {"token": token_label}
             ) from exc

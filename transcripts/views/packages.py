@@ -7,6 +7,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -20,6 +21,7 @@ from django_tables2 import RequestConfig
 
 from accounts.http import AuthenticatedRequest
 from schools.access import EXPORT_ROLES, SchoolAccess, get_school
+from transcripts import background
 from transcripts.access import get_package
 from transcripts.forms import EndpointForm, ExportForm, SealForm, UploadForm
 from transcripts.models import (
@@ -46,6 +48,7 @@ STATUS_BADGES: dict[str, str] = {
     JobStatus.WAITING: "text-bg-warning",
     JobStatus.FINISHED: "text-bg-success",
     JobStatus.FAILED: "text-bg-danger",
+    JobStatus.INTERRUPTED: "text-bg-warning",
 }
 UPLOAD_BADGES: dict[str, str] = {
     UploadStatus.QUEUED: "text-bg-secondary",
@@ -53,6 +56,7 @@ UPLOAD_BADGES: dict[str, str] = {
     UploadStatus.ACCEPTED: "text-bg-success",
     UploadStatus.REJECTED: "text-bg-danger",
     UploadStatus.FAILED: "text-bg-warning",
+    UploadStatus.INTERRUPTED: "text-bg-warning",
 }
 
 
@@ -188,18 +192,24 @@ def package_start(request: AuthenticatedRequest, code: str) -> HttpResponse:
         return _page(request, access, form, status=400)
     data = form.cleaned_data
     try:
-        package = exports.start_export(
-            actor=request.user,
-            school=access.school,
-            year=year,
-            kind=data["kind"],
-            student=form.student,
-            only_final=data["only_final"],
-            secret=form.seal_secret(),
-        )
+        # The seal opens first; the two-factor code is spent only then (FreshCodeMixin).
+        with transaction.atomic():
+            package = exports.start_export(
+                actor=request.user,
+                school=access.school,
+                year=year,
+                kind=data["kind"],
+                student=form.student,
+                only_final=data["only_final"],
+                secret=form.seal_secret(),
+            )
+            spent = form.spend_code()
+            transaction.set_rollback(not spent)
     except exports.ExportRefused as exc:
         form.add_error(None, exc.message)
         return _page(request, access, form, refused=exc, status=400)
+    if not spent:
+        return _page(request, access, form, status=400)
     return redirect("hocba:package", access.school.code, package.pk)
 
 
@@ -207,7 +217,13 @@ def _context(
     request: AuthenticatedRequest, access: SchoolAccess, package: TranscriptPackage, **extra
 ) -> dict:
     """The package and, while its seal is awaited, the waiting batch and the time left (an
-    overdue request is ended first, so it shows at once)."""
+    overdue request is ended first, so it shows at once); an export or upload whose worker
+    stopped beating is marked interrupted first."""
+    this = TranscriptPackage.objects.filter(pk=package.pk)
+    if (package.status == JobStatus.RUNNING and background.interrupt_stale(this)) or (
+        package.upload_status == UploadStatus.UPLOADING and uploads.interrupt_stale(this)
+    ):
+        package.refresh_from_db()
     waiting = None
     if package.status == JobStatus.WAITING:
         waiting = exports.waiting_seal(package)
@@ -215,7 +231,6 @@ def _context(
     return {
         "access": access,
         "package": package,
-        "stale": exports.is_stale(package),
         "attempts": package.upload_attempts.all(),
         "endpoint": uploads.endpoint_for(access.school),
         "is_starter": package.created_by_id == request.user.pk,
@@ -251,11 +266,17 @@ def package_retry(request: AuthenticatedRequest, code: str, pk: int) -> HttpResp
     form = SealForm(request.POST, user=request.user, school=access.school)
     if form.is_valid():
         try:
-            exports.retry_export(actor=request.user, package=the_package, secret=form.seal_secret())
+            with transaction.atomic():  # the code is spent once the seal opened
+                exports.retry_export(
+                    actor=request.user, package=the_package, secret=form.seal_secret()
+                )
+                spent = form.spend_code()
+                transaction.set_rollback(not spent)
         except exports.ExportRefused as exc:
             form.add_error(None, exc.message)
         else:
-            return redirect("hocba:package", access.school.code, the_package.pk)
+            if spent:
+                return redirect("hocba:package", access.school.code, the_package.pk)
     return render(
         request,
         "transcripts/package.html",

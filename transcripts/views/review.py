@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import django_tables2 as tables
 from django import forms
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,6 +25,7 @@ from django_tables2 import RequestConfig
 
 from accounts.http import AuthenticatedRequest
 from schools.access import LEADERSHIP_ROLES, SchoolAccess, get_school
+from schools.choices import ClassChoiceField
 from schools.models import ClassGroup, Enrollment, SchoolYear
 from transcripts import jobs
 from transcripts.background import JobRefused
@@ -67,7 +69,7 @@ def eligible(transcripts: QuerySet[Transcript], steps: list[str]) -> QuerySet[Tr
 
 
 class QueueFilter(forms.Form):
-    class_group = forms.ModelChoiceField(
+    class_group = ClassChoiceField(
         queryset=ClassGroup.objects.none(),
         required=False,
         label=gettext_lazy("Class"),
@@ -293,9 +295,11 @@ def confirm_and_start(
     class_group: ClassGroup | None = None,
     retry_of: TranscriptJob | None = None,
     start_now: bool = False,
+    resume: TranscriptJob | None = None,
 ) -> HttpResponse:
     """The confirmation page (first POST) and the start of the job (POST with confirm=1, or at
-    once with ``start_now`` for a job that signs nothing)."""
+    once with ``start_now`` for a job that signs nothing); with ``resume``, the same for an
+    interrupted job's new run (the secrets of the steps it has left, checked again)."""
     chosen = list(transcripts.select_related("student", "class_group").order_by("pk"))
     submitted = bool(request.POST.get("confirm")) or start_now
     form = SignForm(
@@ -303,20 +307,29 @@ def confirm_and_start(
     )
     if submitted and form.is_valid() and chosen:
         try:
-            job = jobs.start_job(
-                actor=request.user,
-                school=access.school,
-                year=year,
-                transcripts=chosen,
-                steps=steps,
-                secrets=form.secrets(),
-                class_group=class_group,
-                retry_of=retry_of,
-            )
+            # The passwords open the certificates first; the two-factor code is spent only then,
+            # and the job is recorded only with it (transcripts.forms.FreshCodeMixin).
+            with transaction.atomic():
+                if resume is not None:
+                    job = jobs.resume_job(actor=request.user, job=resume, secrets=form.secrets())
+                else:
+                    job = jobs.start_job(
+                        actor=request.user,
+                        school=access.school,
+                        year=year,
+                        transcripts=chosen,
+                        steps=steps,
+                        secrets=form.secrets(),
+                        class_group=class_group,
+                        retry_of=retry_of,
+                    )
+                spent = form.spend_code()
+                transaction.set_rollback(not spent)
         except JobRefused as exc:
             form.add_error(None, exc.message)
         else:
-            return redirect("hocba:job", access.school.code, job.pk)
+            if spent:
+                return redirect("hocba:job", access.school.code, job.pk)
     per_class: dict[str, int] = {}
     for transcript in chosen:
         per_class[transcript.class_group.name] = per_class.get(transcript.class_group.name, 0) + 1
@@ -334,6 +347,6 @@ def confirm_and_start(
             "left_out": selected_count - len(chosen),
             "action": action,
             "back": back,
-            "retry_of": retry_of,
+            "retry_of": retry_of or resume,
         },
     )

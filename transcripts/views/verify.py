@@ -1,6 +1,10 @@
 """The public verification page (no login): by the code on the transcript (the QR target), by
 uploading the signed PDF or XML, or by uploading a whole package (ZIP) for the offline checks of
-``verify_package``. Rate-limited per client address; every lookup is logged."""
+``verify_package``. Rate-limited per client address; every lookup is logged.
+
+A package's cheap checks (ZIP, manifest, seal, digests) run at once under the settings' limits;
+its transcripts' signatures too when there are few, otherwise in a background job whose result
+page (:func:`package_job`) is reached by a random token (no login)."""
 
 from __future__ import annotations
 
@@ -9,14 +13,17 @@ import time
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
+from transcripts.background import JobRefused
 from transcripts.models import VerificationLookup
-from transcripts.packages.verify import verify_package
+from transcripts.packages import format as fmt
+from transcripts.packages import verify_jobs
+from transcripts.packages.verify import Limits, PackageReport, verify_package
 from transcripts.verification import (
     INVALID,
     MAX_UPLOAD_BYTES,
@@ -128,9 +135,50 @@ def _package(request: HttpRequest, upload) -> HttpResponse:
             },
             status=413,
         )
-    report = verify_package(upload.file)
+    inline = settings.VERIFY_PACKAGE_INLINE_TRANSCRIPTS
+
+    def here(manifest: fmt.Manifest) -> bool:
+        return len(manifest.transcripts) <= inline
+
+    report = verify_package(upload.file, limits=Limits.public(), transcripts=here)
+    if report.ok and not report.transcripts_verified:
+        return _start_job(request, upload, report)
     _log(request, method="package", outcome="genuine" if report.ok else INVALID)
     return render(request, "transcripts/verify.html", {"report": report})
+
+
+def _start_job(request: HttpRequest, upload, report: PackageReport) -> HttpResponse:
+    """Hand the transcripts' signatures to a worker; the page of its result."""
+    upload.seek(0)
+    try:
+        job = verify_jobs.start_verification(
+            chunks=upload.chunks(), report=report, client_ip=client_ip(request)
+        )
+    except JobRefused as refused:
+        _log(request, method="package", outcome=RATE_LIMITED)
+        return render(request, "transcripts/verify.html", {"error": refused.message}, status=429)
+    _log(request, method="package", outcome="queued")
+    return redirect("transcripts:verify_package_job", token=job.token)
+
+
+def _job_context(token: str) -> dict[str, object]:
+    job = verify_jobs.get_verification(token)
+    if job is None:
+        raise Http404
+    return {"job": job, "report": PackageReport.from_json(job.report)}
+
+
+@login_not_required
+@require_safe
+def package_job(request: HttpRequest, token: str) -> HttpResponse:
+    """A package check's progress, then its result (polled while the worker runs)."""
+    return render(request, "transcripts/verify_package_job.html", _job_context(token))
+
+
+@login_not_required
+@require_safe
+def package_job_progress(request: HttpRequest, token: str) -> HttpResponse:
+    return render(request, "transcripts/_verify_package_progress.html", _job_context(token))
 
 
 @login_not_required

@@ -9,9 +9,30 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from gradebook.demo import seed_demo_marks
-from schools.demo import seed_demo
+from schools.demo import LARGE_CODE, PRIMARY_CODE, DemoLogin, seed_demo
 
 LOGINS_FILE = Path(settings.BASE_DIR) / ".demo-logins.txt"
+
+
+def banner(password: str, logins: list[DemoLogin]) -> str:
+    """The demo's logins, one line per account the seed features (its own list), then how to
+    get a two-factor code: a command that works as written (the Makefile's target sets DEBUG
+    and uses the virtualenv)."""
+    schools = {PRIMARY_CODE: "primary", LARGE_CODE: "benchmark"}
+    lines = [
+        "Demo logins (http://127.0.0.1:8000/) — demo data only, never use in production:",
+        f"  password for every demo account: {password}",
+    ]
+    for login in logins:
+        role = f"{schools.get(login.school, '')} {login.role}".strip()
+        secret = f"TOTP secret {login.totp_secret}" if login.totp_secret else ""
+        lines.append(f"  {login.username:<18} {role:<24} {secret}".rstrip())
+    lines += [
+        "Signers and exporters (those with a TOTP secret) use two-factor authentication; the",
+        "current code of an account: make demo-totp ACCOUNT=USERNAME",
+        "  (for example make demo-totp ACCOUNT=hieutruong)",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 class Command(BaseCommand):
@@ -49,21 +70,7 @@ class Command(BaseCommand):
             if LOGINS_FILE.exists():
                 self.stdout.write(LOGINS_FILE.read_text(encoding="utf-8"))
             return
-        lines = [
-            "Demo logins (http://127.0.0.1:8000/) — demo data only, never use in production:",
-            f"  password for every demo account: {result.password}",
-            "  teacher (Toán 6A2 … 9A2):  gv.toan1      primary homeroom teacher: th.gvcn.1a1",
-            "  school admin:             admin          primary school admin:     th.admin",
-            "  principal:                hieutruong     primary principal:        th.hieutruong",
-            "Signers have two-factor authentication; get the current code with",
-            "  python manage.py demo_totp USERNAME",
-        ]
-        for login in result.logins:
-            if login.totp_secret:
-                lines.append(
-                    f"  {login.username:<18} {login.role:<16} TOTP secret {login.totp_secret}"
-                )
-        text = "\n".join(lines) + "\n"
+        text = banner(result.password, result.logins)
         self.stdout.write(text)
         if settings.DEBUG:
             LOGINS_FILE.write_text(text, encoding="utf-8")

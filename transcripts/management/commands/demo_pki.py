@@ -25,6 +25,9 @@ from transcripts.signing.demo import (
     create_ca,
     issue_certificate,
     pkcs12_bytes,
+    private_directory,
+    tighten_private,
+    write_private,
 )
 from transcripts.signing.signers import SigningError, decrypt_at_rest, encrypt_at_rest
 
@@ -42,7 +45,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--out", help="Directory (default MEDIA_ROOT/demo-pki)")
+        parser.add_argument(
+            "--out",
+            help="Directory (default MEDIA_ROOT/demo-pki), made readable by its owner only "
+            "(0700; private key files 0600)",
+        )
         parser.add_argument(
             "--password",
             help="Password of the new PKCS#12 files and the CA key (default: random, printed)",
@@ -56,12 +63,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         out = Path(options["out"] or Path(settings.MEDIA_ROOT) / "demo-pki")
-        out.mkdir(parents=True, exist_ok=True)
+        private_directory(out)
         password_given = options["password"] is not None
         password = options["password"] or secrets.token_urlsafe(12)
         wanted = self._wanted_files(options["schools"] or [SECONDARY_CODE, PRIMARY_CODE])
         missing = {path: subject for path, subject in wanted.items() if not (out / path).exists()}
         ca_pem, ca_key_pem = out / "demo-ca.pem", out / "demo-ca-key.pem"
+        for private in (ca_key_pem, out / TSA_FILE, *(out / name for name in wanted)):
+            tighten_private(private)  # files an earlier run wrote readable by anyone
         if missing or not ca_pem.exists():
             ca_key, ca_cert = self._ca(ca_pem, ca_key_pem, password, password_given)
         issued: dict[str, list[x509.Certificate]] = {}
@@ -73,8 +82,9 @@ class Command(BaseCommand):
                 organisation=organisation,
                 crl_url=DEMO_CRL_URL,
             )
-            (out / name).write_bytes(
-                pkcs12_bytes(key, cert, [ca_cert], friendly_name=common_name, password=password)
+            write_private(
+                out / name,
+                pkcs12_bytes(key, cert, [ca_cert], friendly_name=common_name, password=password),
             )
             issued[name] = [cert, ca_cert]
             self.stdout.write(f"created {out / name}  ({common_name})")
@@ -86,8 +96,9 @@ class Command(BaseCommand):
                 ca_key, ca_cert, common_name=DEMO_TSA_NAME, organisation="Sổ điểm DEMO",
                 time_stamping=True, crl_url=DEMO_CRL_URL,
             )  # fmt: skip
-            tsa.write_bytes(
-                pkcs12_bytes(key, cert, [ca_cert], friendly_name=DEMO_TSA_NAME, password=password)
+            write_private(
+                tsa,
+                pkcs12_bytes(key, cert, [ca_cert], friendly_name=DEMO_TSA_NAME, password=password),
             )
             self.stdout.write(f"created {tsa}  ({DEMO_TSA_NAME})")
         skipped = len(wanted) - len(missing)
@@ -199,12 +210,13 @@ class Command(BaseCommand):
                 raise CommandError("Wrong --password for the existing demo CA key") from exc
             return key, x509.load_pem_x509_certificate(ca_pem.read_bytes())
         key, cert = create_ca(name=DEMO_CA_NAME)
-        ca_key_pem.write_bytes(
+        write_private(
+            ca_key_pem,
             key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.BestAvailableEncryption(password.encode()),
-            )
+            ),
         )
         ca_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         self.stdout.write(f"created demo CA {ca_pem} ({DEMO_CA_NAME})")
