@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,5 +107,27 @@ def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
             hint="With more than one web process (gunicorn workers) set CACHE_BACKEND=redis "
             "(and CACHE_REDIS_URL); docs/deployment.md.",
             id="sodiem.W002",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_ledger_checkpoint_key(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """The ledger's checkpoints are signed with a key kept outside the database
+    (gradebook/checkpoints.py). Left at its default, it is a file created in the application's
+    own directory: replaced with the code, different on every application machine, and in the
+    same backups as everything else."""
+    path = Path(settings.LEDGER_CHECKPOINT_KEY_FILE).resolve()
+    if not path.is_relative_to(Path(settings.BASE_DIR).resolve()):
+        return []
+    return [
+        checks.Warning(
+            f"The ledger checkpoint key ({path}) is inside the application's directory.",
+            hint="Set LEDGER_CHECKPOINT_KEY_FILE to a file the operators keep outside the "
+            "database and the code, the same on every application machine; "
+            "docs/deployment.md.",
+            id="sodiem.W003",
         )
     ]

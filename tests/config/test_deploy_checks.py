@@ -4,7 +4,7 @@ is not one of PROVINCE_UPLOAD_HOSTS."""
 
 import pytest
 
-from config.checks import check_shared_cache
+from config.checks import check_ledger_checkpoint_key, check_shared_cache
 from tests.config.test_settings import PROD_ENV, run_manage
 from transcripts.checks import check_province_upload_url
 
@@ -58,3 +58,17 @@ def test_the_upload_url_check(settings, url, hosts, warned):
     settings.PROVINCE_UPLOAD_HOSTS = hosts
     found = check_province_upload_url()
     assert [m.id for m in found] == (["transcripts.W001"] if warned else [])
+
+
+def test_check_deploy_warns_about_a_ledger_key_inside_the_application():
+    env = {key: value for key, value in PROD_ENV.items() if key != "LEDGER_CHECKPOINT_KEY_FILE"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "(sodiem.W003) The ledger checkpoint key" in result.stderr
+
+
+def test_the_ledger_key_check(settings, tmp_path):
+    settings.LEDGER_CHECKPOINT_KEY_FILE = settings.BASE_DIR / "var" / "key.pem"
+    assert [m.id for m in check_ledger_checkpoint_key()] == ["sodiem.W003"]
+    settings.LEDGER_CHECKPOINT_KEY_FILE = tmp_path / "key.pem"
+    assert check_ledger_checkpoint_key() == []

@@ -19,6 +19,7 @@ PROD_ENV = {
     "SITE_URL": "https://sodiem.example.edu.vn",
     "DATABASE_URL": "sqlite:////tmp/sodiem-deploy-check.sqlite3",
     "CACHE_BACKEND": "redis",  # several web processes share it (check --deploy: sodiem.W002)
+    "LEDGER_CHECKPOINT_KEY_FILE": "/srv/sodiem-keys/ledger-key.pem",  # sodiem.W003 (not read)
 }
 
 
