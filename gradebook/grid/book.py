@@ -107,7 +107,7 @@ class Book:
             teacher = self.class_group.homeroom_teacher
             return [teacher.display_name] if teacher is not None else []
         assignments = TeachingAssignment.objects.filter(
-            class_group=self.class_group, subject_id=self.subject_id
+            class_group=self.class_group, subject_id=self.entry.subject_id
         ).select_related("teacher")
         return [a.teacher.display_name for a in assignments.order_by("teacher__full_name", "pk")]
 

@@ -189,8 +189,22 @@ def grid_page(
         "strings": grid_strings(),
         "level_sources": " ".join(book.level_sources(term)),
         "teachers": book.teacher_names(),  # the printed header's
+        **excel_urls(access, book, term, writer=writer),
     }
     return render(request, "gradebook/grid.html", context)
+
+
+def excel_urls(access, book, term: int, *, writer: bool) -> dict[str, str]:
+    """The Excel round-trip of a subject book's term, for the grid's tools: the download for
+    anyone who reads the book, the import for those who may write it."""
+    if book.entry is None:
+        return {}
+    kwargs = {"code": access.school.code, "class_pk": book.class_group.pk,
+              "subject_pk": book.entry.subject_id, "term": term}  # fmt: skip
+    urls = {"excel_export_url": reverse("gradebook:excel_export", kwargs=kwargs)}
+    if writer:
+        urls["excel_import_url"] = reverse("gradebook:excel_import", kwargs=kwargs)
+    return urls
 
 
 def grid_year(

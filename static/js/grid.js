@@ -1,9 +1,12 @@
 /* Sổ điểm: the gradebook grid.
  *
  * A spreadsheet over a server-rendered table (role="grid"): arrow keys, Enter, Tab, typing
- * replaces, F2 / double-click / tap edits, Escape cancels, Delete clears, TSV paste.
- * Every change is queued (kept in localStorage, so a reload or a crash loses nothing) and sent
- * in order, one request at a time; a network failure pauses the queue, which retries with
+ * replaces, F2 / double-click / tap edits, Escape cancels, Delete clears, TSV paste; a range
+ * (Shift+arrows, a mouse drag, Shift+click) copies out as TSV and fills down (Ctrl+D); Ctrl+Z /
+ * Ctrl+Y undo and redo this page's own changes, each undo an ordinary versioned save.
+ * Every change is queued (kept in localStorage under this tab's own key, static/js/grid_store.js,
+ * so a reload, a crash or a second tab loses nothing; a closed tab's queue is adopted and sent by
+ * another tab of the grid) and sent in order, one request at a time; a network failure pauses the queue, which retries with
  * backoff and resumes when the browser is back online. The server's answer decides what a cell
  * shows: saved (its display string), invalid (the typed text and the reason), conflict (both
  * values, the user chooses) or locked. Other people's saves arrive by polling.
@@ -21,7 +24,7 @@
   const CHANGES_URL = table.dataset.changesUrl;
   const COMMENT_MAX = parseInt(table.dataset.commentMax, 10) || 300;
   const LEVEL_FROM = (table.dataset.levelFrom || "").split(" ").filter(Boolean);
-  const STORAGE_KEY = `sodiem.grid.v1:${table.dataset.user}:${location.pathname}`;
+  const STORAGE_PREFIX = `sodiem.grid.v1:${table.dataset.user}:${location.pathname}`;
   const POLL_MS = 10000;
   const MAX_BACKOFF_MS = 30000;
   const MAX_SERVER_FAILURES = 5; // then the change is shown as not saved and the queue moves on
@@ -39,6 +42,9 @@
   const explainTitle = modalTitle ? modalTitle.textContent : "";
 
   let writable = table.dataset.writable === "1";
+  const WRITABLE_AT_LOAD = writable; // a lock found by polling is news only then
+  let lockNote = ""; // the lock's message once the book was locked while the page was open
+  const unsaved = new Map(); // cell id → {cell, typed}: refused because of that lock
   let cursor = table.dataset.cursor || "0";
 
   const fmt = (text, params) => text.replace(/%\((\w+)\)s/g, (_, key) => String(params[key] ?? ""));
@@ -97,8 +103,10 @@
       scroller.scrollTop = bottom - scroller.clientHeight;
   }
 
-  function focusCell(cell) {
+  function focusCell(cell, keepRange = false) {
     if (!cell) return;
+    if (!keepRange && anchor) clearRange();
+    if (window.SodiemGridFilter) cell = window.SodiemGridFilter.visible(cell, active); // rows the search hid: grid_extras.js
     if (active && active !== cell) active.tabIndex = -1;
     active = cell;
     cell.tabIndex = 0;
@@ -133,6 +141,64 @@
     if (!target) return false;
     focusCell(target);
     return true;
+  }
+
+  // --- A selected range: the rectangle from `anchor` to the active cell ----------------------
+
+  let anchor = null; // the range's other corner; null: the active cell alone
+  let painted = [];
+
+  /** The range as {r0, r1, c0, c1}, or null when no more than the active cell is selected. */
+  function range() {
+    if (!anchor || !active || anchor === active) return null;
+    const [ra, ca] = POSITION.get(anchor);
+    const [rb, cb] = POSITION.get(active);
+    return { r0: Math.min(ra, rb), r1: Math.max(ra, rb), c0: Math.min(ca, cb), c1: Math.max(ca, cb) };
+  }
+
+  /** The rows of a range that are shown (the search box hides some: grid_extras.js). */
+  function shownRows(rect) {
+    const rows = [];
+    for (let r = rect.r0; r <= rect.r1; r += 1) if (!ROWS[r].hidden) rows.push(r);
+    return rows;
+  }
+
+  /** The cells of a range's shown rows, row by row. */
+  function cellsOf(rect) {
+    const cells = [];
+    for (const r of shownRows(rect))
+      for (let c = rect.c0; c <= rect.c1; c += 1) if (cellAt(r, c)) cells.push(cellAt(r, c));
+    return cells;
+  }
+
+  function paint() {
+    for (const cell of painted) {
+      cell.classList.remove("gb-selected");
+      cell.removeAttribute("aria-selected");
+    }
+    const rect = range();
+    painted = rect ? cellsOf(rect) : [];
+    for (const cell of painted) {
+      cell.classList.add("gb-selected");
+      cell.setAttribute("aria-selected", "true");
+    }
+  }
+
+  function selectRange(from, to) {
+    anchor = from;
+    focusCell(to, true);
+    paint();
+  }
+
+  function clearRange() {
+    anchor = null;
+    paint();
+  }
+
+  function extendRange(dr, dc) {
+    const [r, c] = POSITION.get(active);
+    const target = cellAt(Math.max(0, Math.min(GRID.length - 1, r + dr)), c + dc);
+    if (target) selectRange(anchor || active, target);
   }
 
   // --- Cell states ---------------------------------------------------------------------------
@@ -180,8 +246,7 @@
   }
 
   function updateBar(cell) {
-    if (!bar) return;
-    bar.hidden = false;
+    if (!bar) return; // its place is kept from the start: showing it moves nothing
     const row = cell.closest("tr");
     barWhere.textContent = `${headerOf(cell)} · ${row.dataset.name || ""}`;
     const words = cell.dataset.message || (cell.dataset.computed ? T.computedHint : "");
@@ -224,45 +289,68 @@
   let queue = [];
   let conflicts = {}; // cell id → {student, column, mine}
   let nextId = 1;
+  let ready = false; // this tab's stored queue is back (the store has found this tab's key)
   let sending = false;
   let paused = false;
   let backoff = 0;
   let retryTimer = null;
   let sessionLost = false;
   let lastNote = "";
+  let notice = null; // {text, kind, until}: announce()
+
+  const store = window.SodiemGridStore
+    ? window.SodiemGridStore.open(STORAGE_PREFIX, (entries, stored) => {
+        takeBack(entries, stored, true);
+      })
+    : null;
+  const SAVED = new WeakMap(); // cell → the display of its value as the server last gave it
 
   function persist() {
-    try {
-      if (queue.length || Object.keys(conflicts).length)
-        localStorage.setItem(STORAGE_KEY, JSON.stringify({ queue, conflicts }));
-      else localStorage.removeItem(STORAGE_KEY);
-    } catch (error) {
-      // Storage full or disabled: the queue still lives in memory and beforeunload warns.
-    }
+    if (store) store.save(queue, conflicts);
   }
 
-  function restore() {
-    let stored = null;
-    try {
-      stored = JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
-    } catch (error) {
-      stored = null;
-    }
-    if (!stored) return;
-    for (const entry of stored.queue || []) {
+  /** Show what the server has for a cell before it shows a change not saved yet. */
+  function rememberSaved(cell) {
+    if (!SAVED.has(cell)) SAVED.set(cell, textOf(cell));
+  }
+
+  /** Changes kept in the browser: this tab's own from before a reload, or (`adopted`) those of
+   * a tab of this grid that was closed before it could send them. */
+  function takeBack(entries, stored, adopted) {
+    const taken = [];
+    for (const entry of entries) {
       const cell = findCell(entry.student, entry.column);
       if (!cell) continue;
       entry.id = nextId++;
-      queue.push(entry);
+      taken.push(entry);
+      rememberSaved(cell);
       setText(cell, entry.value);
       setState(cell, "queued");
     }
-    for (const item of Object.values(stored.conflicts || {})) {
+    // Kept changes were typed before the ones of this page: they go first, unless adopted
+    // from another tab while this one was already sending its own.
+    queue = adopted ? queue.concat(taken) : taken.concat(queue);
+    for (const item of Object.values(stored || {})) {
       const cell = findCell(item.student, item.column);
       if (cell && same(item.mine, cell.dataset.value) === false)
         showConflict(cell, item.mine, textOf(cell));
     }
     persist();
+    updateStatus();
+    pump();
+  }
+
+  function restore() {
+    if (!store) {
+      ready = true;
+      return;
+    }
+    store.start().then(({ queue: entries, conflicts: stored }) => {
+      const mine = store.id();
+      for (const entry of queue) if (!entry.origin) entry.origin = mine; // typed meanwhile
+      ready = true;
+      takeBack(entries, stored, false);
+    });
   }
 
   function same(typed, value) {
@@ -275,7 +363,7 @@
     return queue.some((entry) => `${entry.student}|${entry.column}` === id);
   }
 
-  function enqueue(cell, value) {
+  function enqueue(cell, value, base = Number(cell.dataset.version)) {
     const row = cell.closest("tr");
     const id = cellId(cell);
     if (conflicts[id]) clearConflict(cell);
@@ -284,8 +372,10 @@
       student: row.dataset.student,
       column: cell.dataset.key,
       value,
-      base: Number(cell.dataset.version),
+      base,
+      origin: store ? store.id() : null, // the tab it was typed in (see answer())
     });
+    rememberSaved(cell);
     setText(cell, value);
     setState(cell, "queued");
     persist();
@@ -298,8 +388,71 @@
     if (!isEditable(cell)) return false;
     const id = cellId(cell);
     if (!conflicts[id] && text === textOf(cell)) return false;
+    const refused = ["invalid", "locked"].includes(cell.dataset.state) && SAVED.has(cell);
+    const before = refused ? SAVED.get(cell) : textOf(cell); // what the server has, shown
     enqueue(cell, text);
+    record({ cell, before, after: text });
     return true;
+  }
+
+  // --- Undo and redo: this page's own changes, each step sent as an ordinary save ------------
+
+  const UNDO_MAX = 100;
+  const undoSteps = [];
+  const redoSteps = [];
+  const OWN = new WeakMap(); // cell → the version this page's last save of it made
+  let step = null; // the changes of a paste or a fill being made: one step
+
+  function record(change) {
+    if (step) step.push(change);
+    else keepStep([change]);
+  }
+
+  function keepStep(changes) {
+    if (!changes.length) return;
+    undoSteps.push(changes);
+    if (undoSteps.length > UNDO_MAX) undoSteps.shift();
+    redoSteps.length = 0;
+  }
+
+  /** Run `work`, its changes one undo step. */
+  function asOneStep(work) {
+    step = [];
+    try {
+      work();
+    } finally {
+      const changes = step;
+      step = null;
+      keepStep(changes);
+    }
+  }
+
+  /** Undo (`back`) or redo the last step. Each cell is saved over the version this page's own
+   * last save made (or after its change still queued): if someone else saved the cell since,
+   * the server answers with a conflict, shown as any other, never overwritten. */
+  function replay(back) {
+    const changes = (back ? undoSteps : redoSteps).pop();
+    if (!changes) {
+      announce(back ? T.nothingToUndo : T.nothingToRedo);
+      return;
+    }
+    let skipped = 0;
+    for (const { cell, before, after } of changes) {
+      if (!isEditable(cell) || conflicts[cellId(cell)]) {
+        skipped += 1;
+        continue;
+      }
+      const id = cellId(cell);
+      const queued = queue.filter((entry) => `${entry.student}|${entry.column}` === id).pop();
+      const base = queued ? queued.base : OWN.get(cell); // a queued one: this follows it
+      enqueue(cell, back ? before : after, base ?? Number(cell.dataset.version));
+    }
+    (back ? redoSteps : undoSteps).push(changes);
+    focusCell(changes[0].cell);
+    const count = changes.length - skipped;
+    const note = [fmt(back ? T.undone : T.redone, { count })];
+    if (skipped) note.push(fmt(T.notReplayed, { count: skipped }));
+    announce(note.join(" "), skipped ? "warning" : "info");
   }
 
   function csrfToken() {
@@ -323,7 +476,7 @@
   }
 
   async function pump() {
-    if (sending || paused || !queue.length) {
+    if (sending || paused || !ready || !queue.length) {
       updateStatus();
       return;
     }
@@ -390,11 +543,18 @@
     const id = cellId(cell);
     const later = queue.filter((other) => `${other.student}|${other.column}` === id);
     if (status === 200) {
-      for (const other of later) if (other.base === entry.base) other.base = data.version;
+      // A later change of the cell typed in the same tab was typed over this one: it follows
+      // it. One adopted from another tab was typed over what that tab saw: its base stays, so
+      // the server tells a conflict.
+      for (const other of later)
+        if (other.base === entry.base && other.origin === entry.origin) other.base = data.version;
+      OWN.set(cell, Number(data.version));
       cell.dataset.version = data.version;
       cell.dataset.value = data.value;
+      SAVED.set(cell, data.display);
       updateRow(cell.closest("tr"), data.row);
       refreshProgress();
+      if (data.warning) announce(data.warning, "warning"); // saved, but worth a second look
       if (!later.length) {
         setText(cell, data.display);
         setState(cell, "saved");
@@ -409,13 +569,18 @@
       const mine = later.length ? later[later.length - 1].value : entry.value;
       cell.dataset.version = data.version;
       cell.dataset.value = data.value;
+      SAVED.set(cell, data.display);
       showConflict(cell, mine, data.display);
       return;
     }
     if (status === 423) {
-      cell.dataset.locked = "1";
-      cell.setAttribute("aria-readonly", "true");
-      setState(cell, "locked", data.message || "");
+      // Locked meanwhile: the cell shows what is saved, the status the reason and what was
+      // typed, the whole grid and the lock panel the lock (the poll tells which kind).
+      queue = queue.filter((other) => `${other.student}|${other.column}` !== id);
+      const typed = later.length ? later[later.length - 1].value : entry.value;
+      lockGrid(data.message || "", null);
+      refuseLocked(cell, typed);
+      poll();
       return;
     }
     const reason = data.error || data.message || (status === 403 ? T.denied : `HTTP ${status}`);
@@ -440,6 +605,18 @@
     pump();
   }
 
+  const quoted = (values, most = 10) =>
+    values
+      .slice(0, most)
+      .map((value) => `“${value}”`)
+      .join(", ") + (values.length > most ? ` … (+${values.length - most})` : "");
+
+  function describeUnsaved() {
+    return Array.from(unsaved.values())
+      .map(({ cell, typed }) => `${headerOf(cell)} · ${cell.closest("tr").dataset.name}: ${quoted([typed])}`)
+      .join("; ");
+  }
+
   function updateStatus() {
     if (!statusEl) return;
     const count = queue.length;
@@ -458,21 +635,29 @@
       text = fmt(T.pending, { count });
       kind = "info";
     }
-    const refused = table.querySelectorAll('td[data-state="invalid"], td[data-state="locked"]');
+    // Refused values: the invalid ones counted (each cell says why), those the lock refused
+    // named with what was typed (it is nowhere else once the cell shows the saved value).
+    const invalid = table.querySelectorAll('td[data-state="invalid"]').length;
     const conflicted = Object.keys(conflicts).length;
-    if (!sessionLost && (refused.length || conflicted)) {
-      const notes = [];
-      if (refused.length) notes.push(fmt(T.notSaved, { count: refused.length }));
+    if (!sessionLost && (invalid || unsaved.size || conflicted || lockNote)) {
+      const notes = [lockNote];
+      if (invalid) notes.push(fmt(T.notSaved, { count: invalid }));
+      if (unsaved.size) notes.push(fmt(T.typedNotSavedList, { cells: describeUnsaved() }));
       if (conflicted) notes.push(fmt(T.conflicts, { count: conflicted }));
       text = [text, ...notes].filter(Boolean).join(" ");
-      kind = "danger";
+      kind = invalid || unsaved.size || conflicted ? "danger" : "warning";
     } else if (!text && lastNote === "saved") {
       text = T.allSaved;
       kind = "success";
     }
+    if (notice && Date.now() < notice.until) {
+      text = [notice.text, text].filter(Boolean).join(" ");
+      if (!kind || kind === "success" || kind === "info") kind = notice.kind;
+    }
     statusEl.textContent = text;
+    statusEl.title = text; // the whole text, should the status line cut it
     statusEl.dataset.pending = String(count);
-    statusEl.className = `gb-status small mb-2${kind ? ` alert alert-${kind} py-1 px-2` : ""}`;
+    statusEl.className = `gb-status small${kind ? ` alert alert-${kind} py-1 px-2` : ""}`;
   }
 
   window.addEventListener("online", () => {
@@ -564,6 +749,7 @@
 
   function startEdit(cell, initial) {
     if (!isEditable(cell) || editing) return;
+    if (anchor) clearRange();
     if (cell.dataset.type === "text") {
       openCommentEditor(cell, initial);
       return;
@@ -753,9 +939,36 @@
 
   // --- Keyboard ------------------------------------------------------------------------------
 
+  /** Shift+arrows, Escape on a range, Ctrl+Z / Ctrl+Y / Ctrl+Shift+Z, Ctrl+D: whether the key
+   * was one of them. */
+  function onRangeKey(event, cell) {
+    const key = event.key;
+    const ctrl = (event.ctrlKey || event.metaKey) && !event.altKey;
+    if (key.startsWith("Arrow") && event.shiftKey && !ctrl && !event.altKey) {
+      event.preventDefault();
+      tabStart = null;
+      const dr = key === "ArrowUp" ? -1 : key === "ArrowDown" ? 1 : 0;
+      extendRange(dr, dr ? 0 : key === "ArrowLeft" ? -1 : 1);
+      return true;
+    }
+    if (key === "Escape" && anchor) {
+      event.preventDefault();
+      clearRange();
+      return true;
+    }
+    const letter = ctrl ? key.toLowerCase() : "";
+    if (letter !== "z" && letter !== "y" && letter !== "d") return false;
+    event.preventDefault(); // Ctrl+D would bookmark the page
+    if (!writable) return true;
+    if (letter === "d") fillDown(cell);
+    else replay(letter === "z" && !event.shiftKey);
+    return true;
+  }
+
   function onCellKey(event, cell) {
     const key = event.key;
     const plain = !event.ctrlKey && !event.metaKey && !event.altKey;
+    if (onRangeKey(event, cell)) return;
     if (key.startsWith("Arrow")) {
       event.preventDefault();
       tabStart = null;
@@ -782,7 +995,12 @@
       startEdit(cell, null);
     } else if ((key === "Delete" || key === "Backspace") && plain) {
       event.preventDefault();
-      if (isEditable(cell) && (textOf(cell) !== "" || cell.dataset.value !== "")) commit(cell, "");
+      const cells = range() ? cellsOf(range()) : [cell];
+      asOneStep(() => {
+        for (const target of cells)
+          if (target.dataset.key && isEditable(target) && (textOf(target) || target.dataset.value))
+            commit(target, "");
+      });
     } else if (key.length === 1 && plain && cell.dataset.key && isEditable(cell)) {
       event.preventDefault();
       startEdit(cell, key);
@@ -822,10 +1040,31 @@
 
   let downOnActive = false;
   let lastPointer = "mouse";
+  let dragFrom = null; // the cell a mouse drag started on: the range's anchor
   table.addEventListener("pointerdown", (event) => {
     lastPointer = event.pointerType || "mouse";
     const cell = event.target.closest(CELL);
     downOnActive = Boolean(cell && cell === document.activeElement);
+    const mouse = lastPointer === "mouse" && event.button === 0 && !event.shiftKey;
+    const inside = event.target.closest("input, a, button") || (editing && editing.cell === cell);
+    dragFrom = mouse && cell && POSITION.has(cell) && !inside ? cell : null;
+  });
+  table.addEventListener("pointerover", (event) => {
+    if (!dragFrom || !(event.buttons & 1)) return;
+    const cell = event.target.closest(CELL);
+    if (cell && POSITION.has(cell) && (cell !== active || anchor)) selectRange(dragFrom, cell);
+  });
+  document.addEventListener("pointerup", () => {
+    dragFrom = null;
+  });
+  table.addEventListener("selectstart", (event) => {
+    if (dragFrom) event.preventDefault(); // a drag selects cells, not their text
+  });
+  table.addEventListener("mousedown", (event) => {
+    // Shift+click extends the range from the active cell: keep the focus where it is.
+    const cell = event.target.closest(CELL);
+    if (event.shiftKey && cell && POSITION.has(cell) && !(editing && editing.cell === cell))
+      event.preventDefault();
   });
   table.addEventListener("click", (event) => {
     const keep = event.target.closest(".gb-keep-mine");
@@ -841,6 +1080,7 @@
         modalTitle.textContent = explainTitle;
         modalBody.textContent = "…";
       }
+      if (anchor) clearRange();
       if (cell !== active) {
         if (active) active.tabIndex = -1;
         active = cell;
@@ -849,6 +1089,10 @@
       return;
     }
     tabStart = null;
+    if (event.shiftKey && active && cell !== active && lastPointer === "mouse") {
+      selectRange(anchor || active, cell);
+      return;
+    }
     focusCell(cell);
     if ((downOnActive || lastPointer === "touch" || lastPointer === "pen") && isEditable(cell))
       startEdit(cell, null);
@@ -858,7 +1102,7 @@
     if (cell && !editing && isEditable(cell)) startEdit(cell, null);
   });
 
-  // --- Clipboard: paste a TSV block from the focused cell; copy the focused cell -------------
+  // --- Clipboard: paste a TSV block from the focused cell; copy a cell or a range; fill down --
 
   function parseTsv(text) {
     const rows = [];
@@ -899,48 +1143,137 @@
     return focused && POSITION.has(focused) ? focused : null;
   }
 
+  const PASTE_WORDS = {
+    done: T.pasted,
+    columns: T.leftOutColumns,
+    comments: T.leftOutComments,
+    pastEnd: T.leftOutPastEnd,
+    readOnly: T.leftOutReadOnly,
+  };
+  const FILL_WORDS = {
+    done: T.filled,
+    columns: T.fillLeftOutColumns,
+    comments: T.fillLeftOutComments,
+    pastEnd: T.leftOutPastEnd,
+    readOnly: T.fillLeftOutReadOnly,
+  };
+
+  /** Put `lines` (rows of values) into the grid rows `rows`, from the column of `start`, and
+   * say in the status line (`words`) how many went in and which were left out. */
+  function pasteInto(start, rows, lines, words) {
+    const c0 = POSITION.get(start)[1];
+    // Values go into the cells of the starting cell's kind, in order: marks into mark cells,
+    // stepping over computed columns (they hold no input); comments into comment cells. A row
+    // stops at the first cell of the other kind: a mark never lands in a comment.
+    const comments = start.dataset.type === "text";
+    const fits = (cell) => Boolean(cell.dataset.key) && (cell.dataset.type === "text") === comments;
+    let pasted = 0;
+    const pastEnd = [];
+    const noColumn = [];
+    const readOnly = [];
+    lines.forEach((line, i) => {
+      const cells = i < rows.length ? GRID[rows[i]] : null;
+      let c = c0;
+      for (const raw of line) {
+        const value = raw.trim();
+        while (cells && c < cells.length && cells[c].dataset.computed) c += 1;
+        const target = cells ? cells[c] : null;
+        if (!cells) pastEnd.push(value);
+        else if (!target || !fits(target)) {
+          noColumn.push(value);
+          c = cells.length;
+        } else {
+          c += 1;
+          if (!isEditable(target)) readOnly.push(value);
+          else {
+            commit(target, value);
+            pasted += 1;
+          }
+        }
+      }
+    });
+    const note = [fmt(words.done, { count: pasted })];
+    const said = (values, text) => {
+      const shown = values.filter(Boolean); // an empty field loses nothing
+      if (shown.length) note.push(fmt(text, { values: quoted(shown) }));
+      return shown.length;
+    };
+    const left =
+      said(noColumn, comments ? words.comments : words.columns) +
+      said(pastEnd, words.pastEnd) +
+      said(readOnly, words.readOnly);
+    announce(note.join(" "), left ? "warning" : "info");
+  }
+
   document.addEventListener("paste", (event) => {
-    const start = gridCellInFocus(event);
-    if (!start || editing || !writable) return;
+    const focused = gridCellInFocus(event);
+    if (!focused || editing || !writable) return;
     const text = event.clipboardData ? event.clipboardData.getData("text/plain") : "";
     if (!text) return;
     event.preventDefault();
-    const [r0, c0] = POSITION.get(start);
-    let pasted = 0;
-    let skipped = 0;
-    parseTsv(text).forEach((line, i) =>
-      line.forEach((value, j) => {
-        const target = cellAt(r0 + i, c0 + j);
-        if (!target || !target.dataset.key || !isEditable(target)) skipped += 1;
-        else {
-          commit(target, value.trim());
-          pasted += 1;
-        }
-      }),
-    );
-    const note = [fmt(T.pasted, { count: pasted })];
-    if (skipped) note.push(fmt(T.skipped, { count: skipped }));
-    announce(note.join(" "));
+    const rect = range();
+    const start = rect ? cellAt(rect.r0, rect.c0) : focused; // a range: from its top left
+    const r0 = POSITION.get(start)[0];
+    const rows = GRID.map((_, r) => r).slice(r0);
+    asOneStep(() => pasteInto(start, rows, parseTsv(text), PASTE_WORDS));
   });
+
+  /** Ctrl+D: the values of the range's first row go down its other rows (the shown ones), by the
+   * paste rules; with one cell, the value of the cell above it, as in Excel. One undo step. */
+  function fillDown(cell) {
+    let rect = range();
+    if (!rect) {
+      const [r, c] = POSITION.get(cell);
+      let above = r - 1;
+      while (above >= 0 && ROWS[above].hidden) above -= 1;
+      if (above < 0) return;
+      rect = { r0: above, r1: r, c0: c, c1: c };
+    }
+    const [first, ...rows] = shownRows(rect);
+    const sources = [];
+    for (let c = rect.c0; c <= rect.c1; c += 1)
+      if (cellAt(first, c) && cellAt(first, c).dataset.key) sources.push(cellAt(first, c));
+    if (!rows.length || !sources.length) return;
+    const start = cellAt(rows[0], POSITION.get(sources[0])[1]);
+    const line = sources.map(textOf);
+    asOneStep(() => pasteInto(start, rows, rows.map(() => line), FILL_WORDS));
+  }
+
+  /** A cell as copied out: what it shows ("7,5", a comment, a result; "" for no result). */
+  const shownValue = (cell) =>
+    cell.dataset.key ? textOf(cell) : cell.dataset.value ? cell.textContent.trim() : "";
+  const tsvField = (text) => (/[\t\n\r"]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
 
   document.addEventListener("copy", (event) => {
     const cell = gridCellInFocus(event);
     if (!cell || editing || !event.clipboardData) return;
     event.preventDefault();
-    const value = cell.dataset.key ? textOf(cell) : cell.textContent.trim();
-    event.clipboardData.setData("text/plain", value);
+    const rect = range();
+    // A range as TSV, as a spreadsheet copies it: tabs between cells, a newline between rows.
+    const lines = rect
+      ? shownRows(rect).map((r) => {
+          const fields = [];
+          for (let c = rect.c0; c <= rect.c1; c += 1)
+            if (cellAt(r, c)) fields.push(tsvField(shownValue(cellAt(r, c))));
+          return fields.join("\t");
+        })
+      : [shownValue(cell)];
+    event.clipboardData.setData("text/plain", lines.join("\n"));
   });
 
-  function announce(text) {
-    if (!statusEl) return;
-    statusEl.textContent = text;
-    statusEl.className = "gb-status small mb-2 alert alert-info py-1 px-2";
-    setTimeout(updateStatus, 4000);
+  /** A note in the status line, kept beside the queue's state (saves update it at once):
+   * 6 s for news, a minute for a warning. */
+  function announce(text, kind = "info") {
+    const ms = kind === "info" ? 6000 : 60000;
+    notice = { text, kind, until: Date.now() + ms };
+    updateStatus();
+    setTimeout(updateStatus, ms + 50);
   }
 
   // --- Other people's changes: polling ------------------------------------------------------
 
   let polling = false;
+  let pollAgain = false; // asked while a poll was running: poll once more after it
 
   function busy(cell) {
     const id = cellId(cell);
@@ -957,34 +1290,94 @@
     if (!cell || Number(change.version) <= Number(cell.dataset.version) || busy(cell)) return;
     cell.dataset.version = change.version;
     cell.dataset.value = change.value;
+    SAVED.set(cell, change.display);
     setText(cell, change.display);
     setState(cell, "updated");
     refreshProgress();
   }
 
-  function lockGrid() {
-    writable = false;
-    table.dataset.writable = "0";
-    for (const cells of GRID)
-      for (const cell of cells)
-        if (cell.dataset.key) {
-          cell.dataset.locked = "1";
-          cell.setAttribute("aria-readonly", "true");
-        }
-    let mode = document.getElementById("gb-mode");
-    if (!mode) {
-      mode = document.createElement("p");
-      mode.id = "gb-mode";
-      (scroller || table).before(mode);
+  /** The book was locked while the page was open (a refused save or a poll says so): every
+   * cell becomes read-only, an open editor closes and what it held is said not saved, the
+   * status line keeps the lock's message and the lock panel shows the lock. Nothing is added
+   * above the grid: it must not move under the pointer. */
+  function lockGrid(message, kind) {
+    lockNote = message || T.lockedNow; // the lock's own message says why and what to do
+    if (writable) {
+      writable = false;
+      table.dataset.writable = "0";
+      for (const cells of GRID)
+        for (const cell of cells)
+          if (cell.dataset.key) {
+            cell.dataset.locked = "1";
+            cell.setAttribute("aria-readonly", "true");
+          }
     }
-    mode.className = "gb-mode small mb-2 alert alert-warning py-1 px-2";
-    mode.setAttribute("role", "status");
-    mode.textContent = T.lockedNow;
+    if (editing) stopEditing();
+    if (kind) showPanelLocked(kind);
+    updateStatus();
+  }
+
+  /** Close the editor without saving (the book is locked) and keep what it held in view. */
+  function stopEditing() {
+    const { cell, original } = editing;
+    let typed;
+    if (editing.comment) {
+      typed = editorText.value;
+      editing = null;
+      editor.hidden = true;
+    } else {
+      const { input } = editing;
+      typed = input.value;
+      editing = null; // before remove(): its blur must not save
+      input.remove();
+    }
+    focusCell(cell);
+    if (typed !== original) refuseLocked(cell, typed);
+  }
+
+  /** A change the lock refused: the cell shows the saved value, its message and the status
+   * line what was typed, so that the teacher can ask for a correction with it. */
+  function refuseLocked(cell, typed) {
+    if (SAVED.has(cell)) setText(cell, SAVED.get(cell));
+    cell.dataset.locked = "1";
+    cell.setAttribute("aria-readonly", "true");
+    if (typed === textOf(cell)) {
+      unsaved.delete(cellId(cell));
+      setState(cell, "");
+    } else {
+      unsaved.set(cellId(cell), { cell, typed });
+      setState(cell, "locked", fmt(T.typedNotSaved, { value: typed }));
+    }
+    updateStatus();
+  }
+
+  function showPanelLocked(kind) {
+    const panel = document.getElementById("lock-panel");
+    if (!panel || panel.dataset.state !== "open") return;
+    const submitted = kind === "submitted";
+    panel.dataset.state = submitted ? "submitted" : "locked";
+    const badge = panel.querySelector(".badge");
+    if (badge) {
+      badge.className = `badge ${submitted ? "text-bg-primary" : "text-bg-danger"}`;
+      const icon = document.createElement("i");
+      icon.className = submitted ? "bi bi-lock" : "bi bi-lock-fill";
+      badge.replaceChildren(icon, ` ${submitted ? T.submittedBadge : T.lockedBadge}`);
+    }
+    const submit = document.getElementById("submit-gradebook");
+    if (submit && submit.form) {
+      submit.disabled = true;
+      submit.form.classList.add("invisible"); // keeps its place: the grid below must not move
+      submit.form.setAttribute("aria-hidden", "true");
+    }
+    const note = document.getElementById("lock-panel-note");
+    if (note) note.textContent = T.correctionOnly; // in place of the note on submitting
   }
 
   async function poll() {
+    if (polling) pollAgain = true;
     if (polling || document.hidden || !CHANGES_URL) return;
     polling = true;
+    pollAgain = false;
     try {
       const response = await fetch(`${CHANGES_URL}?since=${encodeURIComponent(cursor)}`, {
         credentials: "same-origin",
@@ -995,13 +1388,14 @@
         cursor = String(data.cursor);
         for (const change of data.cells) applyRemote(change);
         for (const [student, computed] of Object.entries(data.rows)) updateRow(rowOf(student), computed);
-        if (data.locked && writable) lockGrid();
+        if (data.locked && WRITABLE_AT_LOAD) lockGrid(data.lock_message, data.lock_kind);
       }
     } catch (error) {
       // Offline: the next poll (or the "online" event) catches up from the same cursor.
     } finally {
       polling = false;
     }
+    if (pollAgain) poll();
   }
 
   setInterval(poll, POLL_MS);

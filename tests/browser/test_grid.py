@@ -9,7 +9,10 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import Role
+from gradebook import locks
+from gradebook.columns import subject_columns
 from gradebook.models import CommentPhrase, Mark, MarkEvent
+from gradebook.services import save_mark
 from schools.models import TeachingAssignment
 from tests.browser.conftest import BROWSER_LOCALE, TIMEOUT_MS
 from tests.browser.pages import log_in
@@ -42,6 +45,39 @@ def open_grid(page: Page, username: str, path: str) -> None:
 def value(student, kind: str, slot: str = "") -> str:
     mark = Mark.objects.filter(student=student, term=1, kind=kind, slot=slot).first()
     return mark.value if mark else ""
+
+
+def type_into(page: Page, student, key: str, text: str) -> None:
+    cell(page, student, key).click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def paste(page: Page, text: str) -> None:
+    """Paste `text` into the focused cell, as Ctrl+V of a spreadsheet's copy would."""
+    page.evaluate(
+        """text => {
+            const data = new DataTransfer();
+            data.setData("text/plain", text);
+            document.activeElement.dispatchEvent(
+                new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+        }""",
+        text,
+    )
+
+
+def save(teacher, class_a, student, key: str, text: str) -> None:
+    """Save a cell of the maths book server-side, as the teacher would have earlier."""
+    entry = class_a.year.curriculum.get(grade=class_a.grade, subject__code="TOAN")
+    column = next(c for c in subject_columns(entry, 1) if c.key == key)
+    save_mark(actor=teacher, class_group=class_a, student=student, column=column, text=text,
+              base_version=None)  # fmt: skip
+
+
+def lock_maths(class_a, principal, reason: str = "Hết hạn nhập điểm HK I") -> None:
+    maths = class_a.year.school.subjects.get(code="TOAN")
+    locks.lock(actor=principal, school=class_a.year.school, year=class_a.year,
+               class_group=class_a, subject=maths, term=1, reason=reason)  # fmt: skip
 
 
 def test_typing_with_the_keyboard_saves_each_cell_and_shows_the_average(
@@ -225,3 +261,147 @@ def test_comment_editor_counts_characters_and_offers_the_comment_bank(
     expect(editor).to_be_hidden()
     expect(cell(page, pupils[0], "1:comment:")).to_have_attribute("data-state", "saved")
     assert value(pupils[0], "comment") == f"Chăm chỉ. {given} tính nhanh, cẩn thận."
+
+
+# --- Issue 17, "Marks misplaced or lost" ---------------------------------------------------
+
+
+def test_the_first_double_click_after_loading_edits_the_student_under_the_pointer(
+    page: Page, teacher, grid_path, pupils
+):
+    open_grid(page, "teacher", grid_path)
+    grid = page.locator("#gb-grid")
+    before = grid.bounding_box()
+    target = cell(page, pupils[1], "1:gk:")
+    box = target.bounding_box()
+    page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(target.locator("input.gb-input")).to_be_focused()
+    assert grid.bounding_box() == before  # nothing moved under the pointer
+    page.keyboard.type("6")
+    page.keyboard.press("Enter")
+    expect(target).to_have_attribute("data-state", "saved")
+    assert [value(p, "gk") for p in pupils] == ["", "6", ""]
+    expect(page.locator("#gb-status")).not_to_be_empty()
+    assert grid.bounding_box() == before  # nor did the status line that appeared
+
+
+def test_the_first_click_on_a_term_average_shows_its_calculation(
+    page: Page, teacher, grid_path, pupils
+):
+    open_grid(page, "teacher", grid_path)
+    grid = page.locator("#gb-grid")
+    before = grid.bounding_box()
+    average = page.locator(f'tr[data-student="{pupils[2].pk}"] td[data-computed="term_average"]')
+    average.locator("a").click()
+    expect(page.locator("#gb-explain")).to_be_visible()
+    expect(page.locator("#gb-explain-body")).to_contain_text(pupils[2].full_name)
+    assert grid.bounding_box() == before
+
+
+def test_marks_typed_offline_in_two_tabs_all_arrive_once_even_from_a_closed_tab(
+    page: Page, teacher, grid_path, pupils
+):
+    open_grid(page, "teacher", grid_path)
+    second = page.context.new_page()
+    second.goto(grid_path)
+    expect(second.locator("#gb-grid")).to_have_attribute("data-writable", "1")
+    page.context.set_offline(True)
+    type_into(page, pupils[0], "1:gk:", "6")
+    type_into(second, pupils[0], "1:ck:", "8")
+    type_into(page, pupils[1], "1:gk:", "7")
+    type_into(second, pupils[1], "1:gk:", "9")  # the cell the first tab typed: a conflict
+    for tab in (page, second):
+        expect(tab.locator("#gb-status")).to_have_attribute("data-pending", "2")
+    second.close()  # closed offline: its two marks are only in localStorage
+    assert not MarkEvent.objects.exists()
+
+    page.context.set_offline(False)
+    expect(cell(page, pupils[0], "1:ck:")).to_have_attribute("data-state", "saved")
+    conflict = cell(page, pupils[1], "1:gk:")  # the closed tab's 9 was typed over version 0
+    expect(conflict).to_have_attribute("data-state", "conflict")
+    expect(conflict.locator(".gb-theirs")).to_have_text("7")
+    expect(conflict.locator(".gb-mine")).to_have_text("9")
+    expect(page.locator("#gb-status")).to_have_attribute("data-pending", "0")
+    third = page.context.new_page()  # a tab opened now finds nothing left to send
+    third.goto(grid_path)
+    expect(third.locator("#gb-status")).to_have_attribute("data-pending", "0")
+    events = MarkEvent.objects.values_list("mark__student", "mark__kind", "new_value")
+    expected = [(pupils[0].pk, "gk", "6"), (pupils[1].pk, "gk", "7"), (pupils[0].pk, "ck", "8")]
+    assert sorted(events) == sorted(expected)  # every mark, none twice
+    assert value(pupils[1], "gk") == "7"
+
+
+def test_a_pasted_row_steps_over_the_average_and_never_fills_the_comment(
+    page: Page, teacher, class_a, grid_path, pupils
+):
+    save(teacher, class_a, pupils[0], "1:comment:", "Chăm chỉ.")
+    open_grid(page, "teacher", grid_path)
+    cell(page, pupils[0], "1:gk:").click()  # GK, CK, the term average, the comment
+    paste(page, "5\t6\t7\t8\r\n")
+    expect(cell(page, pupils[0], "1:ck:")).to_have_attribute("data-state", "saved")
+    status = page.locator("#gb-status")
+    expect(status).to_contain_text("“7”, “8”")
+    expect(status).to_have_attribute("data-pending", "0")
+    assert (value(pupils[0], "gk"), value(pupils[0], "ck")) == ("5", "6")
+    assert value(pupils[0], "comment") == "Chăm chỉ."
+    assert MarkEvent.objects.count() == 3  # the comment, then GK and CK
+
+
+def test_a_paste_past_the_last_student_says_what_it_left_out(
+    page: Page, teacher, grid_path, pupils
+):
+    open_grid(page, "teacher", grid_path)
+    cell(page, pupils[1], "1:tx:3").click()
+    paste(page, "1\t2\n3\t4\n5\t6\n")
+    expect(cell(page, pupils[2], "1:tx:4")).to_have_attribute("data-state", "saved")
+    expect(page.locator("#gb-status")).to_contain_text("“5”, “6”")
+    assert [value(p, "tx", s) for p in pupils[1:] for s in "34"] == ["1", "2", "3", "4"]
+    assert MarkEvent.objects.count() == 4
+
+
+def test_a_value_refused_by_a_new_lock_shows_the_saved_value_the_reason_and_the_lock(
+    page: Page, teacher, principal, class_a, grid_path, pupils
+):
+    save(teacher, class_a, pupils[0], "1:gk:", "6")
+    open_grid(page, "teacher", grid_path)
+    panel = page.locator("#lock-panel")
+    expect(panel).to_have_attribute("data-state", "open")
+    before = page.locator("#gb-grid").bounding_box()
+    lock_maths(class_a, principal)  # while the page is open
+
+    type_into(page, pupils[0], "1:gk:", "9")
+    target = cell(page, pupils[0], "1:gk:")
+    expect(target).to_have_attribute("data-state", "locked")
+    expect(target.locator(".gb-text")).to_have_text("6")  # what is saved, not what was typed
+    status = page.locator("#gb-status")
+    expect(status).to_contain_text("Hết hạn nhập điểm HK I")  # the reason
+    expect(status).to_contain_text("“9”")  # what could not be saved
+    expect(panel).to_have_attribute("data-state", "locked")  # without a reload
+    expect(panel.locator(".badge").first).to_have_text("Đã khóa")
+    expect(page.locator("#submit-gradebook")).to_be_hidden()
+    red = target.evaluate("c => getComputedStyle(c).boxShadow")
+    assert "rgb(220, 53, 69)" in red  # the status says red: the cell is red
+    expect(cell(page, pupils[1], "1:gk:")).to_have_attribute("data-locked", "1")
+    assert page.locator("#gb-grid").bounding_box() == before  # the lock moved nothing
+    assert value(pupils[0], "gk") == "6"
+
+
+def test_text_in_an_editor_open_when_the_lock_arrives_is_shown_as_not_saved(
+    page: Page, teacher, principal, class_a, grid_path, pupils
+):
+    open_grid(page, "teacher", grid_path)
+    target = cell(page, pupils[1], "1:ck:")
+    target.click()
+    page.keyboard.type("8,5")  # the editor is open with 8,5
+    lock_maths(class_a, principal)
+    page.evaluate("window.dispatchEvent(new Event('focus'))")  # polls, as every 10 s
+
+    expect(page.locator("#lock-panel")).to_have_attribute("data-state", "locked")
+    expect(target.locator("input")).to_have_count(0)
+    expect(target).to_have_attribute("data-state", "locked")
+    status = page.locator("#gb-status")
+    expect(status).to_contain_text("“8,5”")
+    expect(status).to_contain_text("Hết hạn nhập điểm HK I")
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("“8,5”")  # still said after a key press
+    assert value(pupils[1], "ck") == ""

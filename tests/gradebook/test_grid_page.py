@@ -241,3 +241,20 @@ def test_dashboard_links_the_homeroom_teacher_to_the_homeroom_book(client, class
     client.force_login(homeroom)
     html = client.get(reverse("schools:dashboard", args=["SCHOOLA"])).content.decode()
     assert reverse("gradebook:homeroom_current", args=["SCHOOLA", class_a.pk]) in html
+
+
+def test_the_grid_reaches_the_excel_round_trip(client, class_a, teacher, homeroom):
+    """Issue 17: the Excel export and import are on the grid, the import for its writers."""
+    maths = subject(class_a, "TOAN")
+    kwargs = {"code": "SCHOOLA", "class_pk": class_a.pk, "subject_pk": maths.pk, "term": 2}
+    export = reverse("gradebook:excel_export", kwargs=kwargs)
+    upload = reverse("gradebook:excel_import", kwargs=kwargs)
+    client.force_login(teacher)
+    html = client.get(grid_url(class_a, maths, term=2)).content.decode()
+    assert f'href="{export}"' in html and f'href="{upload}"' in html
+    assert client.get(export).status_code == 200 and client.get(upload).status_code == 200
+    client.force_login(homeroom)  # reads the maths book, does not write it
+    html = client.get(grid_url(class_a, maths, term=2)).content.decode()
+    assert f'href="{export}"' in html and f'href="{upload}"' not in html
+    homeroom_book = client.get(reverse("gradebook:homeroom", args=["SCHOOLA", class_a.pk, 1]))
+    assert "gb-excel-export" not in homeroom_book.content.decode()

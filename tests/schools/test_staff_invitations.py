@@ -5,6 +5,7 @@ the same whether the account exists or not, and shows nothing about it."""
 import datetime
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -81,7 +82,9 @@ def test_roles_are_required(setup_client, url):
 
 
 def _client_of(person: User) -> Client:
+    """The person's own browser, in English like the module's other clients."""
     client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     client.force_login(person)
     return client
 
