@@ -7,7 +7,7 @@ an anonymous visitor can send within VERIFY_PACKAGE_MAX_BYTES, and a genuine lar
     DEBUG=1 .venv/bin/python bench/export.py --no-verify --students 280 \\
         --database-url postgres://postgres@127.0.0.1:5432/sodiem_bench_verify \\
         --media-root /tmp/sodiem-bench-verify-media          # its package
-    DEBUG=1 .venv/bin/python bench/verify_upload.py [--package FILE.zip] [--before]
+    DEBUG=1 .venv/bin/python bench/verify_upload.py [--package FILE.zip] [--before [REV]]
 
 Cases, each built in memory and run in a fresh child process (forked after set-up):
 
@@ -25,7 +25,9 @@ fewer), and for the genuine package "job": what the worker runs (the whole check
 same limits). Printed: wall time, the bytes inflated out of the ZIP (counted by wrapping
 ``zipfile.ZipExtFile.read``), Python's peak allocation (tracemalloc) and the child's peak RSS
 (getrusage) over its RSS at the fork. ``--before`` runs the same cases through the verifier as
-it was at HEAD (``git show HEAD:transcripts/packages/verify.py``) for comparison.
+it was before issue 18 made its checks cheap first (commit 53d3aad, when it was one module,
+``git show 53d3aad:transcripts/packages/verify.py``; another REV that has that file may be
+given) for comparison.
 """
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--media-root", default=DEFAULT_MEDIA_ROOT)
     parser.add_argument("--package", type=Path, help="a genuine package (default: the newest "
                         "under MEDIA_ROOT/packages)")  # fmt: skip
-    parser.add_argument("--before", action="store_true", help="also run HEAD's verifier")
+    parser.add_argument(
+        "--before", nargs="?", const=BEFORE, default=None, metavar="REV",
+        help=f"also run the single-module verifier of REV (default {BEFORE})",
+    )  # fmt: skip
     return parser
 
 
@@ -69,12 +74,16 @@ def setup(media_root: Path) -> None:
     django.setup()
 
 
-def old_verifier():
-    """transcripts/packages/verify.py as it is at HEAD, loaded as its own module."""
+#: The commit whose verifier --before measures: the last one before issue 18's cheap checks.
+BEFORE = "53d3aad"
+
+
+def old_verifier(rev: str = BEFORE):
+    """transcripts/packages/verify.py as it was at `rev`, loaded as its own module."""
     import importlib.util
 
-    source = subprocess.run(
-        ["git", "show", "HEAD:transcripts/packages/verify.py"],  # noqa: S607
+    source = subprocess.run(  # noqa: S603 (a revision given on the command line)
+        ["git", "show", f"{rev}:transcripts/packages/verify.py"],  # noqa: S607
         cwd=ROOT, capture_output=True, check=True, text=True,
     ).stdout  # fmt: skip
     path = Path("/tmp/sodiem_verify_before.py")  # noqa: S108
@@ -146,14 +155,14 @@ def _current_rss_kib() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _child(kind: str, data: bytes, before: bool, queue) -> None:
+def _child(kind: str, data: bytes, before: str | None, queue) -> None:
     from django.conf import settings
     from django.utils import translation
 
     from transcripts.packages import verify
 
     translation.activate("en")
-    module = old_verifier() if before else verify
+    module = old_verifier(before) if before else verify
     inflated = [0]
     original = zipfile.ZipExtFile.read
 
@@ -192,7 +201,7 @@ def _child(kind: str, data: bytes, before: bool, queue) -> None:
     })  # fmt: skip
 
 
-def measure(label: str, kind: str, data: bytes, *, before: bool = False) -> None:
+def measure(label: str, kind: str, data: bytes, *, before: str | None = None) -> None:
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     process = context.Process(target=_child, args=(kind, data, before, queue))
@@ -206,7 +215,7 @@ def measure(label: str, kind: str, data: bytes, *, before: bool = False) -> None
         else f"refused ({result['count']}): {'; '.join(result['problems'])[:150]}"
     )  # fmt: skip
     print(
-        f"{label:<34} {kind:<4}{' (HEAD)' if before else '       '} "
+        f"{label:<34} {kind:<4}{' (before)' if before else '         '} "
         f"{result['seconds'] * 1000:9.0f} ms  inflated {result['inflated'] / mib:8.1f} MiB  "
         f"python peak {result['python_peak'] / mib:7.1f} MiB  RSS +{result['rss_over'] / 1024:6.1f}"
         f" MiB  transcripts {result['transcripts']:4}  {outcome}",
@@ -239,7 +248,7 @@ def main() -> int:
         if name == "genuine":
             measure(label, "job", data)
         if args.before:
-            measure(label, "page", data, before=True)
+            measure(label, "page", data, before=args.before)
     return 0
 
 

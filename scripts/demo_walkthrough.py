@@ -97,7 +97,8 @@ def main() -> None:
         print(f"  typed {typed} marks; all saved")
         shot(page, args.out, "2-grid-filled")
 
-        print("2. the teacher submits the gradebook")
+        print("2. the teacher submits the gradebook (and confirms: only the principal reopens it)")
+        page.once("dialog", lambda dialog: dialog.accept())
         page.locator("#submit-gradebook").click()
         page.wait_for_load_state()
         shot(page, args.out, "3-grid-submitted")

@@ -27,6 +27,7 @@ from transcripts.models import JobStatus, PackageVerification, SignerRole, Verif
 from transcripts.packages import format as fmt
 from transcripts.packages import verify as package_verify
 from transcripts.packages.verify import Limits, verify_package
+from transcripts.packages.verify import transcripts as transcript_verifiers
 
 pytestmark = pytest.mark.django_db
 
@@ -67,13 +68,13 @@ def transcript_checks(monkeypatch) -> list[str]:
     """Records every call of the per-transcript signature verifiers (and lets them run)."""
     calls: list[str] = []
     for name in ("pdf_signatures", "xml_signatures"):
-        original = getattr(package_verify, name)
+        original = getattr(transcript_verifiers, name)
 
         def spy(*args, _original=original, _name=name, **kwargs):
             calls.append(_name)
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(package_verify, name, spy)
+        monkeypatch.setattr(transcript_verifiers, name, spy)
     return calls
 
 
