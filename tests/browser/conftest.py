@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -138,3 +139,17 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
         page.screenshot(path=str(path), full_page=True)
         print(f"screenshot of the failure: {path}")
     assert refused == [], "the Content-Security-Policy refused something"
+
+
+# --- The maths book of class_a, shared by the grid's tests ------------------------------------
+
+
+@pytest.fixture
+def grid_path(class_a) -> str:
+    maths = class_a.year.school.subjects.get(code="TOAN")
+    return reverse("gradebook:grid", args=[class_a.year.school.code, class_a.pk, maths.pk, 1])
+
+
+@pytest.fixture
+def pupils(class_a) -> list:
+    return [e.student for e in class_a.enrollments.order_by("roll_number")]

@@ -44,3 +44,18 @@ def submit_totp(page: Page, code: str) -> None:
 def expect_path(page: Page, path: str) -> None:
     """Wait until the page is at `path` (query string allowed)."""
     expect(page).to_have_url(re.compile(rf"^https?://[^/]+{re.escape(path)}(\\?.*)?$"))
+
+
+def cell(page: Page, student, key: str):
+    """The grid's cell of `student` in the column `key` ("1:tx:1", …)."""
+    return page.locator(f'tr[data-student="{student.pk}"] td[data-key="{key}"]')
+
+
+def log_in_with_totp(page: Page, user) -> None:
+    """Log a persona in (password "pw-<username>"), with its two-factor code when asked."""
+    from accounts.totp import current_totp_code
+
+    log_in(page, user.username, f"pw-{user.username}")
+    if "/2fa/" in page.url:
+        wait_for_fresh_totp_period()
+        submit_totp(page, current_totp_code(user))

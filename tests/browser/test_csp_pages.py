@@ -6,17 +6,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from accounts.totp import current_totp_code
-from tests.browser.pages import log_in, submit_totp, wait_for_fresh_totp_period
+from tests.browser.pages import log_in_with_totp
 
 pytestmark = pytest.mark.browser
-
-
-def log_in_with_totp(page: Page, user) -> None:
-    log_in(page, user.username, f"pw-{user.username}")
-    if "/2fa/" in page.url:
-        wait_for_fresh_totp_period()
-        submit_totp(page, current_totp_code(user))
 
 
 def test_leadership_pages_load_without_refusals(page: Page, principal, class_a):

@@ -15,25 +15,10 @@ from gradebook.models import CommentPhrase, Mark, MarkEvent
 from gradebook.services import save_mark
 from schools.models import TeachingAssignment
 from tests.browser.conftest import BROWSER_LOCALE, TIMEOUT_MS
-from tests.browser.pages import log_in
+from tests.browser.pages import cell, log_in, log_in_with_totp
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def grid_path(class_a):
-    maths = class_a.year.school.subjects.get(code="TOAN")
-    return reverse("gradebook:grid", args=[class_a.year.school.code, class_a.pk, maths.pk, 1])
-
-
-@pytest.fixture
-def pupils(class_a):
-    return [e.student for e in class_a.enrollments.order_by("roll_number")]
-
-
-def cell(page: Page, student, key: str):
-    return page.locator(f'tr[data-student="{student.pk}"] td[data-key="{key}"]')
 
 
 def open_grid(page: Page, username: str, path: str) -> None:
@@ -405,3 +390,17 @@ def test_text_in_an_editor_open_when_the_lock_arrives_is_shown_as_not_saved(
     page.keyboard.press("Enter")
     expect(status).to_contain_text("“8,5”")  # still said after a key press
     assert value(pupils[1], "ck") == ""
+
+
+def test_an_absence_count_past_the_years_limit_is_saved_with_a_warning(
+    page: Page, homeroom, class_a, pupils
+):
+    """Issue 17: 300 absences were taken silently. Past the 45 sessions a year allows for
+    promotion, the count is saved and the status line says so (refusals above the term's days
+    are tested in tests/gradebook/test_absence_limits.py)."""
+    log_in_with_totp(page, homeroom)
+    page.goto(reverse("gradebook:homeroom", args=[class_a.year.school.code, class_a.pk, 1]))
+    type_into(page, pupils[0], "1:abs_no:", "50")
+    expect(page.locator("#gb-status")).to_have_attribute("data-pending", "0")
+    expect(page.locator("#gb-status")).to_contain_text("45")
+    assert value(pupils[0], "abs_no") == "50"

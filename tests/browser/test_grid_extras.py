@@ -3,39 +3,22 @@ A4 print, a tap on a phone, the confirmation before submitting and the comment e
 the viewport."""
 
 import subprocess
-from pathlib import Path
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from config.text import search_matches
 from gradebook.columns import subject_columns
 from gradebook.models import Lock, Mark
 from gradebook.services import save_mark
-from tests.browser.conftest import BROWSER_LOCALE, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.browser.pages import log_in
+from tests.browser.conftest import ARTIFACTS, BROWSER_LOCALE, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.browser.pages import cell, log_in
 from tests.conftest import add_students
 from tests.search_examples import SEARCH_EXAMPLES
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/work/notes/shots")
-
-
-@pytest.fixture
-def grid_path(class_a):
-    maths = class_a.year.school.subjects.get(code="TOAN")
-    return reverse("gradebook:grid", args=[class_a.year.school.code, class_a.pk, maths.pk, 1])
-
-
-@pytest.fixture
-def pupils(class_a):
-    return [e.student for e in class_a.enrollments.order_by("roll_number")]
-
-
-def cell(page: Page, student, key: str):
-    return page.locator(f'tr[data-student="{student.pk}"] td[data-key="{key}"]')
+SHOTS = ARTIFACTS / "grid-print"  # the printed pages, to look at (git-ignored)
 
 
 def row(page: Page, student):

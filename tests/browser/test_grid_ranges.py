@@ -5,27 +5,16 @@ selection (Shift+arrows, a mouse drag, Shift+click), a range copied out as TSV a
 import re
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role
 from gradebook.models import Mark, MarkEvent
 from schools.models import TeachingAssignment
-from tests.browser.test_grid import cell, open_grid, paste, save, type_into, value
+from tests.browser.pages import cell
+from tests.browser.test_grid import open_grid, paste, save, type_into, value
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def grid_path(class_a):
-    maths = class_a.year.school.subjects.get(code="TOAN")
-    return reverse("gradebook:grid", args=[class_a.year.school.code, class_a.pk, maths.pk, 1])
-
-
-@pytest.fixture
-def pupils(class_a):
-    return [e.student for e in class_a.enrollments.order_by("roll_number")]
 
 
 def ledger(student, kind: str, slot: str = "") -> list[tuple[str, str, int]]:
