@@ -189,14 +189,14 @@ def grid_page(
         "strings": grid_strings(),
         "level_sources": " ".join(book.level_sources(term)),
         "teachers": book.teacher_names(),  # the printed header's
-        **excel_urls(access, book, term, writer=writer),
+        **excel_urls(access, book, term, writer=writer and not sheet.lock),
     }
     return render(request, "gradebook/grid.html", context)
 
 
 def excel_urls(access, book, term: int, *, writer: bool) -> dict[str, str]:
     """The Excel round-trip of a subject book's term, for the grid's tools: the download for
-    anyone who reads the book, the import for those who may write it."""
+    anyone who reads the book, the import for those who may write it while it is open."""
     if book.entry is None:
         return {}
     kwargs = {"code": access.school.code, "class_pk": book.class_group.pk,

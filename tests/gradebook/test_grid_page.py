@@ -243,7 +243,7 @@ def test_dashboard_links_the_homeroom_teacher_to_the_homeroom_book(client, class
     assert reverse("gradebook:homeroom_current", args=["SCHOOLA", class_a.pk]) in html
 
 
-def test_the_grid_reaches_the_excel_round_trip(client, class_a, teacher, homeroom):
+def test_the_grid_reaches_the_excel_round_trip(client, class_a, teacher, homeroom, principal):
     """Issue 17: the Excel export and import are on the grid, the import for its writers."""
     maths = subject(class_a, "TOAN")
     kwargs = {"code": "SCHOOLA", "class_pk": class_a.pk, "subject_pk": maths.pk, "term": 2}
@@ -258,3 +258,8 @@ def test_the_grid_reaches_the_excel_round_trip(client, class_a, teacher, homeroo
     assert f'href="{export}"' in html and f'href="{upload}"' not in html
     homeroom_book = client.get(reverse("gradebook:homeroom", args=["SCHOOLA", class_a.pk, 1]))
     assert "gb-excel-export" not in homeroom_book.content.decode()
+    Lock.objects.create(school=class_a.year.school, year=class_a.year, term=2, kind="locked",
+                        reason="Hết hạn", created_by=principal)  # fmt: skip
+    client.force_login(teacher)  # a locked book: the download stays, the import goes
+    html = client.get(grid_url(class_a, maths, term=2)).content.decode()
+    assert f'href="{export}"' in html and f'href="{upload}"' not in html
