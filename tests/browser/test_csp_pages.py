@@ -37,8 +37,7 @@ def test_admin_pages_keep_their_confirmation_and_filter(page: Page, admin, teach
         select.select_option(index=1)
     assert "?" in page.url
 
-    member = teacher.memberships.get(school=class_a.year.school, role="teacher")
-    page.goto(reverse("schools:setup_teacher_edit", args=[code, member.pk]))
+    page.goto(reverse("schools:setup_teacher_edit", args=[code, teacher.pk]))  # a user's page
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.locator("#deactivate button[type=submit]").click()

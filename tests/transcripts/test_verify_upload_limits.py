@@ -249,6 +249,15 @@ def test_the_transcript_checks_stop_at_their_time_limit(built):
 # --- the page and the job ------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def worker_keeps_the_test_connection(monkeypatch):
+    """The worker runs inside the test's transaction: its close_old_connections() would close
+    that connection on PostgreSQL (as in tests/transcripts/conftest.py's `backend`)."""
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+
+
 def run_worker() -> None:
     call_command("db_worker", batch=True, no_startup_delay=True, interval=0, verbosity=0)
 
