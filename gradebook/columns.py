@@ -242,6 +242,17 @@ def homeroom_columns(*, primary: bool, term: int) -> list[Column]:
         columns += [
             Column(Kind.COMPETENCY, code, str(name), "quality", term) for code, name in COMPETENCIES
         ]
+        if term == 2:  # the class's recognition for the year's award (Học sinh Tiêu biểu)
+            columns.append(
+                Column(
+                    Kind.RECOGNISED,
+                    "",
+                    _("Recognised"),
+                    "flag",
+                    term,
+                    title=_("Recognised by the class (Exemplary student award): 1 or x"),
+                )
+            )
         columns.append(Column(Kind.HOMEROOM_COMMENT, "", _("Homeroom comment"), "text", term))
         return columns
     return [

@@ -16,7 +16,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from gradebook.columns import Column, homeroom_columns, subject_columns
-from gradebook.models import CellScope, Kind, Lock, LockKind, Mark
+from gradebook.models import CellScope, Exemption, Kind, Lock, LockKind, Mark
 from schools.models import ClassGroup, CurriculumEntry, Enrollment, SchoolYear, Student
 
 OPTIONAL_KINDS = frozenset({Kind.COMMENT})
@@ -96,10 +96,14 @@ def status_of(
     students: list[Student],
     filled: AbstractSet[tuple[int, int | None, str, str]],
     locks: list[Lock],
+    exempt: AbstractSet[tuple[int, int, int]] = frozenset(),
 ) -> BookStatus:
     """One book's status from what has been read: its current students, the filled cells
-    (student id, subject id, kind, slot) and the active locks of its year."""
+    (student id, subject id, kind, slot), the active locks of its year and the approved
+    exemptions (student id, term, subject id: `Exemption.objects.approved_cells`), whose
+    cells are not required."""
     columns = required_columns(entry, term)
+    students = [s for s in students if (s.pk, term, entry.subject_id) not in exempt]
     missing = [
         (student, column)
         for student in students
@@ -125,7 +129,7 @@ def school_book_statuses(
     *,
     entries_by_grade: dict[int, list[CurriculumEntry]] | None = None,
 ) -> dict[int, list[BookStatus]]:
-    """class id → the status of each of its subject gradebooks, in five queries for any number
+    """class id → the status of each of its subject gradebooks, in six queries for any number
     of classes and students."""
     classes = list(classes)
     if entries_by_grade is None:
@@ -152,9 +156,12 @@ def school_book_statuses(
         .values_list("student_id", "subject_id", "kind", "slot")
     )
     locks = list(Lock.objects.active().filter(year=year))
+    exempt = Exemption.objects.approved_cells(
+        year_id=year.pk, student_ids=current.values("student_id")
+    )
     return {
         c.pk: [
-            status_of(c, entry, term, students[c.pk], filled, locks)
+            status_of(c, entry, term, students[c.pk], filled, locks, exempt)
             for entry in entries_by_grade.get(c.grade, [])
         ]
         for c in classes

@@ -101,3 +101,51 @@ class CorrectionRequestForm(forms.Form):
 class CorrectionDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
     note = _reason_field(_("Note"), required=False)
+
+
+# Exemptions -------------------------------------------------------------------------------------
+
+
+class ExemptionRequestForm(forms.Form):
+    """Ask for an exemption of one student of a class from one subject, in a term or the year
+    (gradebook.exemptions.request_exemption checks the rest)."""
+
+    student = forms.TypedChoiceField(label=_("Student"), coerce=int)
+    subject = forms.TypedChoiceField(label=_("Subject"), coerce=int)
+    term = forms.TypedChoiceField(
+        label=_("Term"),
+        coerce=int,
+        choices=[*TERM_CHOICES, ("0", _("Whole year"))],
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give the reason for the exemption.")},
+    )
+    document = forms.CharField(
+        label=_("Document reference"),
+        max_length=200,
+        help_text=_("The decision or certificate the exemption rests on, e.g. “QĐ 12/2025”."),
+        error_messages={
+            "required": _("Give the reference of the document (decision, medical certificate).")
+        },
+    )
+
+    def __init__(self, *args: Any, class_group: ClassGroup, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = class_group.enrollments.filter(left_on__isnull=True).select_related("student")
+        cast(forms.TypedChoiceField, self.fields["student"]).choices = [
+            (e.student_id, f"{e.roll_number}. {e.student.full_name}")
+            for e in current.order_by("roll_number")
+        ]
+        subjects = Subject.objects.filter(
+            curriculum__year_id=class_group.year_id, curriculum__grade=class_group.grade
+        ).order_by("order", "code")
+        cast(forms.TypedChoiceField, self.fields["subject"]).choices = [
+            (s.pk, s.name) for s in subjects
+        ]
+
+
+class ExemptionDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])

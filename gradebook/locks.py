@@ -372,4 +372,9 @@ def _grid_status(grid: Grid, locks: list[Lock]) -> BookStatus:
         if isinstance(item, Cell) and item.value != ""
     }
     students = [row.enrollment.student for row in rows]
-    return status_of(book.class_group, entry, grid.term, students, filled, locks)
+    exempt = {
+        (row.enrollment.student_id, grid.term, subject_id)
+        for row in rows
+        if any(isinstance(item, Cell) and item.exempt for item in row.items)
+    }
+    return status_of(book.class_group, entry, grid.term, students, filled, locks, exempt)

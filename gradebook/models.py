@@ -380,6 +380,85 @@ class CorrectionRequest(models.Model):
         return f"{self.mark_id}: {self.old_value!r}→{self.new_value!r} ({self.status})"
 
 
+class ExemptionState(models.TextChoices):
+    REQUESTED = "requested", _("Waiting for the principal")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ExemptionQuerySet(models.QuerySet):
+    def approved_cells(
+        self, *, year_id: int, student_ids, subject_id: int | None = None
+    ) -> set[tuple[int, int, int]]:
+        """(student id, term 1 or 2, subject id) of every approved exemption of these students
+        (ids, or a query of ids) in the year (of one subject if given): one query."""
+        rows = self.filter(
+            year_id=year_id, student_id__in=student_ids, state=ExemptionState.APPROVED
+        )
+        if subject_id is not None:
+            rows = rows.filter(subject_id=subject_id)
+        return {
+            (student, number, subject)
+            for student, subject, term in rows.values_list("student_id", "subject_id", "term")
+            for number in ((1, 2) if term == YEAR_TERM else (term,))
+        }
+
+    def covering(self, *, year_id: int, student_id: int, subject_id: int, term: int):
+        """The approved exemptions that cover this subject's cells of that term."""
+        return self.filter(
+            year_id=year_id, student_id=student_id, subject_id=subject_id,
+            term__in=(term, YEAR_TERM), state=ExemptionState.APPROVED,
+        )  # fmt: skip
+
+
+class Exemption(models.Model):
+    """A student exempted from a whole subject (miễn học) in one term or the whole year
+    (`term` = YEAR_TERM), asked for by the homeroom teacher or the admin with the reason and
+    the document it rests on, approved or rejected by the principal (docs/gradebook.md#exemptions).
+    Only an approved exemption counts: the grid shows the cells as exempt and refuses them,
+    completeness does not ask for them, the results leave the subject out, the transcript
+    prints "Miễn"."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    year = models.ForeignKey("schools.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    class_group = models.ForeignKey(
+        "schools.ClassGroup", on_delete=models.CASCADE, related_name="+"
+    )
+    student = models.ForeignKey(
+        "schools.Student", on_delete=models.PROTECT, related_name="exemptions"
+    )
+    subject = models.ForeignKey("schools.Subject", on_delete=models.PROTECT, related_name="+")
+    term = models.PositiveSmallIntegerField()  # 1, 2 or YEAR_TERM (both terms)
+    reason = models.TextField()
+    document = models.CharField(max_length=200)
+    state = models.CharField(
+        max_length=10, choices=ExemptionState.choices, default=ExemptionState.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExemptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("exemption")
+        verbose_name_plural = _("exemptions")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["year", "student", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}/{self.subject_id}/{self.term} ({self.state})"
+
+    def terms(self) -> tuple[int, ...]:
+        """The terms (1, 2) this exemption covers."""
+        return (1, 2) if self.term == YEAR_TERM else (self.term,)
+
+
 class GradebookSettings(models.Model):
     """A school's gradebook settings, including the regulation's named interpretations."""
 

@@ -25,6 +25,7 @@ from gradebook.messages import invalid_mark_message
 from gradebook.models import (
     CellScope,
     EventSource,
+    Exemption,
     GradebookSettings,
     Kind,
     Lock,
@@ -137,6 +138,15 @@ def _absences_warning(values: dict[tuple[str, str], str]) -> str:
     return absence_warning(sum(int(values.get((kind, ""), "") or 0) for kind in kinds))
 
 
+def exempt(class_group: ClassGroup, student: Student, column: Column) -> bool:
+    """Whether an approved exemption covers the student's subject cell (one query)."""
+    assert column.subject_id is not None
+    return Exemption.objects.covering(
+        year_id=class_group.year_id, student_id=student.pk,
+        subject_id=column.subject_id, term=column.term,
+    ).exists()  # fmt: skip
+
+
 def _enrolled(student: Student, class_group: ClassGroup) -> bool:
     return Enrollment.objects.filter(student=student, class_group=class_group).exists()
 
@@ -159,7 +169,8 @@ def save_mark(
 ) -> SaveResult:
     """Set one cell from typed text.
 
-    Refuses (raising a GradebookError) an invalid value, a cell under a lock (unless an approved
+    Refuses (raising a GradebookError) an invalid value, the cell of an exempt student
+    (gradebook.models.Exemption), a cell under a lock (unless an approved
     correction applies it: `bypass_locks`), and a save based on an old version (`base_version`
     not the current one; None skips the check, for imports that show a diff first). An unchanged
     value writes nothing. Permission to write is checked by the caller's access getter;
@@ -178,6 +189,12 @@ def save_mark(
         _check_absences(class_group, column, value)
     if not enrolled and not _enrolled(student, class_group):
         raise InvalidValue(_("This student is not in class %(name)s.") % {"name": class_group.name})
+    subject_term = column.subject_id is not None and column.term in (1, 2)
+    if subject_term and exempt(class_group, student, column):
+        raise InvalidValue(
+            _("%(name)s is exempt from this subject this term: the cell takes no mark.")
+            % {"name": student.full_name}
+        )
     row = hot.locked_row(_cell_scope(class_group, column), student_id=student.pk)
     if not bypass_locks and (lock := row.lock()):
         raise Locked(lock_message(lock))

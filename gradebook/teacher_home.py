@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gradebook.completeness import lock_state, missing_homeroom_cells, status_of
-from gradebook.models import SCHOOL_TIMEZONE, CellScope, Lock, LockKind, Mark
+from gradebook.models import SCHOOL_TIMEZONE, CellScope, Exemption, Lock, LockKind, Mark
 from schools.access import SchoolAccess
 from schools.models import (
     ClassGroup,
@@ -90,6 +90,9 @@ def teacher_books(access: SchoolAccess) -> list[TeacherBook]:
         "student_id", "subject_id", "kind", "slot", "term"
     ):
         filled[term].add((student_id, subject_id, kind, slot))
+    exempt = Exemption.objects.approved_cells(
+        year_id=year.pk, student_ids=current.values("student_id")
+    )
     now = timezone.now()
     locks = list(Lock.objects.filter(year=year, released_at__isnull=True))
     active = [lock for lock in locks if lock.starts_at <= now]
@@ -116,7 +119,7 @@ def teacher_books(access: SchoolAccess) -> list[TeacherBook]:
         terms = []
         for term in TERMS:
             status = status_of(
-                a.class_group, entry, term, students[a.class_group.pk], filled[term], active
+                a.class_group, entry, term, students[a.class_group.pk], filled[term], active, exempt
             )
             url = reverse(
                 "gradebook:grid",

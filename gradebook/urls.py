@@ -1,6 +1,13 @@
 """URLs of the gradebook under /s/<code>/gradebook/, one module per area."""
 
-from gradebook.urls_parts import correction_urls, excel_urls, grid_urls, homeroom_urls, summary_urls
+from gradebook.urls_parts import (
+    correction_urls,
+    excel_urls,
+    exemption_urls,
+    grid_urls,
+    homeroom_urls,
+    summary_urls,
+)
 
 app_name = "gradebook"
 urlpatterns = [
@@ -9,4 +16,5 @@ urlpatterns = [
     *summary_urls.urlpatterns,
     *correction_urls.urlpatterns,
     *excel_urls.urlpatterns,
+    *exemption_urls.urlpatterns,
 ]

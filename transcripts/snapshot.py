@@ -86,6 +86,16 @@ def word(code: str) -> str:
     return LEVEL_NAMES.get(code, abbreviation(code))
 
 
+#: A subject the student is exempt from (miễn học, gradebook.models.Exemption), in a term or the
+#: year: printed "Miễn"; the XML value "M" (transcripts/schema/hocba-v1.xsd, subjectResult).
+EXEMPT = {"value": "M", "display": "Miễn", "name": "Miễn"}
+
+
+def subject_result(value: object, *, exempt: bool) -> dict[str, str] | None:
+    """A subject's result, or "Miễn" when the student is exempt from it."""
+    return dict(EXEMPT) if exempt else result(value)
+
+
 def level(value: object) -> dict[str, str] | None:
     """A level code with its abbreviation and full name."""
     return result(value)
@@ -220,9 +230,9 @@ def _secondary(data: StudentYearResults, snapshot: Snapshot) -> None:
             "code": row.subject.code,
             "name": row.subject.name,
             "assessment": row.subject.assessment,
-            "term1": result(row.term1.value),
-            "term2": result(row.term2.value),
-            "year": result(row.value),
+            "term1": subject_result(row.term1.value, exempt=row.term1.exempt),
+            "term2": subject_result(row.term2.value, exempt=row.term2.exempt),
+            "year": subject_result(row.value, exempt=row.exempt),
             "reassessment": result(row.reassessment),
             "comment": data.comments.subject(row.subject.pk),
             "teacher_name": teachers.get(row.subject.pk, ""),

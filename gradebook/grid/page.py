@@ -1,7 +1,8 @@
 """The rows of the grid's pages, read in a constant number of queries.
 
 Reading a term of a book costs one query for the class list, one for every cell of the term,
-one for the lock and one for the ledger head, whatever the number of students; the computed
+one for the lock, one for the approved exemptions and one for the ledger head, whatever the
+number of students; the computed
 cells come from :mod:`gradebook.grid.results`, never stored. The year view reads the class list
 and the book's cells of both terms.
 """
@@ -17,7 +18,7 @@ from gradebook.grid.book import Book, ComputedColumn, Values, enrollments, value
 from gradebook.grid.display import display_value, given_name
 from gradebook.grid.results import Computed, computed_cells, year_items
 from gradebook.hot import ledger_cursor
-from gradebook.models import Kind, Lock
+from gradebook.models import Exemption, Kind, Lock
 from gradebook.services import cell_lock
 from schools.models import Assessment, Enrollment, Student
 
@@ -30,6 +31,8 @@ class Cell:
     version: int
     editable: bool
     locked: bool
+    #: An approved exemption covers the student's subject this term: shown as exempt, read only.
+    exempt: bool = False
     is_computed = False
 
 
@@ -97,6 +100,18 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
         by_cell[student_id, kind, slot] = (value, version)
         values.setdefault(student_id, {})[kind, slot] = value
     lock = cell_lock(class_group=book.class_group, column=columns[0])
+    exempt = set()
+    if book.subject_id is not None and term in (1, 2):  # one query: the approved exemptions
+        exempt = {
+            student_id
+            for student_id, number, _subject in Exemption.objects.approved_cells(
+                year_id=book.class_group.year_id,
+                student_ids=[e.student_id for e in people],
+                subject_id=book.subject_id,
+            )
+            if number == term
+        }
+    exempt_text = _("Exempt")
     layout: list[Column | ComputedColumn] = list(columns)
     computed_at = next((i for i, c in enumerate(columns) if c.value_type == "text"), len(columns))
     layout[computed_at:computed_at] = book.computed_columns()
@@ -104,16 +119,20 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
     for enrollment in people:
         student_id = enrollment.student_id
         left = enrollment.left_on is not None
+        exempted = student_id in exempt
         cells: dict[str, Cell] = {}
         for column in columns:
             value, version = by_cell.get((student_id, column.kind, column.slot), ("", 0))
             cells[column.key] = Cell(
                 column=column,
                 value=value,
-                display=display_value(value, column.value_type, language),
+                display=exempt_text
+                if exempted
+                else display_value(value, column.value_type, language),
                 version=version,
-                editable=writer and lock is None and not left,
+                editable=writer and lock is None and not left and not exempted,
                 locked=lock is not None,
+                exempt=exempted,
             )
         computed = computed_cells(book, term, values.get(student_id, {}), language)
         items = [

@@ -2,7 +2,8 @@
 
 Every result is computed on demand from Mark rows through :mod:`gradebook.rules`; nothing is
 stored or hand-maintained. A class costs a constant number of queries whatever its size: the
-curriculum, the enrolments, the school's rule options and one query for all the marks.
+curriculum, the enrolments, the school's rule options, one query for all the marks and one for
+the approved exemptions (an exempt subject is left out: docs/gradebook.md#exemptions).
 
 - :func:`class_results`: every enrolled student of a class, for the class summary and charts.
 - :func:`student_year_results`: one student's year, with the teachers' comments, for the
@@ -18,7 +19,7 @@ from __future__ import annotations
 from django.db.models import Case, IntegerField, Value, When
 
 from gradebook.results import primary, secondary
-from gradebook.results.sheet import MarkSheet, subject_infos
+from gradebook.results.sheet import MarkSheet, subject_infos, subject_infos_by_grade
 from gradebook.results.types import (
     Absences,
     AwardResult,
@@ -55,6 +56,7 @@ __all__ = [
     "YearSubjectResult",
     "class_results",
     "is_primary",
+    "school_year_results",
     "student_year_results",
 ]
 
@@ -128,6 +130,40 @@ def class_results(
         subjects=subjects,
         students=results,
     )
+
+
+def school_year_results(
+    year: SchoolYear, *, options: RulesOptions | None = None
+) -> list[ClassResults]:
+    """:func:`class_results` of every class of a school year (current students), ordered by
+    grade and name, for the year-end lists. A constant number of queries whatever the number of
+    classes and students: the classes, the curriculum, the enrolments, the school's rule
+    options and one query for all the marks."""
+    classes = list(
+        ClassGroup.objects.filter(year=year).select_related("year").order_by("grade", "name")
+    )
+    enrollments: dict[int, list[Enrollment]] = {c.pk: [] for c in classes}
+    for enrollment in (
+        Enrollment.objects.filter(class_group__year=year, left_on__isnull=True)
+        .select_related("student")
+        .order_by("roll_number", "student__pk")
+    ):
+        enrollments[enrollment.class_group_id].append(enrollment)
+    sheet = MarkSheet.load(
+        year=year, student_ids=[e.student_id for group in enrollments.values() for e in group]
+    )
+    subjects = subject_infos_by_grade(year.pk)
+    if options is None:
+        options = settings_for(year.school_id).rules_options
+    return [
+        ClassResults(
+            class_group=c,
+            primary=is_primary(c),
+            subjects=subjects.get(c.grade, ()),
+            students=_results(c, enrollments[c.pk], options, subjects.get(c.grade, ()), sheet),
+        )
+        for c in classes
+    ]
 
 
 def student_year_results(

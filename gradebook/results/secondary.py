@@ -52,21 +52,25 @@ def _term_subject(
     computed = subject_term_result(
         marks, regular_marks=subject.regular_marks, assessed_by=subject.assessed_by
     )
-    return TermSubjectResult(subject, term, computed)
+    exempt = sheet.exempt_from(student_id, term, subject.pk)
+    return TermSubjectResult(subject, term, computed, exempt=exempt)
 
 
 def _year_subject(sheet: MarkSheet, student_id: int, subject: SubjectInfo) -> YearSubjectResult:
     term1 = _term_subject(sheet, student_id, subject, 1)
     term2 = _term_subject(sheet, student_id, subject, 2)
     value: SubjectValue | None = None
-    if subject.scored:  # complete: both term averages
+    if term1.exempt or term2.exempt:  # the year result is the studied term's, if any
+        value = term2.value if term1.exempt else term1.value
+    elif subject.scored:  # complete: both term averages
         if term1.average is not None and term2.average is not None:
             value = year_average(term1.average, term2.average)
     elif term1.complete and term2.complete:
         value = comment_year_result(str(term1.value), str(term2.value))
     key = (student_id, YEAR_TERM, subject.pk, Kind.REASSESSMENT, "")
     reassessment = sheet.score(key) if subject.scored else sheet.comment(key)
-    return YearSubjectResult(subject, term1, term2, value, reassessment)
+    exempt = term1.exempt and term2.exempt
+    return YearSubjectResult(subject, term1, term2, value, reassessment, exempt=exempt)
 
 
 def _split(
@@ -169,9 +173,13 @@ def student_results(
     per_subject = tuple(_year_subject(sheet, student.pk, s) for s in subjects)
 
     def values(period: int | str) -> dict[str, SubjectValue | None]:
+        """Each subject's result, exempt subjects left out (the rules then apply the
+        few-subjects policy, RulesOptions.few_scored_subjects)."""
         if isinstance(period, str):  # "year"
-            return {s.subject.code: s.value for s in per_subject}
-        return {s.subject.code: s.term(period).value for s in per_subject}
+            return {s.subject.code: s.value for s in per_subject if not s.exempt}
+        return {
+            s.subject.code: s.term(period).value for s in per_subject if not s.term(period).exempt
+        }
 
     learning_year = _learning(values("year"), options)
     conduct = _conduct(sheet, student.pk)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from gradebook.curriculum import regular_marks_per_term
-from gradebook.models import Kind, Mark
+from gradebook.models import Exemption, Kind, Mark
 from gradebook.results.types import SubjectInfo, YearComments
 from gradebook.rules import InvalidMark
 from gradebook.rules.codes import (
@@ -35,19 +35,30 @@ COMMENT_KINDS = frozenset({Kind.COMMENT, Kind.HOMEROOM_COMMENT})
 class MarkSheet:
     """Every non-empty cell of some students in one year, by key. Values are canonical text."""
 
-    def __init__(self, cells: dict[CellKey, str]) -> None:
+    def __init__(
+        self, cells: dict[CellKey, str], exempt: set[tuple[int, int, int]] | None = None
+    ) -> None:
         self.cells = cells
         self.flags = {(k[0], k[3]) for k, v in cells.items() if v == "1" and k[3] in FLAG_KINDS}
+        self.exempt = exempt or set()
 
     @classmethod
     def load(cls, *, year: SchoolYear | int, student_ids: Iterable[int]) -> MarkSheet:
-        """One query for all the students' marks of the year."""
+        """One query for all the students' marks of the year, one for their approved
+        exemptions."""
+        student_ids = list(student_ids)
         rows = (
-            Mark.objects.filter(year=year, student_id__in=list(student_ids))
+            Mark.objects.filter(year=year, student_id__in=student_ids)
             .exclude(value="")
             .values_list("student_id", "term", "subject_id", "kind", "slot", "value")
         )
-        return cls({(s, t, subj, k, slot): v for s, t, subj, k, slot, v in rows})
+        year_id = year if isinstance(year, int) else year.pk
+        exempt = Exemption.objects.approved_cells(year_id=year_id, student_ids=student_ids)
+        return cls({(s, t, subj, k, slot): v for s, t, subj, k, slot, v in rows}, exempt)
+
+    def exempt_from(self, student_id: int, term: int, subject_id: int) -> bool:
+        """Whether an approved exemption covers the subject in that term (1 or 2)."""
+        return (student_id, term, subject_id) in self.exempt
 
     def text(self, key: CellKey) -> str | None:
         return self.cells.get(key)
@@ -114,14 +125,28 @@ def subject_infos(year_id: int, grade: int) -> tuple[SubjectInfo, ...]:
         .select_related("subject")
         .order_by("subject__order", "subject__code")
     )
-    return tuple(
-        SubjectInfo(
-            pk=entry.subject_id,
-            code=entry.subject.code,
-            name=entry.subject.name,
-            assessment=entry.assessment,
-            regular_marks=regular_marks_per_term(entry),
-            periodic_test=entry.periodic_test,
-        )
-        for entry in entries
+    return tuple(_subject_info(entry) for entry in entries)
+
+
+def subject_infos_by_grade(year_id: int) -> dict[int, tuple[SubjectInfo, ...]]:
+    """:func:`subject_infos` of every grade of a year (one query)."""
+    entries = (
+        CurriculumEntry.objects.filter(year_id=year_id)
+        .select_related("subject")
+        .order_by("subject__order", "subject__code")
+    )
+    found: dict[int, list[SubjectInfo]] = {}
+    for entry in entries:
+        found.setdefault(entry.grade, []).append(_subject_info(entry))
+    return {grade: tuple(infos) for grade, infos in found.items()}
+
+
+def _subject_info(entry: CurriculumEntry) -> SubjectInfo:
+    return SubjectInfo(
+        pk=entry.subject_id,
+        code=entry.subject.code,
+        name=entry.subject.name,
+        assessment=entry.assessment,
+        regular_marks=regular_marks_per_term(entry),
+        periodic_test=entry.periodic_test,
     )

@@ -72,6 +72,20 @@ def incomplete_explanation(missing: tuple[str, ...]) -> Explanation:
     )
 
 
+def exempt_explanation() -> Explanation:
+    """Why an exempt subject has no result (docs/gradebook.md#exemptions)."""
+    return Explanation(
+        steps=(
+            Step(
+                vi="Học sinh được miễn môn học này: không tính kết quả, không tính vào xếp loại.",
+                en="The student is exempt from this subject: no result, left out of the "
+                "learning level.",
+            ),
+        ),
+        result=None,
+    )
+
+
 # --- Secondary (Circular 22) ------------------------------------------------------------------
 
 
@@ -83,15 +97,18 @@ class TermSubjectResult:
     subject: SubjectInfo
     term: int
     computed: SubjectTermResult
+    #: An approved exemption (gradebook.models.Exemption) covers the term: no value, nothing
+    #: missing, left out of the learning level.
+    exempt: bool = False
 
     @property
     def value(self) -> SubjectValue | None:
-        return self.computed.value
+        return None if self.exempt else self.computed.value
 
     @property
     def missing(self) -> tuple[str, ...]:
         """The labels of the required marks still empty ("TX2", "CK")."""
-        return self.computed.missing
+        return () if self.exempt else self.computed.missing
 
     @property
     def marks(self) -> tuple[SubjectValue, ...]:
@@ -107,6 +124,8 @@ class TermSubjectResult:
         return self.value if isinstance(self.value, Decimal) else None
 
     def explain(self) -> Explanation:
+        if self.exempt:
+            return exempt_explanation()
         explanation = self.computed.explain()
         return incomplete_explanation(self.missing) if explanation is None else explanation
 
@@ -122,6 +141,9 @@ class YearSubjectResult:
     term2: TermSubjectResult
     value: SubjectValue | None
     reassessment: SubjectValue | None = None
+    #: Exempt both terms (or the whole year): no year result, left out of the learning level.
+    #: Exempt in one term only, the year result is the other term's (docs/gradebook.md#exemptions).
+    exempt: bool = False
 
     @property
     def complete(self) -> bool:
@@ -135,10 +157,25 @@ class YearSubjectResult:
         return self.term1 if number == 1 else self.term2
 
     def explain(self) -> Explanation:
+        if self.exempt:
+            return exempt_explanation()
         if self.value is None:
             return incomplete_explanation(
                 tuple(f"HK I: {m}" for m in self.term1.missing)
                 + tuple(f"HK II: {m}" for m in self.term2.missing)
+            )
+        if self.term1.exempt or self.term2.exempt:
+            studied, exempt = ("HK II", "HK I") if self.term1.exempt else ("HK I", "HK II")
+            return Explanation(
+                steps=(
+                    Step(
+                        vi=f"Miễn môn học {exempt}: kết quả cả năm lấy kết quả {studied} "
+                        f"→ {self.value}.",
+                        en=f"Exempt in {exempt}: the year result is the {studied} result "
+                        f"→ {self.value}.",
+                    ),
+                ),
+                result=self.value,
             )
         term1, term2 = self.term1.average, self.term2.average
         if self.subject.scored and term1 is not None and term2 is not None:

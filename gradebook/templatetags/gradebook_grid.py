@@ -48,6 +48,7 @@ def grid_rows(context: template.Context, grid: Grid) -> SafeString:
         "explain": _("Show the calculation"),
         "locked": _("Locked"),
         "correction": _("Request a correction"),
+        "exempt": _("Exempt from this subject this term: no mark is entered"),
     }
     texts = {key: e(text) for key, text in texts.items()}
     if not grid.rows:
@@ -133,11 +134,13 @@ def _cell(item: Cell, first, grid, class_group, student, entry, correction_url, 
         extra += ' data-editable="1"'
     if item.locked:
         extra += ' data-locked="1"'
+    if item.exempt:  # read only (no data-editable): the JS never opens an editor on it
+        extra += f' data-exempt="1" title="{texts["exempt"]}"'
     display = e(item.display)
-    if column.value_type == "text":
+    if column.value_type == "text" and not item.exempt:
         extra += f' title="{display}"'
     inside = f'<span class="gb-text">{display}</span>'
-    if item.locked:
+    if item.locked and not item.exempt:
         inside += (
             '<i class="bi bi-lock-fill gb-lock" aria-hidden="true"></i>'
             f'<span class="visually-hidden">{texts["locked"]}</span>'

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from gradebook.views import completion, summary
+from gradebook.views import completion, summary, year_end
 
 urlpatterns = [
     path("classes/<int:class_pk>/summary/", summary.class_summary, name="class_summary"),
@@ -12,6 +12,7 @@ urlpatterns = [
         name="class_summary_xlsx",
     ),
     path("completion/", completion.school_completion, name="completion"),
+    path("year-end/", year_end.year_end, name="year_end"),
     path(
         "classes/<int:class_pk>/completion/",
         completion.class_completion,

@@ -234,13 +234,14 @@ def test_poll_with_nothing_new_reads_no_marks(
 def test_a_new_cell_costs_two_statements_more_than_a_changed_one(
     teacher_client, save_url, students, django_assert_num_queries
 ):
-    """A changed cell: session, user, roles + school, the book with the student, BEGIN, the row
-    with its lock, the transcript's state, the update, the ledger (head, event, head), COMMIT.
-    A new cell of a row: its insert and its lock, found missing once, not twice."""
+    """A changed cell: session, user, roles + school, the book with the student, BEGIN, the
+    student's exemption, the row with its lock, the transcript's state, the update, the ledger
+    (head, event, head), COMMIT. A new cell of a row: its insert and its lock, found missing
+    once, not twice."""
     post(teacher_client, save_url, students[0], "1:tx:1", "5", 0)  # the ledger head exists
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert post(teacher_client, save_url, students[0], "1:tx:1", "6", 1).status_code == 200
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         assert post(teacher_client, save_url, students[0], "1:tx:2", "7", 0).status_code == 200
 
 

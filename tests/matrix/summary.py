@@ -1,6 +1,6 @@
 """Class summary (and its .xlsx) and completion dashboards: the homeroom book's readers
 (leadership/admin and the class's homeroom teacher); the school-wide completion matrix is for
-leadership/admin only."""
+leadership/admin only; the year-end decision lists for leadership only."""
 
 from tests.matrix import Row, everyone, school_a
 
@@ -32,6 +32,7 @@ ROWS = [
         )
     ),
     Row("gradebook:completion", school_a, everyone(403, principal=200, admin=200, outsider=404)),
+    Row("gradebook:year_end", school_a, everyone(403, principal=200, outsider=404)),
     Row("gradebook:class_completion", own_class, HOMEROOM_BOOK, label="own homeroom class"),
     Row("gradebook:class_completion", other_class, NO_HOMEROOM, label="another class"),
     Row("gradebook:class_completion", school_b_class, ELSEWHERE, label="other school's class"),
