@@ -134,7 +134,7 @@ def teacher_books(access: SchoolAccess) -> list[TeacherBook]:
                     status.required,
                     deadline(a.class_group, a.subject_id, term),
                     url,
-                )  # fmt: skip
+                )
             )
         books.append(TeacherBook(a.class_group, a.subject, tuple(terms)))
     for c in homerooms:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, validate_totp_code
 from allauth.mfa.utils import decrypt
-from django.core.cache import cache
 from django import forms
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
