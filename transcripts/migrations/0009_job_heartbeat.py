@@ -4,58 +4,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     # Issue 18, finding 9. After 0007_endpoint_changes; also after the other 0008 of the same
     # issue (package verification jobs, a BackgroundJob too, whose fields this alters) so that
     # the graph has one leaf until the numbering is reconciled.
     dependencies = [
-        ('transcripts', '0008_package_verification_jobs'),
+        ("transcripts", "0008_package_verification_jobs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='packageverification',
-            name='attempts',
+            model_name="packageverification",
+            name="attempts",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='packageverification',
-            name='heartbeat_at',
+            model_name="packageverification",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='transcriptjob',
-            name='attempts',
+            model_name="transcriptjob",
+            name="attempts",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='transcriptjob',
-            name='heartbeat_at',
+            model_name="transcriptjob",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='transcriptpackage',
-            name='upload_runs',
+            model_name="transcriptpackage",
+            name="upload_runs",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='packageverification',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Waiting for a worker'), ('running', 'Running'), ('waiting', 'Waiting for the signer'), ('finished', 'Finished'), ('failed', 'Failed'), ('interrupted', 'Interrupted: the worker stopped')], default='queued', max_length=12),
+            model_name="packageverification",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Waiting for a worker"),
+                    ("running", "Running"),
+                    ("waiting", "Waiting for the signer"),
+                    ("finished", "Finished"),
+                    ("failed", "Failed"),
+                    ("interrupted", "Interrupted: the worker stopped"),
+                ],
+                default="queued",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='transcriptjob',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Waiting for a worker'), ('running', 'Running'), ('waiting', 'Waiting for the signer'), ('finished', 'Finished'), ('failed', 'Failed'), ('interrupted', 'Interrupted: the worker stopped')], default='queued', max_length=12),
+            model_name="transcriptjob",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Waiting for a worker"),
+                    ("running", "Running"),
+                    ("waiting", "Waiting for the signer"),
+                    ("finished", "Finished"),
+                    ("failed", "Failed"),
+                    ("interrupted", "Interrupted: the worker stopped"),
+                ],
+                default="queued",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='transcriptpackage',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Waiting for a worker'), ('running', 'Running'), ('waiting', 'Waiting for the signer'), ('finished', 'Finished'), ('failed', 'Failed'), ('interrupted', 'Interrupted: the worker stopped')], default='queued', max_length=12),
+            model_name="transcriptpackage",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Waiting for a worker"),
+                    ("running", "Running"),
+                    ("waiting", "Waiting for the signer"),
+                    ("finished", "Finished"),
+                    ("failed", "Failed"),
+                    ("interrupted", "Interrupted: the worker stopped"),
+                ],
+                default="queued",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='transcriptpackage',
-            name='upload_status',
-            field=models.CharField(blank=True, choices=[('', 'Not uploaded'), ('queued', 'Waiting to upload'), ('uploading', 'Uploading'), ('accepted', 'Accepted by the Department'), ('rejected', 'Refused by the Department'), ('failed', 'Upload failed'), ('interrupted', 'Upload interrupted: the worker stopped')], default='', max_length=12),
+            model_name="transcriptpackage",
+            name="upload_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not uploaded"),
+                    ("queued", "Waiting to upload"),
+                    ("uploading", "Uploading"),
+                    ("accepted", "Accepted by the Department"),
+                    ("rejected", "Refused by the Department"),
+                    ("failed", "Upload failed"),
+                    ("interrupted", "Upload interrupted: the worker stopped"),
+                ],
+                default="",
+                max_length=12,
+            ),
         ),
     ]
