@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -123,6 +123,12 @@ class NotificationKind(models.TextChoices):
     LOCK_DATE_SOON = "lock_date_soon", _("Lock date approaching")
 
 
+NotificationText = Callable[[dict[str, Any]], str]
+NOTIFICATION_TEXTS: dict[str, NotificationText] = {}
+"""kind → its text from the parameters, in the active language: the apps above fill it when they
+load (accounts/notifications.py: `TEXTS`), accounts importing none of them."""
+
+
 class Notification(models.Model):
     """Something that happened to one person's work (the bell in the top bar, and an e-mail).
 
@@ -172,7 +178,8 @@ class Notification(models.Model):
 
     @property
     def text(self) -> str:
-        """The notification in the active language."""
-        from accounts.notifications import text_of
-
-        return text_of(self)
+        """The notification in the active language (its kind's name if no text is known)."""
+        write = NOTIFICATION_TEXTS.get(self.kind)
+        if write is None:
+            return str(NotificationKind(self.kind).label)
+        return write(self.params)

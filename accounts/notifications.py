@@ -10,7 +10,7 @@ gradebook hands schools its regular-marks rule: accounts, the lowest layer, impo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -21,21 +21,19 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification, NotificationKind, User
+from accounts.models import (
+    NOTIFICATION_TEXTS,
+    Notification,
+    NotificationKind,
+    NotificationText,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
-TextOf = Callable[[dict[str, Any]], str]
-TEXTS: dict[str, TextOf] = {}
-"""kind → its text from the parameters, in the active language (filled by the apps above)."""
-
-
-def text_of(notification: Notification) -> str:
-    """The notification's text in the active language (its kind's name if no text is known)."""
-    write = TEXTS.get(notification.kind)
-    if write is None:
-        return str(NotificationKind(notification.kind).label)
-    return write(notification.params)
+TextOf = NotificationText
+#: kind → its text (the model's registry, `Notification.text` reads it); the apps above fill it.
+TEXTS = NOTIFICATION_TEXTS
 
 
 def notify(
@@ -105,7 +103,7 @@ def send_mails(notifications: list[Notification]) -> None:
 def mail_of(notification: Notification) -> EmailMessage:
     person = notification.recipient
     with translation.override(person.language or settings.LANGUAGE_CODE):
-        text = text_of(notification)
+        text = notification.text
         subject = _("Gradebook & Transcripts: %(kind)s") % {
             "kind": NotificationKind(notification.kind).label
         }
