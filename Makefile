@@ -12,7 +12,7 @@ DEMO_SERVICES := media/demo-signing-services.json
 RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem SIGNING_SERVICES_FILE=$(DEMO_SERVICES) SIGNING_TSA_URL=http://127.0.0.1:8783/tsa
 
 .PHONY: run test setup system-deps lint typecheck format messages serve serve-prod clean companion \
-	demo-totp
+	demo-totp manage
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ companion: setup
 demo-totp: $(STAMP)
 	@test -n "$(ACCOUNT)" || { echo "Usage: make demo-totp ACCOUNT=USERNAME, for example ACCOUNT=hieutruong" >&2; exit 2; }
 	@$(DEV_ENV) $(PY) manage.py demo_totp "$(ACCOUNT)"
+
+# Any management command with the development settings: `make manage CMD="seed_demo --students 2000"`.
+manage: $(STAMP)
+	@test -n "$(CMD)" || { echo 'Usage: make manage CMD="COMMAND [ARGS]", for example CMD="demo_sign_all --password $(DEMO_PKI_PASSWORD)"' >&2; exit 2; }
+	$(DEV_ENV) $(PY) manage.py $(CMD)
 
 # The production stack on this machine: gunicorn, PostgreSQL, WhiteNoise, DEBUG off, Redis, RQ
 # workers (docs/deployment.md).
