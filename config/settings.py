@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "schools",
     "gradebook",
     "transcripts",
+    "department",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +78,11 @@ MIDDLEWARE = [
 
 if not DEBUG:  # in development runserver serves static files itself
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+# Several application machines behind one balancer: INSTANCE_NAME (e.g. "a") is sent back in
+# an X-Instance header on every response, to see which machine answered (`make serve-cluster`).
+INSTANCE_NAME = env_str("INSTANCE_NAME", "") or ""
+if INSTANCE_NAME:
+    MIDDLEWARE.insert(0, "config.instance.InstanceHeaderMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -112,7 +118,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # planning the same statements on every request — more than half of its CPU per mark
     # save (bench/RESULTS.md). DATABASE_PREPARED_STATEMENTS=0 turns both off, for a pooler
     # that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
-    prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+    # DATABASE_POOLER=pgbouncer: DATABASE_URL is a PgBouncer in transaction mode, where a
+    # connection's next transaction may run on another server connection. What a server
+    # connection keeps between transactions must go: server-side cursors (a cursor outlives its
+    # transaction in Django's iterator()), and prepared statements unless the PgBouncer keeps
+    # them itself (1.21+ with max_prepared_statements: then DATABASE_PREPARED_STATEMENTS=1).
+    pooler = env_choice("DATABASE_POOLER", "", {"", "pgbouncer"})
+    prepared = env_bool("DATABASE_PREPARED_STATEMENTS", not pooler)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = bool(pooler)
     DATABASES["default"]["OPTIONS"] = {
         "server_side_binding": prepared,
         "prepare_threshold": 5 if prepared else None,
@@ -177,8 +190,45 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Stored files (transcript PDFs and XML, prepared signing files, export packages, received
+# transfer packages) go through the "default" storage (docs/deployment.md, "Object storage").
+# Environment:
+#   OBJECT_STORAGE_BUCKET             set → an S3-protocol object store (AWS S3, MinIO, Ceph, moto);
+#                                     unset → the local file system under MEDIA_ROOT (embedded)
+#   OBJECT_STORAGE_ENDPOINT_URL       e.g. http://127.0.0.1:9000 (empty: AWS's own endpoint)
+#   OBJECT_STORAGE_REGION             default us-east-1
+#   OBJECT_STORAGE_ACCESS_KEY_ID      } from the environment only, never in the repository;
+#   OBJECT_STORAGE_SECRET_ACCESS_KEY  } unset → boto3's own chain (instance role, ~/.aws)
+#   OBJECT_STORAGE_PREFIX             key prefix inside the bucket (default none)
+#   OBJECT_STORAGE_ADDRESSING_STYLE   path (default with an endpoint) or virtual (default on AWS)
+#   OBJECT_STORAGE_TIMEOUT            seconds to connect / per read (default 10)
+#   OBJECT_STORAGE_ATTEMPTS           attempts per request before the store counts as down (3)
+# Both backends are write-once (config/storage.py): a stored name is never overwritten.
+OBJECT_STORAGE_BUCKET = env_str("OBJECT_STORAGE_BUCKET", "") or ""
+OBJECT_STORAGE_ENDPOINT_URL = env_str("OBJECT_STORAGE_ENDPOINT_URL", "") or ""
+if OBJECT_STORAGE_BUCKET:
+    _OBJECT_STORAGE = {
+        "BACKEND": "config.storage_s3.WriteOnceS3Storage",
+        "OPTIONS": {
+            "bucket_name": OBJECT_STORAGE_BUCKET,
+            "endpoint_url": OBJECT_STORAGE_ENDPOINT_URL or None,
+            "region_name": env_str("OBJECT_STORAGE_REGION", "") or "us-east-1",
+            "access_key": env_str("OBJECT_STORAGE_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("OBJECT_STORAGE_SECRET_ACCESS_KEY", "") or None,
+            "location": (env_str("OBJECT_STORAGE_PREFIX", "") or "").strip("/"),
+            "addressing_style": env_choice(
+                "OBJECT_STORAGE_ADDRESSING_STYLE",
+                "path" if OBJECT_STORAGE_ENDPOINT_URL else "virtual",
+                {"path", "virtual"},
+            ),
+            "timeout": env_int("OBJECT_STORAGE_TIMEOUT", 10, minimum=1),
+            "attempts": env_int("OBJECT_STORAGE_ATTEMPTS", 3, minimum=1),
+        },
+    }
+else:
+    _OBJECT_STORAGE = {"BACKEND": "config.storage.WriteOnceFileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _OBJECT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -200,6 +250,14 @@ LEDGER_CHECKPOINT_KEY_FILE = Path(
     env_str("LEDGER_CHECKPOINT_KEY_FILE") or BASE_DIR / "var" / "ledger-checkpoint-key.pem"
 )
 LEDGER_CHECKPOINT_TRUSTED_KEYS = env_list("LEDGER_CHECKPOINT_TRUSTED_KEYS", [])
+
+# Static files are compressed ahead (gzip and Brotli) by collectstatic: ~30 s on two cores.
+# STATIC_PRECOMPRESS=0 skips it (hashed names only; WhiteNoise then serves them uncompressed),
+# for a throw-away stack such as the cluster test's (scripts/serve-cluster.sh).
+if not DEBUG and not env_bool("STATIC_PRECOMPRESS", True):
+    STORAGES["staticfiles"] = {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -7,7 +7,10 @@
 # Settings (environment): PORT (8000), WEB_WORKERS (2 × cores + 1), WEB_THREADS (1: sync
 # workers), TASK_WORKERS (cores), ACCESS_LOG (- : stdout; empty for none), DATABASE_URL (postgres://postgres@127.0.0.1:5432/sodiem_prod,
 # created if missing), SEED (1: create the demo schools; 0 to skip). The SECRET_KEY is generated
-# once into .prod-secret-key (git-ignored). Ctrl-C stops everything.
+# once into .prod-secret-key (git-ignored). POOLER (none; pgbouncer: the application reaches
+# PostgreSQL through PgBouncer in transaction mode, started here unprivileged on a free port with
+# a configuration generated into media-prod/pgbouncer/ — scripts/pgbouncer.sh; migrations run
+# directly). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
@@ -69,8 +72,16 @@ fi
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait' EXIT INT TERM
+case "${POOLER:-none}" in
+  none) ;;
+  pgbouncer)
+    . scripts/pgbouncer.sh
+    start_pgbouncer "$MEDIA_ROOT/pgbouncer"
+    pids+=("$PGBOUNCER_PID") ;;
+  *) echo "POOLER must be none or pgbouncer (got $POOLER)" >&2; exit 2 ;;
+esac
 for _ in $(seq "$TASK_WORKERS"); do
-  "$PY" manage.py rqworker default --with-scheduler -v 0 &
+  "$PY" manage.py rqworker default --with-scheduler --job-class django_tasks_rq.Job -v 0 &
   pids+=($!)
 done
 echo "Task workers: $TASK_WORKERS (RQ, Redis). Web: gunicorn, $WEB_WORKERS workers × $WEB_THREADS threads."

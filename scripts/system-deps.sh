@@ -17,6 +17,8 @@ declare -A NEEDED=(
   [msgfmt]=gettext
   [certutil]=libnss3-tools
   [redis-server]=redis-server
+  [pgbouncer]=pgbouncer  # make serve-cluster, and its test
+  [haproxy]=haproxy
 )
 # shared libraries WeasyPrint loads at import time
 LIBS=(libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz.so.0)
@@ -24,7 +26,8 @@ LIB_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b)
 
 missing=()
 for cmd in "${!NEEDED[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
+  # (pgbouncer and haproxy live in /usr/sbin, not on every user's PATH)
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${NEEDED[$cmd]}")
 done
 # (read the cache once: `ldconfig -p | grep -q` fails under pipefail when grep stops early)
 LDCACHE="$(ldconfig -p 2>/dev/null || true)"

@@ -212,12 +212,12 @@ def _store_prepared(
         xml_digest=documents.xml.digest.hex(),
     )
     stem = str(transcript.public_id)
-    item.pdf_file.save(f"{stem}.pdf", ContentFile(documents.pdf.data), save=False)
-    item.xml_file.save(f"{stem}.xml", ContentFile(documents.xml.data), save=False)
-    try:
+    try:  # a store failing half-way (after the PDF) keeps nothing either
+        item.pdf_file.save(f"{stem}.pdf", ContentFile(documents.pdf.data), save=False)
+        item.xml_file.save(f"{stem}.xml", ContentFile(documents.xml.data), save=False)
         item.save()
     except BaseException:
-        pipeline.delete_files([item.pdf_file.name, item.xml_file.name])
+        pipeline.delete_files([name for name in (item.pdf_file.name, item.xml_file.name) if name])
         raise
 
 

@@ -140,9 +140,17 @@ def render_version(*, version: TranscriptVersion) -> TranscriptVersion:
 
 def _store(version: TranscriptVersion, stage: str, *, pdf: bytes, xml: bytes) -> list[str]:
     """Save new files for this stage (never overwriting one: the storage picks a free name) and
-    point the version at them; returns the stored names so a failure can remove them."""
-    version.pdf_file.save(f"hocba-{stage}.pdf", ContentFile(pdf), save=False)
-    version.xml_file.save(f"hocba-{stage}.xml", ContentFile(xml), save=False)
+    point the version at them; returns the stored names so a failure can remove them. When the
+    store fails half-way (StorageUnavailable), what it stored is removed and nothing is kept."""
+    stored: list[str] = []
+    try:
+        version.pdf_file.save(f"hocba-{stage}.pdf", ContentFile(pdf), save=False)
+        stored.append(version.pdf_file.name)
+        version.xml_file.save(f"hocba-{stage}.xml", ContentFile(xml), save=False)
+        stored.append(version.xml_file.name)
+    except BaseException:
+        delete_files(stored)
+        raise
     version.pdf_sha256 = _sha256(pdf)
     version.xml_sha256 = _sha256(xml)
     if version.rendered_at is None:

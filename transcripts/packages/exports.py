@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from config.storage import StorageUnavailable
 from schools.access import EXPORT_ROLES, school_roles
 from schools.models import School, SchoolYear, Student
 from transcripts import background, batches
@@ -214,13 +215,27 @@ def run_export(package_id: int) -> dict[str, int | str]:
     package, secrets = picked
     try:
         signed = package.seal_batches.filter(status=BatchStatus.SIGNED).last()
-        if signed is not None:
+        # A seal's value waiting to be added to the stored, unsealed package; without that file
+        # (a key the server holds signed, then storing the package failed) build again.
+        if signed is not None and package.unsealed_file:
             outcome = _seal_stored(package, signed)
         else:
             outcome = _build(package, secrets.get(JobStep.SEAL, ""))
     except background.Superseded:  # interrupted, or resumed by another run: stop here
         logger.warning("package %s: run %s was superseded", package.pk, package.attempts)
         return {"package": package_id, "status": "superseded"}
+    except StorageUnavailable as exc:  # the store went away: stopped, to be resumed
+        logger.error("package export %s: the file store failed (%s)", package.pk, exc.detail)
+        stopped = background.run_rows(package).update(
+            status=JobStatus.INTERRUPTED,
+            finished_at=timezone.now(),
+            sealed_secrets=b"",
+            message=_(
+                "The file store could not be reached, so the export stopped; nothing was "
+                "exported. Resume it once the store is back."
+            ),
+        )
+        return {"package": package_id, "status": "interrupted" if stopped else "superseded"}
     except ExportRefused as exc:
         background.finish(package, message=exc.message, failed=True)
         outcome = "failed"

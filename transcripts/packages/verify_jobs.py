@@ -3,8 +3,9 @@ the background (:class:`transcripts.models.PackageVerification`).
 
 The page runs the cheap checks of :func:`transcripts.packages.verify.verify_package` (ZIP,
 manifest, seal, digests) at once; a package that passes them and holds more than
-VERIFY_PACKAGE_INLINE_TRANSCRIPTS transcripts is stored under MEDIA_ROOT/private/ (a random name,
-owner-only permissions) and handed to a worker, which checks it again, whole, under the same
+VERIFY_PACKAGE_INLINE_TRANSCRIPTS transcripts is stored under private/ in the storage (a random
+name; the object store, or MEDIA_ROOT with owner-only permissions), so that a worker on another
+machine reads it too, and handed to a worker, which checks it again, whole, under the same
 limits (settings.VERIFY_PACKAGE_*, with VERIFY_PACKAGE_JOB_SECONDS for the signatures) and
 deletes the file when it ends. The result stays VERIFY_PACKAGE_RESULT_SECONDS, at an address
 with a random token; a job that outlives its time limit (a worker that died) is reported as
@@ -15,13 +16,17 @@ VERIFY_PACKAGE_MAX_ACTIVE_PER_ADDRESS per client address.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,26 +44,41 @@ ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 GRACE_SECONDS = 60
 
 
-def stored_path(job: PackageVerification) -> Path:
-    return Path(settings.MEDIA_ROOT) / job.file_name
-
-
 def _store(chunks: Iterable[bytes]) -> str:
-    """Write the upload to a new private file (owner-only); its name under MEDIA_ROOT."""
-    directory = Path(settings.MEDIA_ROOT) / UPLOAD_DIR
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"{UPLOAD_DIR}/{secrets.token_hex(16)}.zip"
-    descriptor = os.open(Path(settings.MEDIA_ROOT) / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
-                         0o600)  # fmt: skip
-    with os.fdopen(descriptor, "wb") as handle:
+    """Write the upload to a new private file in the storage (through a local temporary file,
+    never whole in memory); its name there."""
+    with tempfile.TemporaryFile(prefix="sodiem-verify-") as spool:
         for chunk in chunks:
-            handle.write(chunk)
-    return name
+            spool.write(chunk)
+        spool.seek(0)
+        return default_storage.save(f"{UPLOAD_DIR}/{secrets.token_hex(16)}.zip", File(spool))
 
 
 def _delete_file(job: PackageVerification) -> None:
-    if job.file_name:
-        stored_path(job).unlink(missing_ok=True)
+    if not job.file_name:
+        return
+    try:
+        default_storage.delete(job.file_name)
+    except OSError:  # the store is down: the object stays, unreferenced (docs/deployment.md)
+        logger.warning("could not delete the verification upload %s", job.file_name)
+
+
+@contextmanager
+def _local_copy(name: str) -> Iterator[Path]:
+    """The stored upload as a local file (verify_package reads a seekable ZIP): the file itself
+    on the file system, a temporary copy streamed from an object store."""
+    try:
+        on_disk: str | None = default_storage.path(name)
+    except NotImplementedError:
+        on_disk = None
+    if on_disk is not None:
+        yield Path(on_disk)
+        return
+    with tempfile.NamedTemporaryFile(prefix="sodiem-verify-", suffix=".zip") as local:
+        with default_storage.open(name, "rb") as stored:
+            shutil.copyfileobj(stored, local, 1024 * 1024)
+        local.flush()
+        yield Path(local.name)
 
 
 def purge_expired() -> int:
@@ -142,12 +162,16 @@ def run_verification(job_id: int) -> dict[str, int | str]:
 
 
 def _run(job: PackageVerification) -> dict[str, int | str]:
-    path = stored_path(job)
-    if not job.file_name or not path.is_file():
+    if not job.file_name or not default_storage.exists(job.file_name):
         background.finish(
             job, failed=True, message=_("The package is no longer here: send it again.")
         )
         return {"status": JobStatus.FAILED}
+    with _local_copy(job.file_name) as path:
+        return _check(job, path)
+
+
+def _check(job: PackageVerification, path: Path) -> dict[str, int | str]:
 
     def progress(checked: int, total: int) -> None:
         PackageVerification.objects.filter(pk=job.pk).update(processed=checked, total=total)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from transcripts.pipeline import verification_url
 from transcripts.render import transcript_html
 from transcripts.snapshot import build_snapshot
 from transcripts.views.review import state_badge, step_sets_for
+from transcripts.views.stored import stored_file_response
 
 
 @require_safe
@@ -86,7 +88,7 @@ def preview(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
 @require_safe
 def download(
     request: AuthenticatedRequest, code: str, pk: int, number: int, kind: str
-) -> FileResponse:
+) -> HttpResponseBase:
     """A version's stored file (never re-rendered): the signed PDF/A-3 or the signed XML."""
     access = get_school(request, code)
     transcript = get_transcript(access, pk)
@@ -95,7 +97,7 @@ def download(
     if field is None or not field:
         raise Http404
     name = f"hocba-{transcript.student.student_code}-{transcript.year.name}-v{number}.{kind}"
-    return FileResponse(field.open("rb"), as_attachment=kind == "xml", filename=name)
+    return stored_file_response(request, field, as_attachment=kind == "xml", filename=name)
 
 
 def _act(

@@ -8,7 +8,8 @@ import django_tables2 as tables
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
@@ -35,6 +36,7 @@ from transcripts.models import (
 )
 from transcripts.packages import exports, uploads
 from transcripts.packages.scope import package_scope
+from transcripts.views.stored import stored_file_response
 from transcripts.views.waiting import (
     companion_batch,
     digests_response,
@@ -314,13 +316,14 @@ def package_cancel(request: AuthenticatedRequest, code: str, pk: int) -> HttpRes
 
 
 @require_safe
-def package_download(request: AuthenticatedRequest, code: str, pk: int) -> FileResponse:
+def package_download(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponseBase:
     access = _exporter(request, code)
     the_package = get_package(access, pk)
     if the_package.status != JobStatus.FINISHED or not the_package.file:
         raise Http404(_("This package has no file."))
-    return FileResponse(
-        the_package.file.open("rb"),
+    return stored_file_response(
+        request,
+        the_package.file,
         as_attachment=True,
         filename=the_package.download_name,
         content_type="application/zip",
