@@ -13,6 +13,8 @@ urlpatterns = [
     path("s/<str:code>/gradebook/", include("gradebook.urls")),
     path("s/<str:code>/transcripts/", include("transcripts.urls_school")),
     path("verify/", include("transcripts.urls")),
+    # The provincial Department's read-only dashboard (docs/department.md).
+    path("dept/<str:code>/", include("department.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

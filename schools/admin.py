@@ -7,6 +7,8 @@ from accounts.admin_site import ReadOnlyModelAdmin
 from schools.models import (
     ClassGroup,
     CurriculumEntry,
+    Department,
+    DepartmentMembership,
     Enrollment,
     Invitation,
     School,
@@ -20,8 +22,23 @@ from schools.models import (
 
 @admin.register(School)
 class SchoolAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "department_code", "level")
+    list_display = ("name", "code", "department_code", "district", "level")
     search_fields = ("name", "code")
+
+
+class DepartmentMembershipInline(admin.TabularInline):
+    model = DepartmentMembership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    """The Departments and their members: the operators create them (docs/department.md)."""
+
+    list_display = ("name", "code", "province")
+    search_fields = ("name", "code")
+    inlines = [DepartmentMembershipInline]
 
 
 class TermInline(admin.TabularInline):

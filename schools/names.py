@@ -50,3 +50,9 @@ def vietnamese_name_key(full_name: str) -> tuple:
         return ((), ())
     given, rest = words[-1], words[:-1]
     return (_word_key(given), tuple(_word_key(w) for w in rest))
+
+
+def vietnamese_text_key(text: str) -> tuple:
+    """Sort key of a name read left to right (a school, a district), word by word in the
+    Vietnamese alphabet: "Trường THCS Ánh Dương" before "Trường THCS Bình Minh"."""
+    return tuple(_word_key(w) for w in text.split())

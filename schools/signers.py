@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import Membership, User
 from schools.access import EXPORT_ROLES, LEADERSHIP_ROLES
-from schools.models import ClassGroup
+from schools.models import ClassGroup, DepartmentMembership
 
 MFA_ROLES = LEADERSHIP_ROLES | EXPORT_ROLES
 """Signers by their role (the principal, vice principals) and exporters (admins, the
@@ -16,8 +16,14 @@ and set where they go)."""
 
 def needs_mfa(user: User) -> bool:
     """Signers and exporters must use two-factor authentication: an active membership in
-    `MFA_ROLES` anywhere, or the homeroom of a current year's class (homeroom teachers sign
-    their class's transcripts). One query."""
+    `MFA_ROLES` anywhere, the homeroom of a current year's class (homeroom teachers sign
+    their class's transcripts), or an active Department membership (a Department reads and
+    exports every school's progress in its province). One query."""
     by_role = Membership.objects.active().filter(user=OuterRef("pk"), role__in=MFA_ROLES)
     homeroom = ClassGroup.objects.filter(homeroom_teacher=OuterRef("pk"), year__is_current=True)
-    return User.objects.filter(pk=user.pk).filter(Exists(by_role) | Exists(homeroom)).exists()
+    department = DepartmentMembership.objects.filter(user=OuterRef("pk"), is_active=True)
+    return (
+        User.objects.filter(pk=user.pk)
+        .filter(Exists(by_role) | Exists(homeroom) | Exists(department))
+        .exists()
+    )

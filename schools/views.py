@@ -14,17 +14,25 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.http import AuthenticatedRequest
 from schools.access import SETUP_ROLES, SchoolAccess, get_class_group, get_school, schools_of
 from schools.invitations import accept_invitation, decline_invitation, pending_invitations
-from schools.models import ClassGroup, Enrollment, Invitation
+from schools.models import ClassGroup, Department, Enrollment, Invitation
 
 
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """One school: straight to its dashboard. Several: pick one. None: say so. Invitations to
-    answer: they are shown first."""
+    answer: they are shown first. A Department's member without a school goes to the
+    Department's dashboard (department/); with schools too, it is listed beside them."""
     schools = list(schools_of(request.user))
     has_invitations = Invitation.objects.pending().filter(invited_user=request.user).exists()
     if len(schools) == 1 and not has_invitations:
         return redirect("schools:dashboard", code=schools[0].code)
-    context = {"schools": schools, "has_invitations": has_invitations}
+    departments = list(
+        Department.objects.filter(
+            memberships__user_id=request.user.pk, memberships__is_active=True
+        ).distinct()
+    )
+    if not schools and len(departments) == 1 and not has_invitations:
+        return redirect("department:dashboard", code=departments[0].code)
+    context = {"schools": schools, "has_invitations": has_invitations, "departments": departments}
     return render(request, "schools/home.html", context)
 
 

@@ -1,6 +1,6 @@
 """The house's layers (docs/development.md, Design): config → accounts → schools → gradebook →
-transcripts. An app imports only from the apps before it; config imports none of them. Every
-import counts, those under TYPE_CHECKING and inside functions too."""
+transcripts → department. An app imports only from the apps before it; config imports none of
+them. Every import counts, those under TYPE_CHECKING and inside functions too."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["config", "accounts", "schools", "gradebook", "transcripts"]
+LAYERS = ["config", "accounts", "schools", "gradebook", "transcripts", "department"]
 
 
 def imported_apps(path: Path) -> set[tuple[int, str]]:
