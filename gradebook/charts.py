@@ -380,6 +380,7 @@ def _secondary_charts(results: ClassResults, period: Period) -> list[Figure]:
                     else s.subject(subject.code).term(key).value
                 )
                 for s in students
+                if s.takes(subject.code)  # grades 10-12: those who chose the elective
             ]
             series.append(Series(label, bin_counts(values)))
         title = str(_("%(subject)s: averages")) % {"subject": subject.name}

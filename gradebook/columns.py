@@ -198,8 +198,11 @@ def canonical_value(text: str, *, value_type: str, max_length: int = 300) -> str
     return PARSERS[value_type](text)
 
 
-def subject_columns(entry: CurriculumEntry, term: int) -> list[Column]:
-    """The cells of one subject in one term, in the order the grid shows them."""
+def subject_columns(
+    entry: CurriculumEntry, term: int, *, with_topics: bool = False
+) -> list[Column]:
+    """The cells of one subject in one term, in the order the grid shows them (``with_topics``:
+    with the regular marks of the learning-topic clusters, grades 10-12)."""
     subject_id = entry.subject_id
     if entry.assessment == Assessment.PRIMARY:
         columns = [
@@ -227,7 +230,7 @@ def subject_columns(entry: CurriculumEntry, term: int) -> list[Column]:
             subject_id,
             ASSESSMENT_TITLES[mark.kind],
         )
-        for mark in required_marks(regular_marks_per_term(entry))
+        for mark in required_marks(regular_marks_per_term(entry, with_topics=with_topics))
     ]
     columns.append(Column(Kind.COMMENT, "", _("Comment"), "text", term, subject_id))
     return columns

@@ -17,14 +17,19 @@ from dataclasses import dataclass, field
 
 from gradebook.columns import Column, homeroom_columns, subject_columns
 from gradebook.models import CellScope, Exemption, Kind, Lock, LockKind, Mark
+from gradebook.study_plan import StudyPlan
 from schools.models import ClassGroup, CurriculumEntry, Enrollment, SchoolYear, Student
+from schools.programme import is_upper_secondary
 
 OPTIONAL_KINDS = frozenset({Kind.COMMENT})
 HOMEROOM_REQUIRED_KINDS = frozenset({Kind.CONDUCT, Kind.QUALITY, Kind.COMPETENCY})
 
 
-def required_columns(entry: CurriculumEntry, term: int) -> list[Column]:
-    return [c for c in subject_columns(entry, term) if c.kind not in OPTIONAL_KINDS]
+def required_columns(
+    entry: CurriculumEntry, term: int, *, with_topics: bool = False
+) -> list[Column]:
+    columns = subject_columns(entry, term, with_topics=with_topics)
+    return [c for c in columns if c.kind not in OPTIONAL_KINDS]
 
 
 def required_homeroom_columns(class_group: ClassGroup, term: int) -> list[Column]:
@@ -97,17 +102,30 @@ def status_of(
     filled: AbstractSet[tuple[int, int | None, str, str]],
     locks: list[Lock],
     exempt: AbstractSet[tuple[int, int, int]] = frozenset(),
+    plan: StudyPlan | None = None,
 ) -> BookStatus:
     """One book's status from what has been read: its current students, the filled cells
     (student id, subject id, kind, slot), the active locks of its year and the approved
     exemptions (student id, term, subject id: `Exemption.objects.approved_cells`), whose
-    cells are not required."""
-    columns = required_columns(entry, term)
+    cells are not required. In grades 10-12 (``plan``: the students' subject choices) only the
+    students who study the subject are counted, each with the regular marks of the
+    learning-topic clusters if they take them (docs/regulations.md#learning-topic-clusters)."""
     students = [s for s in students if (s.pk, term, entry.subject_id) not in exempt]
+    upper = plan is not None and is_upper_secondary(class_group.grade)
+    code = entry.subject.code if upper else ""
+    if upper:
+        assert plan is not None
+        students = [s for s in students if plan.takes(s.pk, code)]
+    plain = required_columns(entry, term)
+    clusters = required_columns(entry, term, with_topics=True) if upper else plain
+    columns_of = {
+        s.pk: clusters if upper and plan and plan.with_topics(s.pk, code) else plain
+        for s in students
+    }
     missing = [
         (student, column)
         for student in students
-        for column in columns
+        for column in columns_of[student.pk]
         if (student.pk, entry.subject_id, column.kind, column.slot) not in filled
     ]
     state, lock = lock_state(locks, class_group=class_group, subject_id=entry.subject_id, term=term)
@@ -116,7 +134,7 @@ def status_of(
         entry=entry,
         term=term,
         state=state,
-        required=len(students) * len(columns),
+        required=sum(len(columns_of[s.pk]) for s in students),
         missing=missing,
         lock=lock,
     )
@@ -159,9 +177,12 @@ def school_book_statuses(
     exempt = Exemption.objects.approved_cells(
         year_id=year.pk, student_ids=current.values("student_id")
     )
+    plan = None
+    if any(is_upper_secondary(c.grade) for c in classes):  # one query: the subject choices
+        plan = StudyPlan.load(year_id=year.pk, student_ids=current.values("student_id"))
     return {
         c.pk: [
-            status_of(c, entry, term, students[c.pk], filled, locks, exempt)
+            status_of(c, entry, term, students[c.pk], filled, locks, exempt, plan)
             for entry in entries_by_grade.get(c.grade, [])
         ]
         for c in classes

@@ -5,15 +5,21 @@ gradebook/rules."""
 
 from __future__ import annotations
 
-from gradebook.rules.secondary import regular_mark_count
+from gradebook.rules.topics import regular_mark_count_with_topics
 from schools.models import Assessment, CurriculumEntry
 
 
-def regular_marks_per_term(entry: CurriculumEntry) -> int:
+def regular_marks_per_term(entry: CurriculumEntry, *, with_topics: bool = False) -> int:
     """Regular marks per term, Circular 22 (docs/regulations.md#how-many-marks-per-term): none
-    in primary, the school's override where it set one, else as many as the periods ask."""
+    in primary, the school's override where it set one (for every student, clusters or not),
+    else as many as the periods ask, the learning-topic clusters' periods included for a
+    student of grades 10-12 who takes them (docs/regulations.md#learning-topic-clusters)."""
     if entry.assessment == Assessment.PRIMARY:
         return 0
     if entry.regular_marks_override:
         return entry.regular_marks_override
-    return regular_mark_count(entry.periods_per_year, assessed_by=entry.assessment)
+    return regular_mark_count_with_topics(
+        entry.periods_per_year,
+        assessed_by=entry.assessment,
+        with_topics=with_topics and entry.grade >= 10,
+    )

@@ -22,6 +22,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -42,7 +43,9 @@ from gradebook.services import (
     save_mark,
     settings_for,
 )
-from schools.models import ClassGroup, CurriculumEntry, Enrollment, Student
+from gradebook.study_plan import is_elective_book, takers
+from schools.models import ClassGroup, CurriculumEntry, Enrollment, Student, SubjectChoice
+from schools.programme import is_upper_secondary
 from schools.roster_import.errors import ImportFileError
 from schools.roster_import.reading import BLANK, Cell, CellKind, RawRow, read_rows
 
@@ -63,7 +66,18 @@ class TermBook:
 
     @cached_property
     def columns(self) -> list[Column]:
-        return subject_columns(self.entry, self.term)
+        return subject_columns(self.entry, self.term, with_topics=self.has_topic_students)
+
+    @cached_property
+    def has_topic_students(self) -> bool:
+        """Grades 10-12: whether a student of the class takes the subject's learning-topic
+        clusters, which add a regular mark (docs/regulations.md#learning-topic-clusters)."""
+        if not is_upper_secondary(self.class_group.grade):
+            return False
+        return SubjectChoice.objects.filter(
+            year_id=self.class_group.year_id, subject_id=self.entry.subject_id, with_topics=True,
+            student__enrollments__class_group=self.class_group,
+        ).exists()  # fmt: skip
 
     @property
     def identity(self) -> str:
@@ -74,11 +88,12 @@ class TermBook:
     def enrollments(self) -> list[Enrollment]:
         """The students in the class now, in class-list order (those who left are not in the
         file: their cells cannot be edited)."""
-        return list(
-            self.class_group.enrollments.filter(left_on__isnull=True)
-            .select_related("student")
-            .order_by("roll_number", "student__pk")
-        )
+        current: QuerySet[Enrollment] = self.class_group.enrollments.filter(left_on__isnull=True)
+        if is_elective_book(self.class_group, self.entry.subject.code):  # those who chose it
+            current = takers(
+                current, year_id=self.class_group.year_id, subject_id=self.entry.subject_id
+            )
+        return list(current.select_related("student").order_by("roll_number", "student__pk"))
 
     def marks(self, student_ids: list[int]) -> dict[tuple[int, str, str], Mark]:
         """(student id, kind, slot) → the cell, for this book's term."""

@@ -16,14 +16,19 @@ from django.db import transaction
 from accounts.models import Membership, Role, User
 from schools.models import (
     ClassGroup,
+    Department,
+    DepartmentMembership,
     Enrollment,
     School,
     SchoolLevel,
     SchoolYear,
     Student,
+    SubjectChoice,
     TeachingAssignment,
 )
+from schools.programme import takes
 from schools.services import create_school_year, renumber_class
+from schools.subject_choices import set_choices
 from schools.validators import personal_id_century_digit
 
 FAMILY = ["Nguyễn"] * 8 + ["Trần"] * 3 + ["Lê"] * 3 + ["Phạm"] * 2 + [
@@ -168,6 +173,7 @@ def _secondary_school(
     classes_per_grade: int,
     size: tuple[int, int],
     total_students: int | None = None,
+    level: str = SchoolLevel.LOWER_SECONDARY,
 ) -> None:
     rng = random.Random(code)
     school, _ = School.objects.get_or_create(
@@ -175,7 +181,7 @@ def _secondary_school(
         defaults={
             "name": name,
             "department_code": "01",
-            "level": SchoolLevel.LOWER_SECONDARY,
+            "level": level,
             "address": "Phường Cầu Giấy, Hà Nội",
             "province": "Hà Nội",
         },
@@ -192,7 +198,8 @@ def _secondary_school(
     )
     seeder.enrol_totp(vice, school, "vice_principal")
 
-    curriculum = list(year.curriculum.select_related("subject").filter(grade=6))
+    first_grade = school.grades[0]
+    curriculum = list(year.curriculum.select_related("subject").filter(grade=first_grade))
     subjects = [entry.subject for entry in curriculum]
     # Two teachers per subject; teacher i of a subject teaches half the classes.
     teachers = {}
@@ -226,8 +233,11 @@ def _secondary_school(
                 name=f"{grade}A{number}",
                 defaults={"grade": grade, "homeroom_teacher": homeroom},
             )
+            offered = _offered(class_group) if school.level == SchoolLevel.UPPER_SECONDARY else None
             for entry in year.curriculum.filter(grade=grade).select_related("subject"):
                 teacher = teachers.get((entry.subject.code, 1 + number % 2))
+                if offered is not None and not takes(entry.subject.code, offered):
+                    continue  # an elective none of the class's combinations has
                 if teacher:
                     TeachingAssignment.objects.get_or_create(
                         teacher=teacher, class_group=class_group, subject=entry.subject
@@ -237,6 +247,8 @@ def _secondary_school(
             serial = seeder.students(
                 school=school, class_group=class_group, count=count, rng=rng, serial=serial
             )
+            if offered is not None:
+                _choose_subjects(class_group)
     for class_group in year.classes.exclude(homeroom_teacher=None).select_related(
         "homeroom_teacher"
     ):
@@ -301,6 +313,77 @@ def _primary_school(seeder: _Seeder, *, code: str, name: str, prefix: str) -> No
 
 
 SECONDARY_CODE, PRIMARY_CODE, LARGE_CODE = "01001001", "01002002", "01009999"
+UPPER_CODE = "01003003"
+
+#: The upper-secondary demo school's combinations (tổ hợp môn): four electives, and the three
+#: subjects whose learning-topic clusters go with them (schools/programme.py).
+COMBINATIONS = {
+    "natural sciences": ({"VL", "HH", "SH", "TIN"}, {"TOAN", "VL", "HH"}),
+    "social sciences": ({"DL", "GDKTPL", "CN", "TIN"}, {"NV", "DL", "GDKTPL"}),
+    "technology and arts": ({"VL", "CN", "TIN", "MT"}, {"TOAN", "VL", "CN"}),
+}
+#: The class with two combinations (10A1: natural sciences and social sciences, one student
+#: of two each); every other class has one, in turn.
+MIXED_CLASS = "10A1"
+
+
+def _combinations(class_group: ClassGroup) -> list[str]:
+    names = list(COMBINATIONS)
+    if class_group.name == MIXED_CLASS:
+        return names[:2]
+    index = (class_group.grade * 2 + int(class_group.name.rsplit("A", 1)[-1])) % len(names)
+    return [names[index]]
+
+
+def _offered(class_group: ClassGroup) -> set[str]:
+    """The electives of the class's combinations."""
+    return {code for name in _combinations(class_group) for code in COMBINATIONS[name][0]}
+
+
+def _choose_subjects(class_group: ClassGroup) -> None:
+    """Each student's electives and clusters: the class's combination, or (the mixed class)
+    the two in turn by roll number. Unless the class has choices already."""
+    year = class_group.year
+    students = list(
+        class_group.enrollments.order_by("roll_number").values_list("student_id", flat=True)
+    )
+    if SubjectChoice.objects.filter(year=year, student_id__in=students).exists():
+        return
+    names = _combinations(class_group)
+    set_choices(
+        year=year,
+        grade=class_group.grade,
+        choices={s: COMBINATIONS[names[i % len(names)]] for i, s in enumerate(students)},
+    )
+
+
+DEMO_DISTRICT = "Quận Cầu Giấy"
+DEPARTMENT_USERNAME = "so_gddt"
+
+
+def _department(seeder: _Seeder) -> None:
+    """The Department over the demo schools (department code 01) and its account, which reads
+    the province's dashboard and so uses two-factor authentication (docs/department.md)."""
+    department, _ = Department.objects.get_or_create(
+        code="01",
+        defaults={"name": "Sở Giáo dục và Đào tạo Hà Nội", "province": "Hà Nội"},
+    )
+    School.objects.filter(department_code=department.code, district="").update(
+        district=DEMO_DISTRICT
+    )
+    user, created = User.objects.get_or_create(
+        username=DEPARTMENT_USERNAME,
+        defaults={"full_name": "Trần Quốc Khánh", "email": f"{DEPARTMENT_USERNAME}@demo.invalid"},
+    )
+    if created:
+        user.password = seeder.password_hash
+        user.save(update_fields=["password"])
+    DepartmentMembership.objects.get_or_create(user=user, department=department)
+    secret = ""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+    seeder.logins.append(DemoLogin(user.username, "department", department.code, secret))
 
 
 def _generated_password() -> str:
@@ -330,6 +413,15 @@ def seed_demo(
         size=(35, 45),
     )
     _primary_school(seeder, code=PRIMARY_CODE, name="Trường Tiểu học Kim Đồng", prefix="th.")
+    _secondary_school(
+        seeder,
+        code=UPPER_CODE,
+        name="Trường THPT Chu Văn An",
+        prefix="thpt.",
+        classes_per_grade=2,
+        size=(36, 42),
+        level=SchoolLevel.UPPER_SECONDARY,
+    )
     if large_students:
         _secondary_school(
             seeder,
@@ -340,5 +432,6 @@ def seed_demo(
             size=(45, 45),
             total_students=large_students,
         )
+    _department(seeder)
     new_accounts = set(User.objects.values_list("username", flat=True)) - created_before
     return DemoResult(password=password if new_accounts else None, logins=seeder.logins)

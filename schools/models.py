@@ -46,6 +46,12 @@ class School(models.Model):
     level = models.CharField(_("level"), max_length=20, choices=SchoolLevel.choices)
     address = models.CharField(_("address"), max_length=300, blank=True)
     province = models.CharField(_("province"), max_length=100, blank=True)
+    district = models.CharField(
+        _("district"),
+        max_length=100,
+        blank=True,
+        help_text=_("The district (quận, huyện) or area the Department groups the school under."),
+    )
     place_name = models.CharField(
         _("place name (địa danh)"),
         max_length=100,
@@ -527,3 +533,84 @@ class Invitation(models.Model):
     def get_roles_display(self) -> list[str]:
         labels = dict(Role.choices)
         return [str(labels[role]) for role in self.roles if role in labels]
+
+
+# --- The provincial Department (Sở GD&ĐT) -----------------------------------------------------
+
+
+class Department(models.Model):
+    """A provincial Department of Education and Training (Sở Giáo dục và Đào tạo). Its members
+    read, and never write, the aggregates of every school whose `department_code` is its code
+    (department/, docs/department.md): no mark and no student's name."""
+
+    code = models.CharField(_("Department code (mã Sở)"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    province = models.CharField(_("province"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("Department of Education")
+        verbose_name_plural = _("Departments of Education")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def schools(self) -> models.QuerySet[School]:
+        return School.objects.filter(department_code=self.code)
+
+
+class DepartmentMembership(models.Model):
+    """A person who works for a Department and reads its province's dashboard. Reading every
+    school's export and upload state, such a person must use two-factor authentication
+    (schools/signers.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="department_memberships"
+    )
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Department membership")
+        verbose_name_plural = _("Department memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "department"], name="department_membership_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.department}"
+
+
+@receiver([post_save, post_delete], sender=DepartmentMembership)
+def department_membership_changed(
+    sender: type[DepartmentMembership], instance: DepartmentMembership, **kwargs: object
+) -> None:
+    roles_changed([instance.user_id])
+
+
+class SubjectChoice(models.Model):
+    """A student's choice in grades 10-12 for one school year (schools/programme.py): an
+    elective subject they take (môn học lựa chọn), or the learning-topic clusters (cụm chuyên
+    đề học tập, ``with_topics``) they take with a subject, compulsory or elective. A compulsory
+    subject has a row only when its clusters are taken."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="subject_choices")
+    year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="subject_choices")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="choices")
+    with_topics = models.BooleanField(_("learning-topic clusters"), default=False)
+
+    class Meta:
+        verbose_name = _("subject choice")
+        verbose_name_plural = _("subject choices")
+        ordering = ["year", "student", "subject__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "year", "subject"], name="subject_choice_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.year} · {self.subject.code}"

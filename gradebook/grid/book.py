@@ -5,7 +5,7 @@ and term, its class list and the school's comment bank for it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
@@ -15,11 +15,13 @@ from gradebook.columns import Column, homeroom_columns, subject_columns
 from gradebook.curriculum import regular_marks_per_term
 from gradebook.models import CommentPhrase, Kind, Mark
 from gradebook.rules.secondary import SubjectTermResult, subject_term_result
+from gradebook.study_plan import is_elective_book, takers
 from schools.models import (
     Assessment,
     ClassGroup,
     CurriculumEntry,
     Enrollment,
+    SubjectChoice,
     TeachingAssignment,
 )
 
@@ -52,6 +54,24 @@ class Book:
 
     class_group: ClassGroup
     entry: CurriculumEntry | None = None
+    #: Grades 10-12: the students who take the subject's learning-topic clusters
+    #: (docs/regulations.md#learning-topic-clusters), read by :func:`with_study_plan`.
+    topic_students: frozenset[int] = field(default=frozenset())
+    #: The book as one student of `topic_students` studies it (:meth:`for_student`).
+    with_topics: bool = False
+
+    def for_student(self, student_id: int) -> Book:
+        """The book with the regular marks of this student: the clusters' too if they take
+        them."""
+        if student_id in self.topic_students:
+            return replace(self, with_topics=True)
+        return replace(self, with_topics=False) if self.with_topics else self
+
+    def student_regular_marks(self) -> int | None:
+        """The regular marks per term of the student `for_student` chose (None: no subject)."""
+        if self.entry is None:
+            return None
+        return regular_marks_per_term(self.entry, with_topics=self.with_topics)
 
     @property
     def subject_id(self) -> int | None:
@@ -69,7 +89,9 @@ class Book:
     def columns(self, term: int) -> list[Column]:
         if self.entry is None:
             return homeroom_columns(primary=self.primary, term=term)
-        return subject_columns(self.entry, term)
+        return subject_columns(
+            self.entry, term, with_topics=self.with_topics or bool(self.topic_students)
+        )
 
     def column(self, key: str) -> Column | None:
         """The column of term 1 or 2 with this key, or None."""
@@ -96,7 +118,7 @@ class Book:
         assert self.entry is not None  # a subject's book: the homeroom book has no term result
         return subject_term_result(
             values,
-            regular_marks=regular_marks_per_term(self.entry),
+            regular_marks=regular_marks_per_term(self.entry, with_topics=self.with_topics),
             assessed_by=self.entry.assessment,
         )
 
@@ -127,6 +149,31 @@ def enrollments(class_group: ClassGroup) -> list[Enrollment]:
     return list(
         class_group.enrollments.select_related("student").order_by("roll_number", "student__pk")
     )
+
+
+def with_study_plan(book: Book) -> Book:
+    """A subject book of grades 10-12 with the students who take the subject's learning-topic
+    clusters (one query); any other book as it is."""
+    if book.entry is None or book.class_group.grade < 10:
+        return book
+    chosen = SubjectChoice.objects.filter(
+        year_id=book.class_group.year_id, subject_id=book.entry.subject_id, with_topics=True
+    )
+    return replace(book, topic_students=frozenset(chosen.values_list("student_id", flat=True)))
+
+
+def book_enrollments(book: Book) -> list[Enrollment]:
+    """The book's class list (as :func:`enrollments`, one query): an elective's book of grades
+    10-12 lists only the students who chose the subject
+    (docs/curriculum.md#subject-choices-in-grades-10-to-12)."""
+    if book.entry is None or not is_elective_book(book.class_group, book.entry.subject.code):
+        return enrollments(book.class_group)
+    found = takers(
+        book.class_group.enrollments.all(),
+        year_id=book.class_group.year_id,
+        subject_id=book.entry.subject_id,
+    )
+    return list(found.select_related("student").order_by("roll_number", "student__pk"))
 
 
 def values_by_student(marks: Iterable[Mark]) -> dict[int, dict[int, Values]]:

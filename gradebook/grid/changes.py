@@ -66,5 +66,5 @@ def changes_since(
         values = values_by_student(book.marks(touched).filter(term=term))
         for student_id in touched:
             row = values.get(student_id, {}).get(term, {})
-            rows[str(student_id)] = row_results(book, term, row, language)
+            rows[str(student_id)] = row_results(book.for_student(student_id), term, row, language)
     return Changes(cursor=cursor, cells=cells, rows=rows, locked=lock is not None, **said)

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from gradebook.columns import Column
-from gradebook.grid.book import Book, ComputedColumn, Values, enrollments, values_by_student
+from gradebook.grid.book import (
+    Book,
+    ComputedColumn,
+    Values,
+    book_enrollments,
+    values_by_student,
+)
 from gradebook.grid.display import display_value, given_name
 from gradebook.grid.results import Computed, computed_cells, year_items
 from gradebook.hot import ledger_cursor
@@ -90,7 +96,7 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
     queries."""
     columns = book.columns(term)
     cursor = ledger_cursor(book.class_group.year.school_id)  # before the marks: no change lost
-    people = enrollments(book.class_group)
+    people = book_enrollments(book)
     marks = book.marks([e.student_id for e in people]).filter(term=term)
     by_cell: dict[tuple[int, str, str], tuple[str, int]] = {}  # → (value, version)
     values: dict[int, Values] = {}  # student id → this term's (kind, slot) → value
@@ -120,9 +126,12 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
         student_id = enrollment.student_id
         left = enrollment.left_on is not None
         exempted = student_id in exempt
+        row_book = book.for_student(student_id)
+        regular = row_book.student_regular_marks()
         cells: dict[str, Cell] = {}
         for column in columns:
             value, version = by_cell.get((student_id, column.kind, column.slot), ("", 0))
+            beyond = _beyond(column, regular)  # a cluster's mark the student does not take
             cells[column.key] = Cell(
                 column=column,
                 value=value,
@@ -130,11 +139,11 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
                 if exempted
                 else display_value(value, column.value_type, language),
                 version=version,
-                editable=writer and lock is None and not left and not exempted,
+                editable=writer and lock is None and not left and not exempted and not beyond,
                 locked=lock is not None,
                 exempt=exempted,
             )
-        computed = computed_cells(book, term, values.get(student_id, {}), language)
+        computed = computed_cells(row_book, term, values.get(student_id, {}), language)
         items = [
             cells[item.key] if isinstance(item, Column) else computed[item.id] for item in layout
         ]
@@ -142,6 +151,14 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
     return Grid(
         book=book, term=term, layout=layout, rows=rows, lock=lock, writer=writer, cursor=cursor
     )
+
+
+def _beyond(column: Column, regular: int | None) -> bool:
+    """Whether the column is a regular mark past the student's count: the learning-topic
+    clusters' mark in a book where others take them and this student does not."""
+    if regular is None or column.kind != Kind.REGULAR or not column.slot.isdigit():
+        return False
+    return int(column.slot) > regular
 
 
 @dataclass
@@ -175,10 +192,15 @@ def year_headers(book: Book) -> list[tuple[str, str]]:
 
 def build_year(*, book: Book, language: str) -> list[YearRow]:
     """The year view of a subject book: HK I, HK II and the year result per student."""
-    people = enrollments(book.class_group)
+    people = book_enrollments(book)
     marks = book.marks([e.student_id for e in people]).exclude(kind=Kind.COMMENT)
     values = values_by_student(marks.filter(term__in=(1, 2)))
     return [
-        YearRow(enrollment=e, items=year_items(book, values.get(e.student_id, {}), language))
+        YearRow(
+            enrollment=e,
+            items=year_items(
+                book.for_student(e.student_id), values.get(e.student_id, {}), language
+            ),
+        )
         for e in people
     ]

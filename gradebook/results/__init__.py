@@ -77,7 +77,9 @@ def _compute(
 ) -> tuple[tuple[SubjectInfo, ...], MarkSheet, tuple[StudentResults, ...]]:
     subjects = subject_infos(class_group.year_id, class_group.grade)
     student_ids = [e.student_id for e in enrollments]
-    sheet = MarkSheet.load(year=class_group.year_id, student_ids=student_ids)
+    sheet = MarkSheet.load(
+        year=class_group.year_id, student_ids=student_ids, upper=class_group.grade >= 10
+    )
     return subjects, sheet, _results(class_group, enrollments, options, subjects, sheet)
 
 
@@ -114,6 +116,21 @@ def _results(
     )
 
 
+def _studied(
+    class_group: ClassGroup,
+    subjects: tuple[SubjectInfo, ...],
+    results: tuple[StudentResults, ...],
+) -> tuple[SubjectInfo, ...]:
+    """The class's subjects, without (grades 10-12) the electives none of its students chose."""
+    if class_group.grade < 10:
+        return subjects
+    return tuple(
+        s
+        for s in subjects
+        if any(isinstance(r, SecondaryStudentResults) and r.takes(s.code) for r in results)
+    )
+
+
 def class_results(
     class_group: ClassGroup, *, options: RulesOptions | None = None, include_left: bool = False
 ) -> ClassResults:
@@ -127,7 +144,7 @@ def class_results(
     return ClassResults(
         class_group=class_group,
         primary=is_primary(class_group),
-        subjects=subjects,
+        subjects=_studied(class_group, subjects, results),
         students=results,
     )
 
@@ -150,20 +167,21 @@ def school_year_results(
     ):
         enrollments[enrollment.class_group_id].append(enrollment)
     sheet = MarkSheet.load(
-        year=year, student_ids=[e.student_id for group in enrollments.values() for e in group]
+        year=year,
+        student_ids=[e.student_id for group in enrollments.values() for e in group],
+        upper=any(c.grade >= 10 for c in classes),
     )
     subjects = subject_infos_by_grade(year.pk)
     if options is None:
         options = settings_for(year.school_id).rules_options
-    return [
-        ClassResults(
-            class_group=c,
-            primary=is_primary(c),
-            subjects=subjects.get(c.grade, ()),
-            students=_results(c, enrollments[c.pk], options, subjects.get(c.grade, ()), sheet),
+    found = []
+    for c in classes:
+        results = _results(c, enrollments[c.pk], options, subjects.get(c.grade, ()), sheet)
+        studied = _studied(c, subjects.get(c.grade, ()), results)
+        found.append(
+            ClassResults(class_group=c, primary=is_primary(c), subjects=studied, students=results)
         )
-        for c in classes
-    ]
+    return found
 
 
 def student_year_results(

@@ -36,6 +36,7 @@ from gradebook.rules.secondary import (
     year_average,
 )
 from schools.models import Student
+from schools.programme import is_upper_secondary
 
 FINAL_GRADES = frozenset({9, 12})
 
@@ -169,7 +170,16 @@ def student_results(
     grade: int,
     options: RulesOptions,
 ) -> SecondaryStudentResults:
-    """Every secondary result of one student in the sheet's year."""
+    """Every secondary result of one student in the sheet's year: in grades 10-12, of the
+    subjects the student studies, each with the regular marks of the learning-topic clusters
+    when the student takes them (docs/regulations.md#learning-topic-clusters)."""
+    if is_upper_secondary(grade):
+        plan = sheet.plan
+        subjects = tuple(
+            s.for_student(with_topics=plan.with_topics(student.pk, s.code))
+            for s in subjects
+            if plan.takes(student.pk, s.code)
+        )
     per_subject = tuple(_year_subject(sheet, student.pk, s) for s in subjects)
 
     def values(period: int | str) -> dict[str, SubjectValue | None]:

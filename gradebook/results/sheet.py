@@ -22,6 +22,7 @@ from gradebook.rules.codes import (
 )
 from gradebook.rules.primary import parse_test_score
 from gradebook.rules.secondary import parse_score
+from gradebook.study_plan import StudyPlan
 from schools.models import CurriculumEntry, SchoolYear
 
 # (student id, term, subject id or None, kind, slot)
@@ -36,16 +37,22 @@ class MarkSheet:
     """Every non-empty cell of some students in one year, by key. Values are canonical text."""
 
     def __init__(
-        self, cells: dict[CellKey, str], exempt: set[tuple[int, int, int]] | None = None
+        self,
+        cells: dict[CellKey, str],
+        exempt: set[tuple[int, int, int]] | None = None,
+        plan: StudyPlan | None = None,
     ) -> None:
         self.cells = cells
         self.flags = {(k[0], k[3]) for k, v in cells.items() if v == "1" and k[3] in FLAG_KINDS}
         self.exempt = exempt or set()
+        self.plan = plan or StudyPlan()
 
     @classmethod
-    def load(cls, *, year: SchoolYear | int, student_ids: Iterable[int]) -> MarkSheet:
+    def load(
+        cls, *, year: SchoolYear | int, student_ids: Iterable[int], upper: bool = False
+    ) -> MarkSheet:
         """One query for all the students' marks of the year, one for their approved
-        exemptions."""
+        exemptions, and (``upper``: some are in grades 10-12) one for their subject choices."""
         student_ids = list(student_ids)
         rows = (
             Mark.objects.filter(year=year, student_id__in=student_ids)
@@ -54,7 +61,8 @@ class MarkSheet:
         )
         year_id = year if isinstance(year, int) else year.pk
         exempt = Exemption.objects.approved_cells(year_id=year_id, student_ids=student_ids)
-        return cls({(s, t, subj, k, slot): v for s, t, subj, k, slot, v in rows}, exempt)
+        plan = StudyPlan.load(year_id=year_id, student_ids=student_ids) if upper else None
+        return cls({(s, t, subj, k, slot): v for s, t, subj, k, slot, v in rows}, exempt, plan)
 
     def exempt_from(self, student_id: int, term: int, subject_id: int) -> bool:
         """Whether an approved exemption covers the subject in that term (1 or 2)."""
@@ -149,4 +157,5 @@ def _subject_info(entry: CurriculumEntry) -> SubjectInfo:
         assessment=entry.assessment,
         regular_marks=regular_marks_per_term(entry),
         periodic_test=entry.periodic_test,
+        regular_marks_with_topics=regular_marks_per_term(entry, with_topics=True),
     )

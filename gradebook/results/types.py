@@ -7,7 +7,7 @@ a partial result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from gradebook.rules import Explanation, Step
@@ -43,6 +43,15 @@ class SubjectInfo:
     assessment: str  # schools.models.Assessment value
     regular_marks: int
     periodic_test: bool = False
+    #: For a student of grades 10-12 who takes the subject's learning-topic clusters
+    #: (docs/regulations.md#learning-topic-clusters); 0: as ``regular_marks``.
+    regular_marks_with_topics: int = 0
+
+    def for_student(self, *, with_topics: bool) -> SubjectInfo:
+        """The subject as one student studies it: with the clusters' regular marks or not."""
+        if not with_topics or self.regular_marks_with_topics in (0, self.regular_marks):
+            return self
+        return replace(self, regular_marks=self.regular_marks_with_topics)
 
     @property
     def scored(self) -> bool:
@@ -292,6 +301,11 @@ class SecondaryStudentResults:
 
     def subject(self, code: str) -> YearSubjectResult:
         return next(s for s in self.subjects if s.subject.code == code)
+
+    def takes(self, code: str) -> bool:
+        """Whether the student studies the subject (grades 10-12: an elective they did not
+        choose is not among ``subjects``)."""
+        return any(s.subject.code == code for s in self.subjects)
 
     def learning(self, period: int | str) -> LearningLevel | None:
         """The learning level of term 1, term 2 or "year" (before re-assessment)."""

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedRequest
 from config.numbers import ID_MAX, POSITIVE_INTEGER_MAX, whole_number
 from gradebook import hot
-from gradebook.grid.book import Book, comment_phrases
+from gradebook.grid.book import Book, comment_phrases, with_study_plan
 from gradebook.grid.changes import changes_since
 from gradebook.grid.display import display_value
 from gradebook.grid.page import build_grid, build_year, year_headers
@@ -74,7 +74,7 @@ def open_book(
         class_group = get_homeroom_book(access, class_pk, write=write)
         return Book(class_group), class_group.homeroom_teacher_id == access.user.pk
     found = get_subject_gradebook(access, class_pk, subject_pk, write=write)
-    return Book(found.class_group, found.entry), found.teaches
+    return with_study_plan(Book(found.class_group, found.entry)), found.teaches
 
 
 def get_cell_book(
@@ -92,7 +92,7 @@ def get_cell_book(
         book = Book(get_homeroom_book(access, class_pk, write=True))
         return book, None if student_pk is None else find_enrollment(book, student_pk)
     found = get_subject_cell(access, class_pk, subject_pk, student_pk)
-    return Book(found.class_group, found.entry), found.enrollment
+    return with_study_plan(Book(found.class_group, found.entry)), found.enrollment
 
 
 def checked_term(term: int) -> int:
@@ -382,7 +382,9 @@ def cell_save(
             "display": display_value(mark.value, column.value_type, get_language()),
             "version": mark.version,
             "changed": result.changed,
-            "row": row_results(book, column.term, result.row, get_language()),
+            "row": row_results(
+                book.for_student(enrollment.student_id), column.term, result.row, get_language()
+            ),
             "warning": result.warning,  # grid.js: shown in the status line (announce)
         }
     )

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from accounts.models import Membership, Role, User
 from schools.invitations import invite_to_staff
-from schools.models import ClassGroup, Enrollment, School, Student, TeachingAssignment
+from schools.models import (
+    ClassGroup,
+    Enrollment,
+    School,
+    SchoolYear,
+    Student,
+    TeachingAssignment,
+)
 from schools.roster_import.assignments import AssignmentPlan
 from schools.roster_import.students import StudentPlan
 from schools.roster_import.teachers import TeacherPlan
 from schools.services import renumber_class
+from schools.subject_choices import set_choices
 
 BATCH = 500
 
@@ -37,6 +45,13 @@ def apply_students(plan: StudentPlan) -> None:
     }
     for class_group in touched.values():
         renumber_class(class_group=class_group)
+    by_grade: dict[tuple[int, int], dict[int, tuple[set[str], set[str]]]] = {}
+    for a in plan.actions:  # grades 10-12: the rows' subject choices, checked when planned
+        if a.choices is not None:
+            key = (a.class_group.year_id, a.class_group.grade)
+            by_grade.setdefault(key, {})[a.student.pk] = a.choices
+    for (year_id, grade), choices in by_grade.items():
+        set_choices(year=SchoolYear.objects.get(pk=year_id), grade=grade, choices=choices)
 
 
 def apply_assignments(plan: AssignmentPlan) -> None:

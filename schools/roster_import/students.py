@@ -17,10 +17,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from schools.models import ClassGroup, Enrollment, School, SchoolYear, Student
+from schools.programme import is_upper_secondary
 from schools.roster_import import values
 from schools.roster_import.columns import Header, Record
 from schools.roster_import.errors import RowError
 from schools.roster_import.validate import Count, RowCleaner, classes_by_name, find_class
+from schools.subject_choices import choice_problems, offered_codes, split_import_cell
 from schools.validators import validate_personal_id_matches
 
 TEXT_FIELDS = {
@@ -46,6 +48,9 @@ class StudentAction:
     changed: list[str]
     class_group: ClassGroup
     enroll: bool
+    #: Grades 10-12: (electives, subjects whose clusters are taken) from the "subject choices"
+    #: cell, replacing the student's choices of the year; None: the cell is blank.
+    choices: tuple[set[str], set[str]] | None = None
 
 
 @dataclass
@@ -85,6 +90,7 @@ def _clean_student(cleaner: RowCleaner) -> dict[str, object]:
     fields["class_name"] = get("class_name", partial(values.text, max_length=20), required=True)
     fields["registration_number"] = get("registration_number", values.registration_number)
     fields["admission_date"] = admitted = get("admission_date", values.admission_date)
+    fields["subject_choices"] = get("subject_choices", partial(values.text, max_length=200))
     if admitted and born and admitted <= born:
         cleaner.error("admission_date", _("The date of admission must be after the date of birth."))
     if personal_id and sex and born:
@@ -214,6 +220,26 @@ def _needs_enrollment(
     return not any(e.class_group_id == class_group.pk for e in enrollments)
 
 
+def _choices(
+    cleaner: RowCleaner,
+    fields: dict[str, object],
+    class_group: ClassGroup,
+    offered: dict[int, set[str]],
+) -> tuple[set[str], set[str]] | None:
+    """The row's subject choices (docs/curriculum.md#subject-choices-in-grades-10-to-12), each
+    broken rule an error of the cell; None for a blank cell."""
+    text = fields.pop("subject_choices", None)
+    if text is None:
+        return None
+    if not is_upper_secondary(class_group.grade):
+        cleaner.error("subject_choices", _("Students choose subjects in grades 10 to 12 only."))
+        return None
+    electives, topics = split_import_cell(str(text))
+    for message in choice_problems(electives, topics, offered.get(class_group.grade, set())):
+        cleaner.error("subject_choices", message)
+    return electives, topics
+
+
 def _apply_fields(student: Student, fields: dict[str, object]) -> list[str]:
     """Set the fields that differ; a blank cell never erases what is stored."""
     changed = []
@@ -249,10 +275,12 @@ def plan_students(
         },
     )
     matched: dict[int, int] = {}  # student id → row
+    offered = offered_codes(year) if any("subject_choices" in f for _, f in cleaned) else {}
     for cleaner, fields in cleaned:
         class_group = find_class(cleaner, fields.get("class_name"), lookup.classes, year)
         if not cleaner.ok or class_group is None:
             continue
+        choices = _choices(cleaner, fields, class_group, offered)
         student = _match_student(cleaner, fields, lookup)
         _registration_taken(cleaner, student, fields, lookup)
         if student is not None and student.pk in matched:
@@ -274,7 +302,13 @@ def plan_students(
         changed = _apply_fields(student, fields)
         plan.actions.append(
             StudentAction(
-                cleaner.row, student, is_new, [] if is_new else changed, class_group, enroll
+                cleaner.row,
+                student,
+                is_new,
+                [] if is_new else changed,
+                class_group,
+                enroll,
+                choices,
             )
         )
     return plan
