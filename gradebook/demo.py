@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from gradebook.columns import Column, canonical_value, format_score, homeroom_columns
 from gradebook.columns import subject_columns as columns_of_subject
 from gradebook.ledger import GENESIS, cell_digest, event_digest
@@ -36,7 +37,11 @@ from gradebook.models import (
     Mark,
     MarkEvent,
 )
-from schools.demo import LARGE_CODE, PRIMARY_CODE, SECONDARY_CODE
+from gradebook.results import SecondaryStudentResults, class_results
+from gradebook.rules.codes import NextStep
+from gradebook.study_plan import StudyPlan
+from gradebook.summer import Writers, reassessment_column, save_summer_mark
+from schools.demo import LARGE_CODE, PRIMARY_CODE, SECONDARY_CODE, UPPER_CODE
 from schools.models import (
     Assessment,
     ClassGroup,
@@ -47,6 +52,7 @@ from schools.models import (
     Student,
     TeachingAssignment,
 )
+from schools.programme import is_upper_secondary
 
 BATCH = 2000  # rows per bulk_create call (Django splits further to the database's limits)
 HALF_FINISHED_CLASS = "9A2"  # of the lower-secondary demo school
@@ -149,7 +155,8 @@ def _profiles(
         profiles[pk] = Profile(ability=rng.uniform(9.3, 9.7), spread=0.45, award=True)
     if len(scored) >= 2:
         first, second = rng.sample(scored, 2)
-        profiles[order[-1]] = Profile(ability=5.6, weak=((first, 3.0), (second, 4.4)))
+        # able enough elsewhere that the two weak subjects are, as a rule, the only ones due
+        profiles[order[-1]] = Profile(ability=7.0, weak=((first, 3.0), (second, 4.4)))
     return profiles
 
 
@@ -396,9 +403,19 @@ def _fill_class(ledger: BulkLedger, plan: _ClassPlan, rng: random.Random) -> Non
         .values_list("subject_id", "teacher_id")
     )
     subject_values = _primary_subject_values if plan.primary else _secondary_subject_values
+    chosen = None  # grades 10-12: each student's electives and clusters
+    if is_upper_secondary(class_group.grade):
+        chosen = StudyPlan.load(year_id=class_group.year_id, student_ids=[s.pk for s in students])
     for index, entry in enumerate(plan.entries):
-        columns = [c for t in plan.terms for c in columns_of_subject(entry, t)]
+        plain = [c for t in plan.terms for c in columns_of_subject(entry, t)]
+        clusters = [c for t in plan.terms for c in columns_of_subject(entry, t, with_topics=True)]
         for student in students:
+            columns = plain
+            if chosen is not None:
+                if not chosen.takes(student.pk, entry.subject.code):
+                    continue
+                if chosen.with_topics(student.pk, entry.subject.code):
+                    columns = clusters
             values = subject_values(rng, entry, profiles[student.pk], columns)
             _add_cells(
                 ledger, plan, student, columns, values, teachers.get(entry.subject_id), index
@@ -498,12 +515,63 @@ def seed_class_marks(class_group: ClassGroup, *, terms: tuple[int, ...] = (1, 2)
     return ledger.close()
 
 
+#: The class of the lower-secondary demo school whose re-assessment case passes the summer.
+SUMMER_CLASS = "9A1"
+SUMMER_RESULTS = {"score": "6.5", "pass": "D"}  # a re-assessment that passes
+
+
+@transaction.atomic
+def seed_summer(school: School, *, class_name: str = SUMMER_CLASS) -> int:
+    """The summer of one demo class (docs/gradebook.md#summer): its first student sent to
+    re-assessment in two subjects (else in any number) is re-assessed by each subject's teacher
+    through `gradebook.summer.save_summer_mark` and passes, so the year-end lists and the
+    transcript show a student promoted after re-assessment. Unless the school's year has
+    re-assessment results already. Returns the number of results entered."""
+    year = school.current_year()
+    if year is None:
+        return 0
+    class_group = year.classes.filter(name=class_name).select_related("year").first()
+    if class_group is None or Mark.objects.filter(year=year, kind=Kind.REASSESSMENT).exists():
+        return 0
+    due = [
+        s
+        for s in class_results(class_group).students
+        if isinstance(s, SecondaryStudentResults)
+        and s.promotion is not None
+        and s.promotion.next_step is NextStep.REASSESSMENT
+    ]
+    if not due:
+        return 0
+    student = next((s for s in due if len(s.summer_reassessment) == 2), due[0])
+    writers = Writers.of(class_group)
+    entered = 0
+    for subject in (s.subject for s in student.subjects):
+        if subject.code not in student.summer_reassessment:
+            continue
+        if writers.by_homeroom:
+            teacher_id = writers.homeroom_teacher_id
+        else:
+            teacher_id = min(writers.subject_teachers.get(subject.pk, ()), default=None)
+        if teacher_id is None:
+            continue
+        value_type = reassessment_column(subject).value_type
+        save_summer_mark(
+            actor=User.objects.get(pk=teacher_id), class_group=class_group,
+            student=student.student, subject_id=subject.pk, text=SUMMER_RESULTS[value_type],
+            base_version=None, source=EventSource.SEED,
+        )  # fmt: skip
+        entered += 1
+    return entered
+
+
 def seed_demo_marks() -> dict[str, int]:
     """Marks for every demo school present (school code → cells written; 0 = already there)."""
     written = {}
-    for code in (SECONDARY_CODE, PRIMARY_CODE, LARGE_CODE):
+    for code in (SECONDARY_CODE, PRIMARY_CODE, LARGE_CODE, UPPER_CODE):
         school = School.objects.filter(code=code).first()
         if school is not None:
             half = HALF_FINISHED_CLASS if code == SECONDARY_CODE else ""
             written[code] = seed_school_marks(school, half_finished=half)
+            if code == SECONDARY_CODE and written[code]:
+                seed_summer(school)
     return written

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from gradebook.models import YEAR_TERM, Exemption, ExemptionState, Lock
+from gradebook.models import YEAR_TERM, Exemption, ExemptionScope, ExemptionState, Lock
 from gradebook.services import GradebookError, required_text
 from schools.access import PRINCIPAL_ROLES, SETUP_ROLES, holds_any
 from schools.models import ClassGroup, CurriculumEntry, Enrollment, Student, Subject
@@ -55,12 +55,24 @@ def request_exemption(
     term: int,
     reason: str,
     document: str,
+    scope: str = ExemptionScope.WHOLE,
+    part: str = "",
 ) -> Exemption:
     """File a request; refused in a primary class, for a subject the class does not study,
-    a student not in the class, an unknown term, one already asked for or granted, or a book
-    under a lock."""
+    a student not in the class, an unknown term, one already asked for or granted, a partial
+    one that does not say which part, or a book under a lock."""
     if not may_request(actor, class_group):
         raise PermissionDenied
+    if scope not in ExemptionScope.values:
+        raise GradebookError(_("Choose the whole subject or a part of it."))
+    part = part.strip() if scope == ExemptionScope.PARTIAL else ""
+    if scope == ExemptionScope.PARTIAL and not part:
+        raise GradebookError(
+            _(
+                "Say which part of the subject the student is exempted from, e.g. “the running "
+                "exercises”."
+            )
+        )
     reason = required_text(reason, _("Give the reason for the exemption."))
     document = required_text(
         document, _("Give the reference of the document (decision, medical certificate).")
@@ -93,6 +105,8 @@ def request_exemption(
         student=student,
         subject=subject,
         term=term,
+        scope=scope,
+        part=part,
         reason=reason,
         document=document,
         requested_by=actor,
@@ -115,4 +129,25 @@ def decide_exemption(*, actor: User, exemption: Exemption, approve: bool) -> Exe
     exemption.state = ExemptionState.APPROVED if approve else ExemptionState.REJECTED
     exemption.decided_by, exemption.decided_at = actor, timezone.now()
     exemption.save(update_fields=["state", "decided_by", "decided_at"])
+    return exemption
+
+
+@transaction.atomic
+def withdraw_exemption(*, actor: User, exemption: Exemption, reason: str) -> Exemption:
+    """The principal withdraws an approved exemption (the student studies the subject again),
+    with the reason; refused once the book is under a lock (the correction path), as approving
+    is. The cells are due again from then on."""
+    if not holds_any(actor, exemption.school_id, PRINCIPAL_ROLES):
+        raise PermissionDenied(_("Only the principal may withdraw an exemption."))
+    reason = required_text(reason, _("Give the reason for withdrawing the exemption."))
+    exemption = (
+        Exemption.objects.select_for_update().select_related("class_group").get(pk=exemption.pk)
+    )
+    if exemption.state != ExemptionState.APPROVED:
+        raise GradebookError(_("Only an approved exemption can be withdrawn."))
+    _check_open(exemption.class_group, exemption.subject_id, exemption.term)
+    exemption.state = ExemptionState.WITHDRAWN
+    exemption.withdrawn_reason = reason
+    exemption.decided_by, exemption.decided_at = actor, timezone.now()
+    exemption.save(update_fields=["state", "withdrawn_reason", "decided_by", "decided_at"])
     return exemption

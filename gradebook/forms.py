@@ -117,6 +117,22 @@ class ExemptionRequestForm(forms.Form):
         coerce=int,
         choices=[*TERM_CHOICES, ("0", _("Whole year"))],
     )
+    scope = forms.ChoiceField(
+        label=_("Exempted from"),
+        choices=[
+            ("whole", _("The whole subject: no mark is entered")),
+            ("partial", _("Part of the subject: still assessed on what the student studies")),
+        ],
+        initial="whole",
+        required=False,  # left out: the whole subject
+        widget=forms.RadioSelect,
+    )
+    part = forms.CharField(
+        label=_("Which part"),
+        max_length=200,
+        required=False,
+        help_text=_("For a partial exemption, e.g. “the running exercises”."),
+    )
     reason = forms.CharField(
         label=_("Reason"),
         max_length=1000,
@@ -148,4 +164,7 @@ class ExemptionRequestForm(forms.Form):
 
 
 class ExemptionDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("reject", _("Reject")), ("withdraw", _("Withdraw"))]
+    )
+    reason = forms.CharField(max_length=1000, required=False)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from gradebook.models import CommentPhrase, GradebookSettings
+from gradebook.models import CommentPhrase, GradebookSettings, ReassessmentEntry
 from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy
 from gradebook.settings_services import PLACEHOLDER, check_placeholders
 from schools.choices import SubjectChoiceField
@@ -38,6 +38,10 @@ FEW_SUBJECTS_CHOICES = [
         FewSubjectsPolicy.LITERAL_SIX.value,
         _("Six subjects are required whatever the student takes (literal reading)"),
     ),
+]
+REASSESSMENT_ENTRY_CHOICES = [
+    (ReassessmentEntry.SUBJECT_TEACHER.value, _("The subject teacher of the class (default)")),
+    (ReassessmentEntry.HOMEROOM_TEACHER.value, _("The homeroom teacher, for every subject")),
 ]
 SECONDARY_LEVELS = [
     ("T", _("T · Good")),
@@ -79,9 +83,24 @@ class GradebookSettingsForm(forms.ModelForm):
         ),
     )
 
+    reassessment_entered_by = forms.ChoiceField(
+        label=_("Summer re-assessment results are entered by"),
+        choices=REASSESSMENT_ENTRY_CHOICES,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Who types a student's re-assessment results on the class's Summer page. Conduct "
+            "after summer training is always the homeroom teacher's."
+        ),
+    )
+
     class Meta:
         model = GradebookSettings
-        fields = ["comment_max_length", "adjustment", "few_scored_subjects"]
+        fields = [
+            "comment_max_length",
+            "adjustment",
+            "few_scored_subjects",
+            "reassessment_entered_by",
+        ]
         help_texts = {
             "comment_max_length": _(
                 "Longest teacher's or homeroom comment, in characters (20 to 2000). Comments "

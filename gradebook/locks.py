@@ -27,6 +27,7 @@ from gradebook.messages import scope_words, short_datetime
 from gradebook.messages import term_name as term_name  # the lock pages' word, kept here too
 from gradebook.models import SCHOOL_TIMEZONE, CellScope, CheckpointReason, Lock, LockKind
 from gradebook.services import GradebookError, required_text
+from gradebook.study_plan import StudyPlan
 from schools.access import SchoolAccess, require_leader
 from schools.models import (
     ClassGroup,
@@ -377,4 +378,6 @@ def _grid_status(grid: Grid, locks: list[Lock]) -> BookStatus:
         for row in rows
         if any(isinstance(item, Cell) and item.exempt for item in row.items)
     }
-    return status_of(book.class_group, entry, grid.term, students, filled, locks, exempt)
+    code = entry.subject.code  # the grid's rows are the students who study the subject
+    plan = StudyPlan({s.pk: {code: s.pk in book.topic_students} for s in students})
+    return status_of(book.class_group, entry, grid.term, students, filled, locks, exempt, plan)

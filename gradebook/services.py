@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from gradebook.columns import (
     check_absence_count,
     term_school_days,
 )
+from gradebook.curriculum import regular_marks_per_term
 from gradebook.ledger import append_event
 from gradebook.messages import invalid_mark_message
 from gradebook.models import (
@@ -34,7 +36,15 @@ from gradebook.models import (
 )
 from gradebook.rules import InvalidMark
 from gradebook.signals import mark_changing
-from schools.models import ClassGroup, Enrollment, Student, Term
+from schools import programme
+from schools.models import (
+    ClassGroup,
+    CurriculumEntry,
+    Enrollment,
+    Student,
+    SubjectChoice,
+    Term,
+)
 
 
 class GradebookError(Exception):
@@ -147,6 +157,44 @@ def exempt(class_group: ClassGroup, student: Student, column: Column) -> bool:
     ).exists()  # fmt: skip
 
 
+def _check_studies(class_group: ClassGroup, student: Student, column: Column) -> None:
+    """Grades 10-12: refuse a subject cell of a student who does not study the subject (an
+    elective not chosen), and a regular mark past the student's count (the learning-topic
+    clusters' mark of a student who does not take them): one query."""
+    assert column.subject_id is not None  # a subject cell
+    year_choices = SubjectChoice.objects.filter(student_id=student.pk, year_id=class_group.year_id)
+    chosen = year_choices.filter(subject_id=OuterRef("subject_id"))
+    entry = (
+        CurriculumEntry.objects.filter(
+            year_id=class_group.year_id, grade=class_group.grade, subject_id=column.subject_id
+        )
+        .select_related("subject")
+        .annotate(
+            chosen=Exists(chosen),
+            topics=Exists(chosen.filter(with_topics=True)),
+            has_choice=Exists(year_choices),  # none saved: every subject is studied
+        )
+        .first()
+    )
+    if entry is None:
+        return
+    studied = {entry.subject.code} if entry.chosen else set()
+    if entry.has_choice and not programme.takes(entry.subject.code, studied):
+        raise InvalidValue(
+            _("%(name)s does not study %(subject)s this year: the cell takes no mark.")
+            % {"name": student.full_name, "subject": entry.subject.name}
+        )
+    regular = regular_marks_per_term(entry, with_topics=entry.topics)
+    if column.kind == Kind.REGULAR and column.slot.isdigit() and int(column.slot) > regular:
+        raise InvalidValue(
+            _(
+                "%(name)s does not take the learning-topic clusters of this subject: "
+                "this regular mark is not theirs."
+            )
+            % {"name": student.full_name}
+        )
+
+
 def _enrolled(student: Student, class_group: ClassGroup) -> bool:
     return Enrollment.objects.filter(student=student, class_group=class_group).exists()
 
@@ -171,10 +219,12 @@ def save_mark(
 
     Refuses (raising a GradebookError) an invalid value, the cell of an exempt student
     (gradebook.models.Exemption), a cell under a lock (unless an approved
-    correction applies it: `bypass_locks`), and a save based on an old version (`base_version`
-    not the current one; None skips the check, for imports that show a diff first). An unchanged
-    value writes nothing. Permission to write is checked by the caller's access getter;
-    `enrolled` says the caller has already found the student's enrolment in the class.
+    correction applies it, or the summer's entry has applied the summer's own lock rule,
+    gradebook.summer.summer_lock: `bypass_locks`), and a save based on an old version
+    (`base_version` not the current one; None skips the check, for imports that show a diff
+    first). An unchanged value writes nothing. Permission to write is checked by the caller's
+    access getter; `enrolled` says the caller has already found the student's enrolment in the
+    class.
     """
     limit = {}
     if column.value_type == "text":  # the school's limit applies to comments only
@@ -195,6 +245,8 @@ def save_mark(
             _("%(name)s is exempt from this subject this term: the cell takes no mark.")
             % {"name": student.full_name}
         )
+    if subject_term and programme.is_upper_secondary(class_group.grade):
+        _check_studies(class_group, student, column)
     row = hot.locked_row(_cell_scope(class_group, column), student_id=student.pk)
     if not bypass_locks and (lock := row.lock()):
         raise Locked(lock_message(lock))

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from gradebook.models import CommentPhrase, GradebookSettings
+from gradebook.models import CommentPhrase, GradebookSettings, ReassessmentEntry
 from gradebook.rules import AdjustmentPolicy, FewSubjectsPolicy
 from schools.models import School, Subject
 
@@ -19,13 +19,19 @@ PLACEHOLDER = "{name}"
 
 @transaction.atomic
 def save_gradebook_settings(
-    *, school: School, comment_max_length: int, adjustment: str, few_scored_subjects: str
+    *,
+    school: School,
+    comment_max_length: int,
+    adjustment: str,
+    few_scored_subjects: str,
+    reassessment_entered_by: str = ReassessmentEntry.SUBJECT_TEACHER,
 ) -> GradebookSettings:
     """Create or update the school's gradebook settings."""
     found, _created = GradebookSettings.objects.select_for_update().get_or_create(school=school)
     found.comment_max_length = comment_max_length
     found.adjustment = AdjustmentPolicy(adjustment).value
     found.few_scored_subjects = FewSubjectsPolicy(few_scored_subjects).value
+    found.reassessment_entered_by = ReassessmentEntry(reassessment_entered_by).value
     found.full_clean()
     found.save()
     return found

@@ -117,8 +117,13 @@ def level_cell(learning: LearningLevel | None, reassessed: LearningLevel | None 
 
 
 def secondary_subject_cell(student: SecondaryStudentResults, code: str, period: Period) -> Cell:
+    if not student.takes(code):  # grades 10-12: an elective the student did not choose
+        return Cell("", _("Does not study this subject"), "r-missing")
     result = student.subject(code)
     one = result if period == "year" else result.term(period)
+    if one.exempt:  # an approved exemption: no result, and none is missing
+        text = _("Exempt")
+        return Cell(text, explained(one.explain()), "r-exempt", text)
     if one.value is None:
         return Cell("…", explained(one.explain()), "r-missing")
     text = show.value(one.value)
@@ -171,15 +176,50 @@ def award_cell(award) -> Cell:
     return Cell(text, explained(award.explain()), "r-award" if text else "", text)
 
 
+def _summer_note(student: SecondaryStudentResults) -> str:
+    """What the summer changed, before the rules' explanation of the decision taken after it:
+    the re-assessed subjects (year result → re-assessment) and the learning level, the conduct
+    after training (docs/gradebook.md#summer)."""
+    lines = []
+    conduct = student.conduct
+    if conduct.final != conduct.year:
+        lines.append(
+            _("After summer training: conduct %(from)s → %(to)s.")
+            % {"from": show.abbreviation(conduct.year), "to": show.abbreviation(conduct.final)}
+        )
+    if student.learning_reassessed is not None and student.learning_year is not None:
+        subjects = "; ".join(
+            f"{s.subject.name} {show.value(s.value)} → {show.value(s.reassessment)}"
+            for s in student.subjects
+            if s.reassessment is not None and s.subject.code in student.summer_reassessment
+        )
+        lines.append(
+            _("After the summer re-assessment (%(subjects)s): year learning %(from)s → %(to)s.")
+            % {
+                "subjects": subjects,
+                "from": show.abbreviation(student.learning_year.level),
+                "to": show.abbreviation(student.learning_reassessed.level),
+            }
+        )
+    return "\n".join(lines)
+
+
 def promotion_cell(student: SecondaryStudentResults, grade: int) -> Cell:
     decision = student.promotion
     if decision is None:
         return Cell("—", _("Incomplete: the year result is not known yet."), "r-missing")
     title = explained(decision.explain())
+    summer = _summer_note(student)
+    if summer:
+        title = summer + "\n" + title
     if decision.promoted:
         text = _("Promoted")
         if student.completes_programme:
             text = _("Completed lower secondary") if grade == 9 else _("Completed upper secondary")
+        if student.learning_reassessed is not None:
+            text += " " + _("(after re-assessment)")
+        elif student.conduct.final != student.conduct.year:
+            text += " " + _("(after summer training)")
         return Cell(text, title, "r-wrap", text)
     assert decision.next_step is not None  # not promoted: there is a next step
     text = str(show.NEXT_STEPS[decision.next_step])

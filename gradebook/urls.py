@@ -7,6 +7,7 @@ from gradebook.urls_parts import (
     grid_urls,
     homeroom_urls,
     summary_urls,
+    summer_urls,
 )
 
 app_name = "gradebook"
@@ -17,4 +18,5 @@ urlpatterns = [
     *correction_urls.urlpatterns,
     *excel_urls.urlpatterns,
     *exemption_urls.urlpatterns,
+    *summer_urls.urlpatterns,
 ]

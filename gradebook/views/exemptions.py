@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.http import AuthenticatedRequest
-from gradebook.exemptions import decide_exemption, request_exemption
+from gradebook.exemptions import decide_exemption, request_exemption, withdraw_exemption
 from gradebook.forms import ExemptionDecisionForm, ExemptionRequestForm
-from gradebook.models import Exemption, ExemptionState
+from gradebook.models import Exemption, ExemptionScope, ExemptionState
 from gradebook.services import GradebookError
 from schools.access import PRINCIPAL_ROLES, get_class_group, get_school, get_school_object
 from schools.models import Student, Subject
@@ -68,6 +68,8 @@ def exemption_new(request: AuthenticatedRequest, code: str, class_pk: int) -> Ht
                 term=data["term"],
                 reason=data["reason"],
                 document=data["document"],
+                scope=data["scope"] or ExemptionScope.WHOLE,
+                part=data["part"],
             )
         except GradebookError as error:
             form.add_error(None, error.message)
@@ -80,16 +82,25 @@ def exemption_new(request: AuthenticatedRequest, code: str, class_pk: int) -> Ht
 
 @require_POST
 def exemption_decide(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
-    """The principal approves or rejects a waiting request."""
+    """The principal approves or rejects a waiting request, or withdraws an approved one."""
     access = get_school(request, code, roles=PRINCIPAL_ROLES)
     exemption = get_school_object(access, Exemption.objects.all(), pk, school_path="school")
     form = ExemptionDecisionForm(request.POST)
     try:
         if not form.is_valid():
             raise GradebookError(_("Choose whether to approve or reject the request."))
-        approve = form.cleaned_data["decision"] == "approve"
-        decide_exemption(actor=request.user, exemption=exemption, approve=approve)
-        messages.success(request, _("Exemption approved.") if approve else _("Exemption rejected."))
+        decision = form.cleaned_data["decision"]
+        if decision == "withdraw":
+            withdraw_exemption(
+                actor=request.user, exemption=exemption, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("Exemption withdrawn: the marks are due again."))
+        else:
+            approve = decision == "approve"
+            decide_exemption(actor=request.user, exemption=exemption, approve=approve)
+            messages.success(
+                request, _("Exemption approved.") if approve else _("Exemption rejected.")
+            )
     except GradebookError as error:
         messages.error(request, error.message)
     return redirect(reverse("gradebook:exemptions", args=[code]) + f"#exemption-{pk}")

@@ -129,3 +129,23 @@ def test_seeding_twice_changes_nothing(demo):
     call_command("seed_demo", stdout=out)
     assert "marks written" not in out.getvalue()
     assert (Mark.objects.count(), MarkEvent.objects.count()) == counts
+
+
+def test_a_9a1_student_re_assessed_in_two_subjects_is_promoted(demo):
+    """The summer of the demo (gradebook.demo.seed_summer): through save_mark, by each subject's
+    teacher, and the student completes the programme after it."""
+    from gradebook.results import class_results
+    from schools.models import TeachingAssignment
+
+    class_group = ClassGroup.objects.get(year__school__code=SECONDARY_CODE, name="9A1")
+    marks = Mark.objects.filter(kind=Kind.REASSESSMENT).select_related("updated_by", "subject")
+    assert marks.count() == 2
+    for mark in marks:
+        assert TeachingAssignment.objects.filter(
+            class_group=class_group, subject=mark.subject, teacher=mark.updated_by
+        ).exists()
+        assert mark.events.get().new_value == mark.value
+    (student,) = {mark.student_id for mark in marks}
+    result = class_results(class_group).for_student(student)
+    assert result.learning_year.level == "CD" and result.learning_reassessed.level != "CD"
+    assert result.promotion.promoted and result.completes_programme

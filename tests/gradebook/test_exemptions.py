@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from gradebook import locks
 from gradebook.completeness import book_status
-from gradebook.exemptions import decide_exemption, request_exemption
-from gradebook.models import YEAR_TERM, Exemption, ExemptionState, GradebookSettings, Mark
+from gradebook.exemptions import decide_exemption, request_exemption, withdraw_exemption
+from gradebook.models import YEAR_TERM, Exemption, ExemptionState, GradebookSettings, Lock, Mark
 from gradebook.results import class_results
 from gradebook.rules.codes import Level
 from gradebook.services import GradebookError
@@ -236,3 +236,85 @@ def test_the_class_page_links_the_request_for_the_homeroom_teacher_only(
     content = client.get(page).content.decode()
     assert 'id="exemption-new"' not in content
     assert reverse("gradebook:exemptions", args=["SCHOOLA"]) in content
+
+
+# --- partial exemptions, withdrawing, the class summary --------------------------------------
+
+
+def test_a_partial_exemption_keeps_the_marks_due(class_a, first, homeroom, principal):
+    with pytest.raises(GradebookError, match="Say which part"):
+        request_exemption(
+            actor=homeroom, class_group=class_a, student=first,
+            subject=class_a.year.school.subjects.get(code="TOAN"), term=1,
+            reason="Chấn thương tay", document="Giấy khám 3", scope="partial", part=" ",
+        )  # fmt: skip
+    partial = request_exemption(
+        actor=homeroom, class_group=class_a, student=first,
+        subject=class_a.year.school.subjects.get(code="TOAN"), term=1,
+        reason="Chấn thương tay", document="Giấy khám 3", scope="partial", part="Vẽ hình",
+    )  # fmt: skip
+    decide_exemption(actor=principal, exemption=partial, approve=True)
+    entry = class_a.year.curriculum.get(grade=6, subject__code="TOAN")
+    assert first.pk in {student.pk for student, _ in book_status(class_a, entry, 1).missing}
+    assert class_results(class_a).for_student(first.pk).subject("TOAN").term1.exempt is False
+
+
+def test_the_principal_withdraws_an_approved_exemption_until_the_lock(
+    class_a, first, homeroom, principal
+):
+    maths = class_a.year.school.subjects.get(code="TOAN")
+    exemption = ask(class_a, first, homeroom, term=1, code="TOAN")
+    with pytest.raises(GradebookError, match="Only an approved"):
+        withdraw_exemption(actor=principal, exemption=exemption, reason="Đã khỏi")
+    decide_exemption(actor=principal, exemption=exemption, approve=True)
+    assert class_results(class_a).for_student(first.pk).subject("TOAN").term1.exempt
+    with pytest.raises(PermissionDenied):
+        withdraw_exemption(actor=homeroom, exemption=exemption, reason="Đã khỏi")
+    with pytest.raises(GradebookError, match="reason"):
+        withdraw_exemption(actor=principal, exemption=exemption, reason="  ")
+    locks.lock(actor=principal, school=class_a.year.school, year=class_a.year,
+               class_group=class_a, subject=maths, term=1, reason="Hết hạn")  # fmt: skip
+    with pytest.raises(GradebookError, match="correction"):
+        withdraw_exemption(actor=principal, exemption=exemption, reason="Đã khỏi")
+    Lock.objects.all().delete()
+    withdraw_exemption(actor=principal, exemption=exemption, reason="Đã khỏi")
+    exemption.refresh_from_db()
+    assert (exemption.state, exemption.withdrawn_reason) == (ExemptionState.WITHDRAWN, "Đã khỏi")
+    assert class_results(class_a).for_student(first.pk).subject("TOAN").term1.exempt is False
+    ask(class_a, first, homeroom, term=1, code="TOAN")  # a withdrawn one blocks no new request
+
+
+def test_the_withdraw_button_and_the_partial_request_on_the_screens(
+    client, english, class_a, first, homeroom, principal
+):
+    gdtc = class_a.year.school.subjects.get(code="GDTC")
+    client.force_login(homeroom)
+    new = reverse("gradebook:exemption_new", args=["SCHOOLA", class_a.pk])
+    data = {"student": first.pk, "subject": gdtc.pk, "term": "1", "reason": "Hen suyễn",
+            "document": "GK 9", "scope": "partial", "part": ""}  # fmt: skip
+    assert "Say which part" in client.post(new, data).content.decode()
+    assert client.post(new, {**data, "part": "Chạy bền"}).status_code == 302
+    exemption = Exemption.objects.get()
+    assert (exemption.scope, exemption.part) == ("partial", "Chạy bền")
+    client.force_login(principal)
+    decide = reverse("gradebook:exemption_decide", args=["SCHOOLA", exemption.pk])
+    client.post(decide, {"decision": "approve"})
+    listing = client.get(reverse("gradebook:exemptions", args=["SCHOOLA"])).content.decode()
+    assert "Part: Chạy bền" in listing and 'value="withdraw"' in listing
+    client.post(decide, {"decision": "withdraw", "reason": "Hết điều trị"})
+    exemption.refresh_from_db()
+    assert exemption.state == ExemptionState.WITHDRAWN
+    listing = client.get(reverse("gradebook:exemptions", args=["SCHOOLA"])).content.decode()
+    assert "Hết điều trị" in listing and 'value="withdraw"' not in listing
+
+
+def test_the_class_summary_shows_exempt_not_missing(class_a, first, principal):
+    from gradebook.summary import secondary_subject_cell
+
+    exempt_year(class_a, first, principal)
+    result = class_results(class_a).for_student(first.pk)
+    for period in (1, 2, "year"):
+        cell = secondary_subject_cell(result, "TOAN", period)
+        assert (cell.text, cell.css) == ("Exempt", "r-exempt")
+        assert "exempt" in cell.title
+    assert secondary_subject_cell(result, "KHTN", "year").css != "r-exempt"

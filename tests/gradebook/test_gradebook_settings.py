@@ -26,6 +26,7 @@ def settings_data(**overrides):
         "comment_max_length": "250",
         "adjustment": "scored_subjects_only",
         "few_scored_subjects": "literal_six",
+        "reassessment_entered_by": "homeroom_teacher",
     }
     return {**data, **overrides}
 
@@ -43,6 +44,7 @@ def test_admin_changes_the_settings_and_the_rules_follow(admin_client, school_a)
     assert saved.comment_max_length == 250
     assert saved.rules_options.adjustment is AdjustmentPolicy.SCORED_SUBJECTS_ONLY
     assert saved.rules_options.few_scored_subjects is FewSubjectsPolicy.LITERAL_SIX
+    assert saved.reassessment_entered_by == "homeroom_teacher"
 
 
 @pytest.mark.parametrize("length", ["19", "2001", "abc"])
@@ -50,6 +52,12 @@ def test_comment_limit_out_of_range_is_refused(admin_client, school_a, length):
     response = admin_client.post(url("settings"), settings_data(comment_max_length=length))
     assert response.status_code == 200
     assert response.context["form"].errors["comment_max_length"]
+    assert not GradebookSettings.objects.filter(school=school_a).exists()
+
+
+def test_unknown_reassessment_entry_is_refused(admin_client, school_a):
+    response = admin_client.post(url("settings"), settings_data(reassessment_entered_by="anyone"))
+    assert response.context["form"].errors["reassessment_entered_by"]
     assert not GradebookSettings.objects.filter(school=school_a).exists()
 
 
