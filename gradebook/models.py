@@ -118,6 +118,9 @@ class EventSource(models.TextChoices):
     CORRECTION = "correction", _("Approved correction")
     SEED = "seed", _("Demo data")
     SYSTEM = "system", _("System")
+    #: Carried from the student's previous school with a transfer package (the reason names
+    #: the school and the package's SHA-256; gradebook/transfers.py).
+    TRANSFER = "transfer", _("Transfer from another school")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -384,6 +387,15 @@ class ExemptionState(models.TextChoices):
     REQUESTED = "requested", _("Waiting for the principal")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ExemptionScope(models.TextChoices):
+    """A whole subject (its cells become exempt) or a part of its content (miễn một phần: the
+    student is still assessed, on what they study; docs/gradebook.md#exemptions)."""
+
+    WHOLE = "whole", _("The whole subject")
+    PARTIAL = "partial", _("Part of the subject")
 
 
 class ExemptionQuerySet(models.QuerySet):
@@ -393,8 +405,9 @@ class ExemptionQuerySet(models.QuerySet):
         """(student id, term 1 or 2, subject id) of every approved exemption of these students
         (ids, or a query of ids) in the year (of one subject if given): one query."""
         rows = self.filter(
-            year_id=year_id, student_id__in=student_ids, state=ExemptionState.APPROVED
-        )
+            year_id=year_id, student_id__in=student_ids, state=ExemptionState.APPROVED,
+            scope=ExemptionScope.WHOLE,
+        )  # fmt: skip
         if subject_id is not None:
             rows = rows.filter(subject_id=subject_id)
         return {
@@ -408,16 +421,19 @@ class ExemptionQuerySet(models.QuerySet):
         return self.filter(
             year_id=year_id, student_id=student_id, subject_id=subject_id,
             term__in=(term, YEAR_TERM), state=ExemptionState.APPROVED,
+            scope=ExemptionScope.WHOLE,
         )  # fmt: skip
 
 
 class Exemption(models.Model):
-    """A student exempted from a whole subject (miễn học) in one term or the whole year
-    (`term` = YEAR_TERM), asked for by the homeroom teacher or the admin with the reason and
-    the document it rests on, approved or rejected by the principal (docs/gradebook.md#exemptions).
-    Only an approved exemption counts: the grid shows the cells as exempt and refuses them,
-    completeness does not ask for them, the results leave the subject out, the transcript
-    prints "Miễn"."""
+    """A student exempted from a subject (miễn học) in one term or the whole year
+    (`term` = YEAR_TERM), wholly or in part (`scope`, `part`), asked for by the homeroom teacher
+    or the admin with the reason and the document it rests on, approved or rejected by the
+    principal, who may withdraw an approved one while the book is open
+    (docs/gradebook.md#exemptions). Only an approved whole exemption takes the cells away: the
+    grid shows them as exempt and refuses them, completeness does not ask for them, the results
+    leave the subject out, the transcript prints "Miễn". A partial one is shown beside the
+    student's cells, which stay due."""
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
     year = models.ForeignKey("schools.SchoolYear", on_delete=models.PROTECT, related_name="+")
@@ -429,6 +445,10 @@ class Exemption(models.Model):
     )
     subject = models.ForeignKey("schools.Subject", on_delete=models.PROTECT, related_name="+")
     term = models.PositiveSmallIntegerField()  # 1, 2 or YEAR_TERM (both terms)
+    scope = models.CharField(
+        max_length=8, choices=ExemptionScope.choices, default=ExemptionScope.WHOLE
+    )
+    part = models.CharField(max_length=200, blank=True)  # the part, for a partial exemption
     reason = models.TextField()
     document = models.CharField(max_length=200)
     state = models.CharField(
@@ -442,6 +462,7 @@ class Exemption(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
 
     objects = ExemptionQuerySet.as_manager()
 
@@ -457,6 +478,13 @@ class Exemption(models.Model):
     def terms(self) -> tuple[int, ...]:
         """The terms (1, 2) this exemption covers."""
         return (1, 2) if self.term == YEAR_TERM else (self.term,)
+
+
+class ReassessmentEntry(models.TextChoices):
+    """Who enters a student's summer re-assessment results (docs/gradebook.md#summer)."""
+
+    SUBJECT_TEACHER = "subject_teacher", _("the subject teacher of the class")
+    HOMEROOM_TEACHER = "homeroom_teacher", _("the homeroom teacher")
 
 
 class GradebookSettings(models.Model):
@@ -486,6 +514,12 @@ class GradebookSettings(models.Model):
             (FewSubjectsPolicy.LITERAL_SIX.value, _("six are always required")),
         ],
         default=RulesOptions().few_scored_subjects.value,
+    )
+    reassessment_entered_by = models.CharField(
+        _("summer re-assessment results entered by"),
+        max_length=20,
+        choices=ReassessmentEntry.choices,
+        default=ReassessmentEntry.SUBJECT_TEACHER,
     )
 
     class Meta:

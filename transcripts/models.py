@@ -728,3 +728,85 @@ class PackageVerification(BackgroundJob):
 
     def __str__(self) -> str:
         return f"package verification {self.pk} ({self.status})"
+
+
+# --- Transfers: years of a học bạ signed by another school ----------------------------------
+
+
+def received_upload_path(received: ReceivedPackage | ReceivedDocument, filename: str) -> str:
+    """``received/<school>/<student>/<random>/<name>``: a fresh folder per upload, so that a
+    stored file is never overwritten (signed files are write-once)."""
+    return f"received/{received.school_id}/{received.student_id}/{secrets.token_hex(8)}/{filename}"
+
+
+class ReceivedPackage(models.Model):
+    """A transfer package another school exported for one student, uploaded by this school's
+    admin and accepted by the package verifier (seal, signatures, digests) before anything was
+    stored. Kept as it arrived, with the verifier's report; never changed."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        "schools.Student", on_delete=models.PROTECT, related_name="received_packages"
+    )
+    source_school_code = models.CharField(max_length=20)
+    source_school_name = models.CharField(max_length=200)
+    package_id = models.CharField(max_length=36, blank=True)
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=received_upload_path)
+    verified_at = models.DateTimeField()
+    report = models.JSONField(default=dict)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("received package")
+        verbose_name_plural = _("received packages")
+        constraints = [
+            models.UniqueConstraint(fields=["student", "sha256"], name="received_package_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_school_code} → {self.student_id} ({self.sha256[:12]})"
+
+
+class ReceivedDocument(models.Model):
+    """One year of the student's học bạ from a received package: the sending school's signed
+    PDF and XML exactly as they were in the package (never re-signed, never editable), and
+    what the learning history table needs, read from the verified XML."""
+
+    package = models.ForeignKey(ReceivedPackage, on_delete=models.PROTECT, related_name="documents")
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        "schools.Student", on_delete=models.PROTECT, related_name="received_documents"
+    )
+    source_school_code = models.CharField(max_length=20)
+    source_school_name = models.CharField(max_length=200)
+    year_label = models.CharField(max_length=9)  # "2025-2026"
+    grade = models.PositiveSmallIntegerField()
+    class_name = models.CharField(max_length=20)
+    #: The sending school's transcript id and version (as in its manifest).
+    transcript_id = models.UUIDField()
+    version = models.PositiveIntegerField()
+    verification_code = models.CharField(max_length=32)
+    #: Who signed, in order: [role, name, certificate subject] (from the sealed manifest).
+    signers = models.JSONField(default=list)
+    #: The year's results as printed: {"learning": ..., "conduct": ..., "promotion": ...}.
+    results = models.JSONField(default=dict)
+    pdf_file = models.FileField(upload_to=received_upload_path)
+    xml_file = models.FileField(upload_to=received_upload_path)
+    pdf_sha256 = models.CharField(max_length=64)
+    xml_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("received transcript")
+        verbose_name_plural = _("received transcripts")
+        ordering = ["grade", "year_label", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "transcript_id", "version"], name="received_document_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year_label} {self.class_name} ({self.source_school_code})"

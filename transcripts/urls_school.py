@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from transcripts.views import detail, homeroom, jobs, packages, review, signing_settings
+from transcripts.views import (
+    detail,
+    homeroom,
+    jobs,
+    packages,
+    review,
+    signing_settings,
+    transfers,
+)
 
 app_name = "hocba"
 
@@ -36,4 +44,17 @@ urlpatterns = [
     path("packages/<int:pk>/values/", packages.package_values, name="package_values"),
     path("packages/<int:pk>/download/", packages.package_download, name="package_download"),
     path("packages/<int:pk>/upload/", packages.package_upload, name="package_upload"),
+    path("students/<int:student_pk>/record/", transfers.record, name="record"),
+    path("students/<int:student_pk>/record.pdf", transfers.record_download, name="record_pdf"),
+    path("students/<int:student_pk>/receive/", transfers.receive, name="receive"),
+    path(
+        "students/<int:student_pk>/received/<int:pk>/marks/",
+        transfers.received_marks,
+        name="received_marks",
+    ),
+    path(
+        "students/<int:student_pk>/received/<int:pk>.<str:kind>",
+        transfers.received_download,
+        name="received_download",
+    ),
 ]

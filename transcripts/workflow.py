@@ -5,6 +5,7 @@ re-running a batch never double-signs."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from gradebook.results import student_year_results
 from gradebook.services import Locked
 from gradebook.signals import mark_changing
 from schools.access import is_leader, is_principal
-from schools.models import ClassGroup, Student
+from schools.models import ClassGroup, Enrollment, SchoolYear, Student
 from transcripts import hot, notices
 from transcripts.models import (
     SignerRole,
@@ -96,7 +97,7 @@ def confirm_ready(*, actor: User, transcript: Transcript) -> TranscriptVersion:
     if transcript.class_group.homeroom_teacher_id != actor.pk:
         raise TranscriptRefused(_("Only the class's homeroom teacher confirms its transcripts."))
     results = student_year_results(transcript.student, transcript.year)
-    missing = blockers(results.results)
+    missing = transcript_blockers(transcript, results.results)
     if missing:
         raise TranscriptRefused(_("Not ready: %(missing)s.") % {"missing": "; ".join(missing)})
     snapshot = snapshot_of_results(results)
@@ -121,7 +122,56 @@ def confirm_ready(*, actor: User, transcript: Transcript) -> TranscriptVersion:
 
 def incomplete_reasons(transcript: Transcript) -> list[str]:
     """What still blocks confirming a transcript (empty when it can be confirmed)."""
-    return blockers(student_year_results(transcript.student, transcript.year).results)
+    results = student_year_results(transcript.student, transcript.year).results
+    return transcript_blockers(transcript, results)
+
+
+def transcript_blockers(transcript: Transcript, results: Any) -> list[str]:
+    """:func:`blockers`, or :func:`leaver_blockers` when the student left the transcript's class
+    during the year."""
+    left_on = (
+        Enrollment.objects.filter(
+            student_id=transcript.student_id, class_group_id=transcript.class_group_id
+        )
+        .values_list("left_on", flat=True)
+        .first()
+    )
+    if left_on is None:
+        return blockers(results)
+    return leaver_blockers(results, term_ends=term_ends(transcript.year), left_on=left_on)
+
+
+def term_ends(year: SchoolYear) -> dict[int, datetime.date]:
+    """Each term's last day (one query)."""
+    return dict(year.terms.values_list("number", "ends_on"))
+
+
+def leaver_blockers(
+    results: Any, *, term_ends: dict[int, datetime.date], left_on: datetime.date
+) -> list[str]:
+    """A student who left the class during the year (transferred out: ``Enrollment.left_on``)
+    has a transcript of the year so far: only the terms that ended before they left must be
+    complete (docs/exports.md, "Transfers"). Left after the year's last term: :func:`blockers`;
+    left during term I: nothing is required."""
+    ended = {number for number, ends_on in term_ends.items() if ends_on < left_on}
+    if 2 in ended:
+        return blockers(results)
+    if 1 not in ended:
+        return []
+    if hasattr(results, "year_result"):  # primary: the end-of-term-I levels
+        return [
+            _("%(subject)s has no term I result") % {"subject": subject.subject.name}
+            for subject in results.subjects
+            if subject.term1_level is None
+        ]
+    reasons = [
+        _("%(subject)s has no term I result") % {"subject": subject.subject.name}
+        for subject in results.subjects
+        if subject.term1.value is None and not subject.term1.exempt
+    ]
+    if results.conduct.term1 is None:
+        reasons.append(_("the term I conduct is not set"))
+    return reasons
 
 
 def blockers(results: Any) -> list[str]:

@@ -32,7 +32,7 @@ def explain_view(
     which = request.GET.get("term", "1")
     if which not in ("1", "2", "year"):
         raise Http404
-    lines = explain(book, which, student_values(book, student_pk))
+    lines = explain(book.for_student(student_pk), which, student_values(book, student_pk))
     context = {
         "access": access,
         "class_group": book.class_group,

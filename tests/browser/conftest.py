@@ -89,6 +89,15 @@ def chromium() -> Iterator[Chromium]:
     CHROMIUM_SESSION.stop()  # after an interrupted run (-x); normally stopped already
 
 
+@pytest.fixture(scope="module")
+def no_browser_loop(chromium: Chromium) -> None:
+    """For a module whose module-scoped fixtures run an asyncio loop of their own (signing a
+    package): stop the Chromium a browser test of an earlier module left running, since its
+    loop runs in the same thread; the `page` fixture starts it again. Use it first:
+    ``pytestmark = pytest.mark.usefixtures("no_browser_loop")``."""
+    chromium.stop()
+
+
 @pytest.fixture
 def browser(chromium: Chromium) -> Browser:
     return chromium.browser()

@@ -130,8 +130,9 @@ def test_queries_per_transcript_through_the_batch_steps(
     re-read after each refresh). Savepoints count: the test runs inside a transaction. The
     snapshot reads the school's principal and the class's subject teachers (issue 14: +2); the
     teachers' comments come with the year results' marks (issue 15: -1); the year results read
-    the student's approved exemptions (issue 16: +1)."""
-    with django_assert_num_queries(17):
+    the student's approved exemptions (issue 16: +1); confirming reads whether the student left
+    the class, for a transcript of the year so far (issue 16, transfers: +1)."""
+    with django_assert_num_queries(18):
         confirm_one(actor=homeroom, transcript=transcript)
     for role, actor in actors(homeroom, principal).items():
         with django_assert_num_queries(20 if role == SignerRole.HOMEROOM else 16):  # + render

@@ -3,8 +3,9 @@
 Nothing is rendered or signed again: each final version's stored XML and PDF are copied into
 the ZIP as they are, after checking them against what was recorded when they were signed
 (the SHA-256 of each file, the XML's identity and schema, the number of signatures). Only the
-manifest is signed, with the school's seal. Files are read one at a time, so memory does not
-grow with the school's size. A transcript that fails a check is reported with the reason and
+manifest is signed, with the school's seal. Files are read one at a time, the PDFs streamed
+from the storage into the ZIP in pieces, so memory grows neither with the school's size nor
+with a file's. A transcript that fails a check is reported with the reason and
 the build goes on to report every other one; the caller discards a ZIP with failures.
 """
 
@@ -14,18 +15,22 @@ import dataclasses
 import datetime
 import hashlib
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from config.storage import StorageUnavailable
 from gradebook.checkpoints import document as checkpoint_document
 from gradebook.checkpoints import make_checkpoint
 from gradebook.models import CheckpointReason
-from schools.models import School, SchoolYear
-from transcripts.models import TranscriptSignature, TranscriptVersion
+from gradebook.transfers import year_marks
+from schools.models import Enrollment, School, SchoolYear, Student, Term
+from transcripts.models import PackageKind, TranscriptSignature, TranscriptVersion
 from transcripts.packages import format as fmt
+from transcripts.packages.marks import MarksDocument, marks_json
 from transcripts.signing.formats import DS_NS, finish_cms, prepare_cms
 from transcripts.signing.ltv import LtvSettings
 from transcripts.signing.signers import Signer
@@ -63,12 +68,22 @@ class _Refused(Exception):
     pass
 
 
-def _read(field, what: str) -> bytes:
+#: Stored files are copied into the ZIP in pieces of this size: never held whole in memory.
+COPY_BYTES = 1024 * 1024
+
+
+@contextmanager
+def _opened(field, what: str) -> Iterator[BinaryIO]:
+    """The stored file, open to read. A file that is not there (or unreadable) refuses this
+    transcript; a store that cannot be reached (StorageUnavailable) stops the whole build, so
+    the export can be resumed once it is back."""
     if not field:
         raise _Refused(_("The signed %(file)s is missing.") % {"file": what})
     try:
         with field.open("rb") as handle:
-            return handle.read()
+            yield handle
+    except StorageUnavailable:
+        raise
     except OSError as exc:
         raise _Refused(
             _("The signed %(file)s cannot be read (%(error)s).")
@@ -76,20 +91,37 @@ def _read(field, what: str) -> bytes:
         ) from exc
 
 
+def _read(field, what: str) -> bytes:
+    """A small stored file whole (the XML, read to check its identity and schema)."""
+    with _opened(field, what) as handle:
+        return handle.read()
+
+
+def _copy(field, what: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, str]:
+    """Stream the stored file into the ZIP member ``info`` piece by piece; its size and SHA-256."""
+    digest, size = hashlib.sha256(), 0
+    with _opened(field, what) as source, archive.open(info, "w") as target:
+        while chunk := source.read(COPY_BYTES):
+            digest.update(chunk)
+            target.write(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _mismatch(what: str) -> str:
+    return _(
+        "The stored %(file)s is not the one recorded when it was signed (its SHA-256 differs)."
+    ) % {"file": what}
 
 
 def _check_digest(data: bytes, recorded: str, what: str) -> str:
     digest = _sha256(data)
     if digest != recorded:
-        raise _Refused(
-            _(
-                "The stored %(file)s is not the one recorded when it was signed "
-                "(its SHA-256 differs)."
-            )
-            % {"file": what}
-        )
+        raise _Refused(_mismatch(what))
     return digest
 
 
@@ -241,17 +273,27 @@ def write_unsealed(
                 xml = _read(version.xml_file, "XML")
                 _check_digest(xml, version.xml_sha256, "XML")
                 _check_xml(xml, version, school, year)
-                pdf = _read(version.pdf_file, "PDF")
-                _check_digest(pdf, version.pdf_sha256, "PDF")
+                if not version.pdf_file:
+                    raise _Refused(_("The signed %(file)s is missing.") % {"file": "PDF"})
+                add(xml_path, xml, compress=True)
+                # Streamed, then checked: a PDF that differs fails the build, whose ZIP is
+                # discarded. PDF streams are compressed already.
+                info = fmt.zip_info(pdf_path, compress=False)
+                size, digest = _copy(version.pdf_file, "PDF", archive, info)
+                if digest != version.pdf_sha256:
+                    raise _Refused(_mismatch("PDF"))
+                files.append(fmt.FileEntry(pdf_path, size, digest))
             except _Refused as exc:
                 failures.append(_failure(version, str(exc)))
             else:
-                add(xml_path, xml, compress=True)
-                add(pdf_path, pdf, compress=False)  # PDF streams are compressed already
                 entries.append(entry)
             progress(done)
         if failures:
             return BuildResult(None, failures)
+        if kind == PackageKind.SINGLE and entries:
+            student = finals[0].transcript.student
+            if (marks := _leaver_marks(school, year, student)) is not None:
+                add(fmt.marks_path(student.student_code), marks, compress=True)
         if (checkpoint := _ledger_checkpoint(school)) is not None:
             add(fmt.LEDGER_CHECKPOINT, checkpoint, compress=True)
         manifest = fmt.Manifest(
@@ -268,6 +310,35 @@ def write_unsealed(
         manifest_bytes = fmt.manifest_xml(manifest)
         archive.writestr(fmt.zip_info(fmt.MANIFEST, compress=True), manifest_bytes)
     return BuildResult(manifest, [], manifest_bytes)
+
+
+def _leaver_marks(school: School, year: SchoolYear, student: Student) -> bytes | None:
+    """The marks member of a student who left the school before the year's last term ended
+    (transcripts/packages/marks.py): the individual marks of the year so far, for the new
+    school's gradebook. None for a student still at the school (moved to another class
+    counts), who left after the year, or who has no mark."""
+    enrollments = Enrollment.objects.filter(student=student, class_group__year=year)
+    if enrollments.filter(left_on__isnull=True).exists():
+        return None
+    left = enrollments.select_related("class_group").order_by("-left_on").first()
+    last_day = Term.objects.filter(year=year).order_by("-ends_on").values_list("ends_on", flat=True)
+    ends_on = last_day.first()
+    if left is None or left.left_on is None or ends_on is None or left.left_on >= ends_on:
+        return None
+    marks = year_marks(school=school, year=year, student=student)
+    if not marks:
+        return None
+    return marks_json(
+        MarksDocument(
+            school_code=school.code,
+            school_year=year.name,
+            student_code=student.student_code,
+            class_name=left.class_group.name,
+            grade=left.class_group.grade,
+            left_on=left.left_on,
+            marks=tuple(marks),
+        )
+    )
 
 
 def _ledger_checkpoint(school: School) -> bytes | None:

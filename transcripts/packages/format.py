@@ -6,6 +6,9 @@ A package is a ZIP holding, in this order (docs/package-format.md):
   hocba-v1.xsd);
 - per transcript version, ``transcripts/<student code>/<version>.xml`` (the signed XML) and
   ``transcripts/<student code>/<version>.pdf`` (the signed PDF/A-3 carrying that XML's data);
+- ``marks/<student code>.json`` (single packages of a student who left before the year
+  ended): the individual marks of the year so far, for the new school's gradebook
+  (:mod:`transcripts.packages.marks`);
 - ``ledger/checkpoint.json`` (when the school has marks): the school's ledger checkpoint
   signed when the package was made (gradebook/checkpoints.py), a copy of the marks' history
   head kept outside the school's database;
@@ -47,6 +50,8 @@ SCHEMA_FILES = (MANIFEST_SCHEMA, "hocba-v1.xsd", "hocbaso-v1.xsd")
 TRANSCRIPTS_DIR = "transcripts"
 #: The school's ledger checkpoint.
 LEDGER_CHECKPOINT = PACKAGE_MEMBER
+#: A leaver's marks of the year so far (single packages only): marks/<student code>.json.
+MARKS_DIR = "marks"
 GENERATOR = "sodiem"
 #: Every member's time stamp: the ZIP format's earliest date, so that nothing depends on when.
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -79,6 +84,11 @@ def transcript_paths(student_code: str, version: int) -> tuple[str, str]:
     """The (xml, pdf) member paths of a transcript version."""
     base = f"{TRANSCRIPTS_DIR}/{path_segment(student_code)}/{version}"
     return f"{base}.xml", f"{base}.pdf"
+
+
+def marks_path(student_code: str) -> str:
+    """The member path of a student's marks of the year so far."""
+    return f"{MARKS_DIR}/{path_segment(student_code)}.json"
 
 
 def zip_info(name: str, *, compress: bool) -> zipfile.ZipInfo:

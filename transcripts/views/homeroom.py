@@ -4,6 +4,8 @@ The leadership sees the same screen read-only."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from typing import Any
 
 from django.db import transaction
@@ -15,9 +17,10 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.http import AuthenticatedRequest
 from gradebook.results import class_results
 from schools.access import get_homeroom_book, get_school
+from schools.models import ClassGroup, Enrollment
 from transcripts.models import JobStep, State, Transcript, TranscriptJob
 from transcripts.views.review import confirm_and_start, eligible, state_badge
-from transcripts.workflow import blockers, transcript_for
+from transcripts.workflow import blockers, leaver_blockers, term_ends, transcript_for
 
 CLASS_STEP_SETS: dict[str, list[str]] = {
     "confirm": [JobStep.CONFIRM],
@@ -26,17 +29,52 @@ CLASS_STEP_SETS: dict[str, list[str]] = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class _Leavers:
+    """The class's students who left the school during the year (transferred out), by student
+    id: their transcript holds the year so far (workflow.leaver_blockers). Those who moved to
+    another class of the year (``moved``) are that class's."""
+
+    days: dict[int, datetime.date]
+    moved: frozenset[int]
+    term_ends: dict[int, datetime.date]
+
+    def blockers(self, row: Any) -> list[str]:
+        left_on = self.days.get(row.student.pk)
+        if left_on is None:
+            return blockers(row)
+        return leaver_blockers(row, term_ends=self.term_ends, left_on=left_on)
+
+
+def _left(class_group: ClassGroup) -> _Leavers:
+    left = dict(
+        class_group.enrollments.filter(left_on__isnull=False).values_list("student_id", "left_on")
+    )
+    moved = frozenset(
+        Enrollment.objects.filter(
+            class_group__year_id=class_group.year_id, left_on__isnull=True, student_id__in=left
+        ).values_list("student_id", flat=True)
+        if left
+        else ()
+    )
+    days = {student: day for student, day in left.items() if student not in moved}
+    return _Leavers(days, moved, term_ends(class_group.year) if days else {})
+
+
 @require_safe
 def class_transcripts(request: AuthenticatedRequest, code: str, class_pk: int) -> HttpResponse:
     access = get_school(request, code)
     class_group = get_homeroom_book(access, class_pk)
-    results = class_results(class_group)
+    results = class_results(class_group, include_left=True)
+    left = _left(class_group)
     transcripts = {
         t.student_id: t
         for t in Transcript.objects.filter(class_group=class_group).select_related("student")
     }
     rows: list[dict[str, Any]] = []
     for row in results.students:
+        if row.student.pk in left.moved:
+            continue
         transcript = transcripts.get(row.student.pk)
         state = transcript.state if transcript else State.DRAFT
         rows.append(
@@ -45,7 +83,8 @@ def class_transcripts(request: AuthenticatedRequest, code: str, class_pk: int) -
                 "roll_number": row.roll_number,
                 "transcript": transcript,
                 "badge": state_badge(transcript) if transcript else state_badge(Transcript()),
-                "blockers": blockers(row) if state == State.DRAFT else [],
+                "blockers": left.blockers(row) if state == State.DRAFT else [],
+                "left_on": left.days.get(row.student.pk),
                 "returned": transcript.returned_comment if transcript else "",
                 "reopened": transcript.reopened_reason
                 if transcript and state == State.DRAFT
@@ -84,14 +123,18 @@ def class_job(request: AuthenticatedRequest, code: str, class_pk: int) -> HttpRe
     steps = CLASS_STEP_SETS.get(steps_key)
     if steps is None:
         raise Http404
+    left = _left(class_group)
     everything = Transcript.objects.filter(
-        class_group=class_group,
-        student__enrollments__class_group=class_group,
-        student__enrollments__left_on__isnull=True,
-    )
+        class_group=class_group, student__enrollments__class_group=class_group
+    ).exclude(student_id__in=left.moved)
     chosen = eligible(everything, steps)
     if JobStep.CONFIRM in steps:
-        complete = [row.student for row in class_results(class_group).students if not blockers(row)]
+        rows = class_results(class_group, include_left=True).students
+        complete = [
+            row.student
+            for row in rows
+            if row.student.pk not in left.moved and not left.blockers(row)
+        ]
         with transaction.atomic():  # one transcript row per complete student, created once
             for student in complete:
                 transcript_for(student=student, class_group=class_group)

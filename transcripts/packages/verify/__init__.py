@@ -34,8 +34,9 @@ a note (:attr:`PackageReport.notes`), as is the manifest seal's time-stamp
 
 The parts: :mod:`.limits` (the bounds, the central directory, bounded reading of members and
 XML), :mod:`.seal` (the manifest and its seal), :mod:`.members` (the list of members, their
-digests, the ledger checkpoint), :mod:`.transcripts` (each transcript's XML and PDF),
-:mod:`.report` (:class:`PackageReport`); here, :func:`verify_package` runs them in order.
+digests, the ledger checkpoint, a leaver's marks), :mod:`.transcripts` (each transcript's
+XML and PDF), :mod:`.report` (:class:`PackageReport`); here, :func:`verify_package` runs them
+in order.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from transcripts.packages.verify.members import (
     LEDGER_CHECKPOINT_MAX_BYTES,
     _check_digest,
     _check_ledger_checkpoint,
+    _check_marks,
     _listing,
 )
 from transcripts.packages.verify.report import PackageReport, Problem, Summary
@@ -160,6 +162,7 @@ def _screen(
     if not report.ok:
         return None
     _check_ledger_checkpoint(archive, manifest, limits, budget, report)
+    _check_marks(archive, manifest, limits, budget, report)
     if not report.ok:
         return None
     report.files_verified = True

@@ -1,5 +1,6 @@
 """The members against the manifest: each one listed and each listed file present, every
-digest over the bytes actually inflated, and the school's ledger checkpoint when there is one."""
+digest over the bytes actually inflated, the school's ledger checkpoint when there is one, and
+a leaver's marks of the year so far when a single package carries them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from gradebook.checkpoints import document_problem
 from transcripts.packages import format as fmt
+from transcripts.packages.marks import MARKS_MAX_BYTES, MarksError, parse_marks
 from transcripts.packages.verify.limits import Inflation, Limits, _stream, read_member
 from transcripts.packages.verify.report import PackageReport
 
@@ -63,10 +65,44 @@ def _listing(
     transcript_files = {path for entry in manifest.transcripts for path in entry.paths}
     for path in sorted((schema | transcript_files) - listed):
         report.add(path, _("This file of the format is missing from the manifest."))
-    for path in sorted(listed - schema - transcript_files - {fmt.LEDGER_CHECKPOINT}):
+    allowed = schema | transcript_files | {fmt.LEDGER_CHECKPOINT} | _marks_paths(manifest)
+    for path in sorted(listed - allowed):
         report.add(path, _("The format has no place for this file."))
     present = listed & names
     return present & transcript_files, present & schema
+
+
+def _marks_paths(manifest: fmt.Manifest) -> set[str]:
+    """Where a single package may carry its student's marks of the year so far."""
+    if manifest.kind != "single":
+        return set()
+    return {fmt.marks_path(entry.student_code) for entry in manifest.transcripts}
+
+
+def _check_marks(
+    archive: zipfile.ZipFile,
+    manifest: fmt.Manifest,
+    limits: Limits,
+    budget: Inflation,
+    report: PackageReport,
+) -> None:
+    """The marks of the year so far, when the package carries them (its digest was checked
+    with the others): a document of the format, of the manifest's school, year and student."""
+    for path in sorted(_marks_paths(manifest)):
+        if manifest.file(path) is None:
+            continue
+        data = read_member(archive, path, limits=limits, budget=budget, report=report,
+                           limit=MARKS_MAX_BYTES)  # fmt: skip
+        if data is None:
+            continue
+        try:
+            document = parse_marks(data)
+        except MarksError:
+            report.add(path, _("The marks of the year cannot be read."))
+            continue
+        found = (document.school_code, document.school_year, fmt.marks_path(document.student_code))
+        if found != (manifest.school_code, manifest.school_year, path):
+            report.add(path, _("The marks of the year are of another school, year or student."))
 
 
 #: A checkpoint document is well under 1 KiB.
