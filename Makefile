@@ -11,7 +11,7 @@ DEMO_SERVICES := media/demo-signing-services.json
 # The demo CA's time-stamping authority (same script): signatures are PAdES B-LTA.
 RUN_ENV := $(DEV_ENV) SIGNING_TRUST_ANCHORS=media/demo-pki/demo-ca.pem SIGNING_SERVICES_FILE=$(DEMO_SERVICES) SIGNING_TSA_URL=http://127.0.0.1:8783/tsa
 
-.PHONY: run test setup system-deps lint typecheck format messages serve serve-prod clean companion \
+.PHONY: run test setup system-deps lint typecheck format messages serve serve-prod serve-cluster clean companion \
 	demo-totp manage
 
 $(VENV)/bin/python:
@@ -61,6 +61,13 @@ manage: $(STAMP)
 # workers (docs/deployment.md).
 serve-prod: setup
 	PY=$(PY) scripts/serve-prod.sh
+
+# Several application machines shown on this one: two instances (gunicorn + RQ workers, each
+# its own working directory and media) behind HAProxy on PORT (8000), PgBouncer in front of
+# PostgreSQL, Redis, and an S3 object store (moto on 127.0.0.1 unless OBJECT_STORAGE_* says
+# otherwise); docs/scaling.md.
+serve-cluster: setup
+	PY=$(PY) scripts/serve-cluster.sh
 
 test: setup
 	$(DEV_ENV) $(PY) -m pytest $(PYTEST_ARGS)
