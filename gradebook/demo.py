@@ -25,13 +25,16 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from gradebook.columns import Column, canonical_value, format_score, homeroom_columns
 from gradebook.columns import subject_columns as columns_of_subject
 from gradebook.ledger import GENESIS, cell_digest, event_digest
 from gradebook.models import (
+    YEAR_TERM,
     CommentPhrase,
     EventSource,
+    Exemption,
+    ExemptionState,
     Kind,
     LedgerHead,
     Mark,
@@ -403,6 +406,9 @@ def _fill_class(ledger: BulkLedger, plan: _ClassPlan, rng: random.Random) -> Non
         .values_list("subject_id", "teacher_id")
     )
     subject_values = _primary_subject_values if plan.primary else _secondary_subject_values
+    exempt = Exemption.objects.approved_cells(  # (student, term, subject): no mark there
+        year_id=class_group.year_id, student_ids=[s.pk for s in students]
+    )
     chosen = None  # grades 10-12: each student's electives and clusters
     if is_upper_secondary(class_group.grade):
         chosen = StudyPlan.load(year_id=class_group.year_id, student_ids=[s.pk for s in students])
@@ -416,6 +422,9 @@ def _fill_class(ledger: BulkLedger, plan: _ClassPlan, rng: random.Random) -> Non
                     continue
                 if chosen.with_topics(student.pk, entry.subject.code):
                     columns = clusters
+            if exempt:
+                subject_id = entry.subject_id
+                columns = [c for c in columns if (student.pk, c.term, subject_id) not in exempt]
             values = subject_values(rng, entry, profiles[student.pk], columns)
             _add_cells(
                 ledger, plan, student, columns, values, teachers.get(entry.subject_id), index
@@ -515,6 +524,37 @@ def seed_class_marks(class_group: ClassGroup, *, terms: tuple[int, ...] = (1, 2)
     return ledger.close()
 
 
+#: The lower-secondary demo school's exempt student (docs/gradebook.md#exemptions): this
+#: class's student of this roll number, exempted from physical education for the whole year.
+EXEMPTION_CLASS, EXEMPTION_ROLL, EXEMPTION_SUBJECT = "8A1", 3, "GDTC"
+
+
+def seed_exemption(school: School) -> Exemption | None:
+    """One approved whole-year exemption, asked for by the class's homeroom teacher and
+    approved by the principal, made before the marks so that the exempt cells stay empty.
+    None when the class, the student or the principal is missing, or one exists already."""
+    year = school.current_year()
+    if year is None:
+        return None
+    class_group = year.classes.filter(name=EXEMPTION_CLASS).first()
+    principal = User.objects.filter(
+        memberships__school=school, memberships__role=Role.PRINCIPAL
+    ).first()
+    if class_group is None or principal is None:
+        return None
+    enrollment = class_group.enrollments.filter(roll_number=EXEMPTION_ROLL).first()
+    subject = school.subjects.filter(code=EXEMPTION_SUBJECT).first()
+    if enrollment is None or subject is None or Exemption.objects.filter(year=year).exists():
+        return None
+    return Exemption.objects.create(
+        school=school, year=year, class_group=class_group, student=enrollment.student,
+        subject=subject, term=YEAR_TERM, reason="Bệnh tim bẩm sinh, không vận động mạnh",
+        document="Giấy chứng nhận của Bệnh viện Nhi Trung ương số 1234/GCN",
+        requested_by_id=class_group.homeroom_teacher_id or principal.pk,
+        decided_by=principal, decided_at=timezone.now(), state=ExemptionState.APPROVED,
+    )  # fmt: skip
+
+
 #: The class of the lower-secondary demo school whose re-assessment case passes the summer.
 SUMMER_CLASS = "9A1"
 SUMMER_RESULTS = {"score": "6.5", "pass": "D"}  # a re-assessment that passes
@@ -571,6 +611,8 @@ def seed_demo_marks() -> dict[str, int]:
         school = School.objects.filter(code=code).first()
         if school is not None:
             half = HALF_FINISHED_CLASS if code == SECONDARY_CODE else ""
+            if code == SECONDARY_CODE and not Mark.objects.filter(school=school).exists():
+                seed_exemption(school)
             written[code] = seed_school_marks(school, half_finished=half)
             if code == SECONDARY_CODE and written[code]:
                 seed_summer(school)

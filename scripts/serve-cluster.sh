@@ -116,26 +116,7 @@ started() {  # the process group just started in the background: stopped at the 
 echo "Run directory: $CLUSTER_DIR"
 
 # --- PostgreSQL (created if missing) and Redis ---------------------------------------------
-"$PY" - <<'EOF'
-import os, sys
-import psycopg, redis
-from urllib.parse import urlsplit
-url = urlsplit(os.environ["DATABASE_URL"])
-name = url.path.lstrip("/")
-admin = url._replace(path="/postgres").geturl()
-try:
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-except psycopg.OperationalError as exc:
-    sys.exit(f"PostgreSQL is not reachable at {url.hostname}:{url.port or 5432}: {exc}")
-for variable in ("REDIS_URL", "CACHE_REDIS_URL"):
-    try:
-        redis.Redis.from_url(os.environ[variable], socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        sys.exit(f"Redis is not reachable at {os.environ[variable]} ({exc}): start it")
-EOF
+"$PY" "$ROOT/scripts/check_services.py" "$REDIS_URL" "$CACHE_REDIS_URL"
 
 # --- Settings every instance shares (each machine of a deployment gets the same) ----------
 if [ -z "${SECRET_KEY:-}" ]; then

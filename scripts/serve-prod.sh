@@ -26,29 +26,7 @@ case "$DATABASE_URL" in
   postgres://*|postgresql://*) ;;
   *) echo "serve-prod runs on PostgreSQL: DATABASE_URL must be postgres://… (got $DATABASE_URL)" >&2; exit 2 ;;
 esac
-"$PY" - <<'EOF'
-import os, sys
-import psycopg
-from urllib.parse import urlsplit
-url = urlsplit(os.environ["DATABASE_URL"])
-name = url.path.lstrip("/")
-admin = url._replace(path="/postgres").geturl()
-try:
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-except psycopg.OperationalError as exc:
-    sys.exit(f"PostgreSQL is not reachable at {url.hostname}:{url.port or 5432}: {exc}")
-EOF
-"$PY" - <<'EOF'
-import sys
-import redis
-try:
-    redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=3).ping()
-except redis.RedisError as exc:
-    sys.exit(f"Redis is not reachable at 127.0.0.1:6379 ({exc}): start it (apt-get install redis-server)")
-EOF
+"$PY" scripts/check_services.py "redis://127.0.0.1:6379/0"
 
 if [ ! -s .prod-secret-key ]; then
   (umask 077 && "$PY" -c "import secrets; print(secrets.token_urlsafe(64))" > .prod-secret-key)

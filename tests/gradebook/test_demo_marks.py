@@ -149,3 +149,25 @@ def test_a_9a1_student_re_assessed_in_two_subjects_is_promoted(demo):
     result = class_results(class_group).for_student(student)
     assert result.learning_year.level == "CD" and result.learning_reassessed.level != "CD"
     assert result.promotion.promoted and result.completes_programme
+
+
+def test_an_8a1_student_is_exempt_from_physical_education_for_the_year(demo):
+    from gradebook.demo import EXEMPTION_CLASS, EXEMPTION_ROLL, EXEMPTION_SUBJECT
+    from gradebook.models import YEAR_TERM, Exemption, ExemptionState
+    from gradebook.results import class_results
+
+    exemption = Exemption.objects.get(school__code=SECONDARY_CODE)
+    assert (exemption.state, exemption.term) == (ExemptionState.APPROVED, YEAR_TERM)
+    assert exemption.class_group.name == EXEMPTION_CLASS
+    assert exemption.class_group.enrollments.get(student=exemption.student).roll_number == (
+        EXEMPTION_ROLL
+    )
+    assert exemption.requested_by == exemption.class_group.homeroom_teacher
+    subject = exemption.subject
+    assert subject.code == EXEMPTION_SUBJECT
+    assert not Mark.objects.filter(student=exemption.student, subject=subject).exists()
+    classmate = exemption.class_group.enrollments.exclude(student=exemption.student).first()
+    assert Mark.objects.filter(student=classmate.student, subject=subject).exists()
+    result = class_results(exemption.class_group).for_student(exemption.student_id)
+    assert result.subject(EXEMPTION_SUBJECT).exempt
+    assert result.learning_year is not None  # nothing missing: the year has its result
