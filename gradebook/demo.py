@@ -242,7 +242,8 @@ def _secondary_subject_values(
         fail = 0.03 if profile.ability < 5.5 else 0.004
         for column in columns:
             if column.kind == Kind.COMMENT:
-                passed = all(values.get(c.key) == "D" for c in columns if c.term == column.term)
+                levels = [c for c in columns if c.term == column.term and c.kind != Kind.COMMENT]
+                passed = all(values.get(c.key) == "D" for c in levels)
                 values[column.key] = rng.choice(SUBJECT_COMMENTS["D" if passed else "CD"])
             else:
                 values[column.key] = "CD" if rng.random() < fail else "D"

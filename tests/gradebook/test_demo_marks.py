@@ -171,3 +171,23 @@ def test_an_8a1_student_is_exempt_from_physical_education_for_the_year(demo):
     result = class_results(exemption.class_group).for_student(exemption.student_id)
     assert result.subject(EXEMPTION_SUBJECT).exempt
     assert result.learning_year is not None  # nothing missing: the year has its result
+
+
+def test_a_comment_subjects_comment_agrees_with_its_levels(demo):
+    from gradebook.demo import SUBJECT_COMMENTS
+
+    year = School.objects.get(code=SECONDARY_CODE).current_year()
+    comment_subjects = year.curriculum.filter(assessment=Assessment.COMMENT).values("subject_id")
+    cells = defaultdict(dict)
+    for m in Mark.objects.filter(year=year, subject_id__in=comment_subjects):
+        cells[(m.student_id, m.subject_id, m.term)][m.kind, m.slot] = m.value
+    checked = 0
+    for values in cells.values():
+        levels = [v for (kind, _), v in values.items() if kind != Kind.COMMENT]
+        comment = values.get((Kind.COMMENT, ""))
+        if comment is None or len(levels) < 4:  # the half-finished class
+            continue
+        expected = "D" if all(v == "D" for v in levels) else "CD"
+        assert comment in SUBJECT_COMMENTS[expected]
+        checked += 1
+    assert checked > 1000
