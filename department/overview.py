@@ -19,7 +19,16 @@ from django.db.models import Count, F, Max, Q
 
 from gradebook.completeness import lock_state, required_columns
 from gradebook.models import YEAR_TERM, Exemption, ExemptionState, Lock, Mark
-from schools.models import ClassGroup, CurriculumEntry, Enrollment, School, SchoolYear, Term
+from schools import programme
+from schools.models import (
+    ClassGroup,
+    CurriculumEntry,
+    Enrollment,
+    School,
+    SchoolYear,
+    SubjectChoice,
+    Term,
+)
 from transcripts.models import JobStatus, State, Transcript, TranscriptPackage, UploadStatus
 
 TRANSCRIPT_STATES: tuple[str, ...] = (
@@ -128,7 +137,7 @@ def default_term(schools: Iterable[School], today: datetime.date) -> int:
 
 def schools_progress(schools: list[School], *, term: int) -> list[SchoolProgress]:
     """One SchoolProgress per school (in the given order), each with its classes', for the
-    current year and the term: nine queries whatever the number of schools."""
+    current year and the term: eleven queries whatever the number of schools."""
     years = {y.school_id: y for y in SchoolYear.objects.filter(school__in=schools, is_current=True)}
     year_ids = [y.pk for y in years.values()]
     classes = list(ClassGroup.objects.filter(year_id__in=year_ids).order_by("grade", "name"))
@@ -163,7 +172,7 @@ def schools_progress(schools: list[School], *, term: int) -> list[SchoolProgress
 def _class_progress(
     classes: list[ClassGroup], year_ids: list[int], term: int
 ) -> list[ClassProgress]:
-    """The classes' progress: seven grouped queries for any number of classes."""
+    """The classes' progress: nine grouped queries for any number of classes."""
     students = dict(
         Enrollment.objects.filter(class_group__in=classes, left_on__isnull=True)
         .values_list("class_group_id")
@@ -171,10 +180,11 @@ def _class_progress(
         .order_by()
     )
     entries: dict[tuple[int, int], list[CurriculumEntry]] = defaultdict(list)
-    for entry in CurriculumEntry.objects.filter(year_id__in=year_ids):
+    for entry in CurriculumEntry.objects.filter(year_id__in=year_ids).select_related("subject"):
         entries[entry.year_id, entry.grade].append(entry)
     filled = _filled_cells(year_ids, term)
     exempt = _exempt_students(year_ids, term)
+    chosen, choosing = _subject_choices(year_ids)
     locks: dict[int, list[Lock]] = defaultdict(list)
     for lock in Lock.objects.active().filter(year_id__in=year_ids):
         locks[lock.year_id].append(lock)
@@ -195,7 +205,15 @@ def _class_progress(
             transcripts=transcripts[class_group.pk],
         )
         for entry in entries[class_group.year_id, class_group.grade]:
-            _add_book(row, entry, term, filled, exempt, locks[class_group.year_id])
+            takers, clusters = row.students, 0
+            if programme.is_upper_secondary(class_group.grade):  # each student's own subjects
+                chose, clusters = chosen.get((class_group.pk, entry.subject_id), (0, 0))
+                if entry.subject.code in programme.ELECTIVES:  # and those who chose nothing yet
+                    takers = chose + row.students - choosing.get(class_group.pk, 0)
+            _add_book(
+                row, entry, term, filled, exempt, locks[class_group.year_id],
+                takers=takers, clusters=clusters,
+            )  # fmt: skip
         rows.append(row)
     return rows
 
@@ -207,13 +225,19 @@ def _add_book(
     filled: dict[tuple[int, int, str, str], int],
     exempt: dict[tuple[int, int], int],
     locks: list[Lock],
+    *,
+    takers: int,
+    clusters: int,
 ) -> None:
-    """Count one class × subject gradebook of the term into the class's row."""
+    """Count one class × subject gradebook of the term into the class's row: `takers` current
+    students study the subject, `clusters` of them its learning-topic clusters (grades 10-12:
+    their extra regular marks, gradebook.rules.topics)."""
     class_group = row.class_group
     assert class_group is not None
-    columns = required_columns(entry, term)
-    assessed = max(row.students - exempt.get((class_group.pk, entry.subject_id), 0), 0)
-    required = assessed * len(columns)
+    plain = required_columns(entry, term)
+    columns = required_columns(entry, term, with_topics=True) if clusters else plain
+    assessed = max(takers - exempt.get((class_group.pk, entry.subject_id), 0), 0)
+    required = assessed * len(plain) + clusters * (len(columns) - len(plain))
     done = sum(filled.get((class_group.pk, entry.subject_id, c.kind, c.slot), 0) for c in columns)
     done = min(done, required)
     state, _lock = lock_state(
@@ -244,6 +268,36 @@ def _filled_cells(year_ids: list[int], term: int) -> dict[tuple[int, int, str, s
         .order_by()
     )
     return {(c, s, kind, slot): n for c, s, kind, slot, n in marks}
+
+
+def _subject_choices(
+    year_ids: list[int],
+) -> tuple[dict[tuple[int, int], tuple[int, int]], dict[int, int]]:
+    """Grades 10-12 (schools.SubjectChoice): (class id, subject id) → (current students who
+    chose the subject, those of them taking its learning-topic clusters), and class id → its
+    current students with any choice saved (the others study every subject). Two queries."""
+    current = SubjectChoice.objects.filter(
+        year_id__in=year_ids,
+        student__enrollments__left_on__isnull=True,
+        student__enrollments__class_group__year_id=F("year_id"),
+    )
+    chosen = {
+        (c, s): (n, topics)
+        for c, s, n, topics in current.values_list(
+            "student__enrollments__class_group_id", "subject_id"
+        )
+        .annotate(
+            n=Count("student_id", distinct=True),
+            topics=Count("student_id", filter=Q(with_topics=True), distinct=True),
+        )
+        .order_by()
+    }
+    choosing = dict(
+        current.values_list("student__enrollments__class_group_id")
+        .annotate(n=Count("student_id", distinct=True))
+        .order_by()
+    )
+    return chosen, choosing
 
 
 def _exempt_students(year_ids: list[int], term: int) -> dict[tuple[int, int], int]:

@@ -21,6 +21,7 @@ from schools.models import ClassGroup, Department, DepartmentMembership
 from schools.signers import needs_mfa
 from tests.conftest import add_students, make_school, make_user
 from tests.gradebook.marks import subject_marks
+from tests.gradebook.test_upper_secondary import upper_class  # noqa: F401 (a fixture)
 from transcripts.models import State, Transcript, TranscriptPackage, UploadStatus
 
 
@@ -346,3 +347,15 @@ def test_the_dashboard_draws_its_charts(client, officer, class_a):
     assert f"{class_a.year.school.name}: {row.completion_percent}%" in page
     school_page = client.get(school_url(class_a.year.school)).content.decode()
     assert 'id="chart-books"' in school_page and "6A1" in school_page
+
+
+def test_an_upper_secondary_class_counts_only_each_electives_students(upper_class):  # noqa: F811
+    """Grades 10-12: an elective's book asks only its students, and the clusters' extra regular
+    mark only of those who take them, exactly as the school's completion page counts."""
+    from gradebook.completeness import book_status
+
+    [row] = schools_progress([upper_class.year.school], term=1)
+    entries = upper_class.year.curriculum.filter(grade=10).select_related("subject")
+    statuses = [book_status(upper_class, entry, 1) for entry in entries]
+    assert row.cells_required == sum(status.required for status in statuses)
+    assert row.books_complete == sum(not status.missing for status in statuses)
