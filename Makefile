@@ -69,8 +69,13 @@ serve-prod: setup
 serve-cluster: setup
 	PY=$(PY) scripts/serve-cluster.sh
 
+# The suite runs on one process per core, at most 4 (pytest-xdist; each test file stays on one
+# process, so its module fixtures are built once): `make test TEST_WORKERS=0` runs it in this
+# process, `make test PYTEST_ARGS=tests/gradebook` a part of it.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 4 ] && n=4; echo $$n)
+
 test: setup
-	$(DEV_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(DEV_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

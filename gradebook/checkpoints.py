@@ -17,10 +17,12 @@ checkpoint_ledger`, cron) and for every package export.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,18 +63,22 @@ def public_pem(public: Ed25519PublicKey) -> str:
 
 
 def _create_key(path: Path) -> None:
-    """Write a new private key, readable by its owner only; another process that creates it
-    first wins (O_EXCL) and this one reads theirs."""
+    """Write a new private key, readable by its owner only. The whole file appears at once (a
+    private file linked into place): another process that creates it first wins and this one
+    reads theirs, never a half-written one."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        draft.unlink()
 
 
 def signing_key() -> Ed25519PrivateKey:

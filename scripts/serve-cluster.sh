@@ -241,6 +241,8 @@ defaults
   timeout connect 2s
   timeout client 60s
   timeout server 60s
+  # A health check may wait for a busy worker: a slow answer is not a dead machine.
+  timeout check 5s
   # A machine that refuses the connection (stopped, restarting): the request goes to another.
   # Only connection failures are retried: a save the application may have received is never
   # sent twice.
@@ -254,7 +256,7 @@ backend app
   option httpchk
   http-check send meth GET uri /accounts/login/ ver HTTP/1.1 hdr Host 127.0.0.1
   http-check expect status 200
-  default-server check inter 1s fall 2 rise 1 send-proxy-v2 check-send-proxy
+  default-server check inter 1s fall 3 rise 1 send-proxy-v2 check-send-proxy
   # X-Cluster-Instance: NAME sends a request to that instance (the cluster test's "through
   # instance a"); not part of a production balancer's configuration.
 EOF

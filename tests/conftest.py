@@ -41,6 +41,18 @@ def ledger_rows_deletable_by_flush():
     flush.Command.handle = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def demo_logins_kept_apart(tmp_path_factory):
+    """`seed_demo` in DEBUG writes the demo's logins to .demo-logins.txt beside the code: a test
+    that seeds writes them to a file of its own, never over the developer's."""
+    from gradebook.management.commands import seed_demo
+
+    original = seed_demo.LOGINS_FILE
+    seed_demo.LOGINS_FILE = tmp_path_factory.mktemp("demo-logins") / ".demo-logins.txt"
+    yield
+    seed_demo.LOGINS_FILE = original
+
+
 @pytest.fixture
 def english(client, settings):
     """For tests that assert English text: the client's pages (language cookie) and messages

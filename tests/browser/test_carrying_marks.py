@@ -31,13 +31,13 @@ def test_the_admin_carries_the_marks_of_the_year_so_far(
 
     lines = page.locator("#carry-lines tbody tr")
     expect(page.locator("#carry-target")).to_contain_text("6B1")
-    expect(lines.filter(has_text="To be carried").first).to_be_visible()
+    expect(lines.filter(has_text="Sẽ chuyển vào sổ").first).to_be_visible()  # "To be carried"
     expect(page.locator('tr[data-outcome="not_studied"]').first).to_be_visible()
     assert not MarkEvent.objects.filter(school=arrived.school).exists()
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#carry-form button[type=submit]").click()
-    expect(page.locator(".alert-success")).to_contain_text("carried into the gradebook")
+    expect(page.locator(".alert-success")).to_contain_text("vào sổ điểm lớp")  # "carried into"
     expect(page.locator('tr[data-outcome="carried"]').first).to_be_visible()
     expect(page.locator("#carry-form")).to_have_count(0)
     package = ReceivedPackage.objects.get()

@@ -52,9 +52,9 @@ def free_port() -> int:
 
 def empty_redis_databases(count: int) -> list[int]:
     """Redis databases nobody uses: the development stack uses 0 and 1, serve-cluster 2 and 3,
-    bench/cluster_saves.py 4 and 5, the job tests 15."""
+    bench/cluster_saves.py 4 and 5, the job tests 12 to 15 (one per test process)."""
     found = []
-    for number in range(14, 5, -1):
+    for number in range(11, 5, -1):
         if not redis.Redis(db=number).dbsize():
             found.append(number)
         if len(found) == count:
@@ -278,20 +278,19 @@ def test_a_teachers_session_alternates_between_instances_and_saves(cluster):
     client = cluster.session(seed["teacher"]["username"])
     url = cluster.url + seed["cell_save"]
     row = cells(seed, seed["students"][1])
-    served = []
-    for index, value in enumerate(["7", "8", "6.5", "9"]):
-        answer = save(client, url, row[index % 2], value)  # two cells, each saved twice
+    served, saved = [], []
+    values = ["7", "8", "6.5", "9", "5", "7.5", "8.5", "6", "9.5", "4"]
+    for index, value in enumerate(values):  # two cells, saved in turn
+        cell = row[index % 2]
+        answer = save(client, url, cell, value)
         assert answer.status_code == 200, answer.text
         served.append(answer.headers["X-Instance"])
+        saved.append((seed["students"][1], cell["column"], cell["version"], value))
+        if index >= 3 and set(served) == {"a", "b"}:
+            break  # round robin; a machine the balancer saw as slow for a moment comes later
     assert set(served) == {"a", "b"}, served  # one session, both machines
-    assert [cell["version"] for cell in row[:2]] == [2, 2]
-    events = ledger(cluster, seed["teacher"]["pk"])
-    student = seed["students"][1]
-    first, second = row[0]["column"], row[1]["column"]
-    assert sorted(events) == sorted(
-        [(student, first, 1, "7"), (student, second, 1, "8"),
-         (student, first, 2, "6.5"), (student, second, 2, "9")]
-    )  # fmt: skip
+    assert [cell["version"] for cell in row[:2]] == [(len(saved) + 1) // 2, len(saved) // 2]
+    assert sorted(ledger(cluster, seed["teacher"]["pk"])) == sorted(saved)
 
 
 def test_a_signing_job_enqueued_through_one_instance_runs_on_the_other(cluster):
@@ -308,12 +307,14 @@ def test_a_signing_job_enqueued_through_one_instance_runs_on_the_other(cluster):
         return found.stdout.decode().split()
 
     assert workers(), "instance a runs no task worker"
-    for pid in workers():
-        os.kill(int(pid), signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while workers():
-        assert time.monotonic() < deadline, "instance a's task worker did not stop"
-        time.sleep(0.1)
+    for stop, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):  # KILL if TERM is slow
+        for pid in workers():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), stop)
+        deadline = time.monotonic() + grace
+        while workers() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert not workers(), "instance a's task worker did not stop"
     client = cluster.session(seed["homeroom"]["username"], secret=seed["homeroom"]["totp"])
     client.headers["X-Cluster-Instance"] = "a"  # through instance a
     url = cluster.url + seed["class_job"]

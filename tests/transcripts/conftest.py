@@ -373,7 +373,11 @@ def assert_xml_signatures(xml: bytes, count: int, ca_pem: Path, tmp_path: Path) 
 
 # --- Background jobs on a real task backend ---------------------------------------------------
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+#: The job tests' Redis database: 15 for a single process, 15, 14, 13 or 12 for the processes
+#: of `make test` (pytest-xdist's gw0..gw3), so that no two take each other's jobs.
+REDIS_TEST_URL = "redis://127.0.0.1:6379/{}".format(
+    15 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+)
 
 
 @pytest.fixture(params=["db", "rq"])
