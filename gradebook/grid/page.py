@@ -24,7 +24,7 @@ from gradebook.grid.book import (
 from gradebook.grid.display import display_value, given_name
 from gradebook.grid.results import Computed, computed_cells, year_items
 from gradebook.hot import ledger_cursor
-from gradebook.models import Exemption, Kind, Lock
+from gradebook.models import YEAR_TERM, Exemption, ExemptionScope, ExemptionState, Kind, Lock
 from gradebook.services import cell_lock
 from schools.models import Assessment, Enrollment, Student
 
@@ -60,6 +60,9 @@ class _StudentRow:
 @dataclass
 class Row(_StudentRow):
     items: list[Cell | Computed] = field(default_factory=list)
+    #: The part of the subject an approved partial exemption covers this term ("" for none):
+    #: shown beside the name, the cells stay due.
+    partial: str = ""
 
     @property
     def given_name(self) -> str:
@@ -106,17 +109,18 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
         by_cell[student_id, kind, slot] = (value, version)
         values.setdefault(student_id, {})[kind, slot] = value
     lock = cell_lock(class_group=book.class_group, column=columns[0])
-    exempt = set()
+    exempt: set[int] = set()  # whole exemptions: the cells are exempt
+    partial: dict[int, str] = {}  # partial ones: student id → the part
     if book.subject_id is not None and term in (1, 2):  # one query: the approved exemptions
-        exempt = {
-            student_id
-            for student_id, number, _subject in Exemption.objects.approved_cells(
-                year_id=book.class_group.year_id,
-                student_ids=[e.student_id for e in people],
-                subject_id=book.subject_id,
-            )
-            if number == term
-        }
+        for student_id, scope, part in Exemption.objects.filter(
+            year_id=book.class_group.year_id, subject_id=book.subject_id,
+            student_id__in=[e.student_id for e in people], term__in=(term, YEAR_TERM),
+            state=ExemptionState.APPROVED,
+        ).values_list("student_id", "scope", "part"):  # fmt: skip
+            if scope == ExemptionScope.WHOLE:
+                exempt.add(student_id)
+            else:
+                partial[student_id] = part
     exempt_text = _("Exempt")
     layout: list[Column | ComputedColumn] = list(columns)
     computed_at = next((i for i, c in enumerate(columns) if c.value_type == "text"), len(columns))
@@ -147,7 +151,7 @@ def build_grid(*, book: Book, term: int, writer: bool, language: str) -> Grid:
         items = [
             cells[item.key] if isinstance(item, Column) else computed[item.id] for item in layout
         ]
-        rows.append(Row(enrollment=enrollment, items=items))
+        rows.append(Row(enrollment=enrollment, items=items, partial=partial.get(student_id, "")))
     return Grid(
         book=book, term=term, layout=layout, rows=rows, lock=lock, writer=writer, cursor=cursor
     )

@@ -45,6 +45,7 @@ def grid_rows(context: template.Context, grid: Grid) -> SafeString:
         "left_title": _("Left the class: read only"),
         "row_title": _("Edit the whole row in a form"),
         "left": _("left"),
+        "partial": _("partly exempt"),
         "explain": _("Show the calculation"),
         "locked": _("Locked"),
         "correction": _("Request a correction"),
@@ -87,6 +88,13 @@ def _row(row: Row, index, grid, class_group, entry, urls, correction_url, texts)
         name = format_html("{}", student.full_name)
     if row.left:
         name += mark_safe(f' <span class="badge text-bg-secondary">{texts["left"]}</span>')  # noqa: S308
+    if row.partial:  # an approved partial exemption: the part as the title, the cells stay due
+        name += format_html(
+            ' <span class="badge text-bg-light border" data-partial-exemption title="{}">{}</span>',
+            _("Exempt from part of the subject: %(part)s. The marks are still due.")
+            % {"part": row.partial},
+            texts["partial"],
+        )
     explain = (
         urls["explain"](student.pk)
         if entry is not None and any(item.is_computed for item in row.items)

@@ -318,3 +318,18 @@ def test_the_class_summary_shows_exempt_not_missing(class_a, first, principal):
         assert (cell.text, cell.css) == ("Exempt", "r-exempt")
         assert "exempt" in cell.title
     assert secondary_subject_cell(result, "KHTN", "year").css != "r-exempt"
+
+
+def test_the_grid_marks_a_partly_exempt_student_and_keeps_the_cells_open(
+    client, english, class_a, first, teacher
+):
+    exemption = grant(class_a, first, "TOAN", 1, teacher)
+    Exemption.objects.filter(pk=exemption.pk).update(scope="partial", part="Vẽ hình")
+    client.force_login(teacher)
+    page = client.get(grid_url(class_a)).content.decode()
+    row = page.split(f'data-student="{first.pk}"')[1].split("</tr>")[0]
+    assert "data-partial-exemption" in row and "Vẽ hình" in row
+    assert 'data-editable="1"' in row and 'data-exempt="1"' not in row
+    assert "data-partial-exemption" not in page.split(f'data-student="{first.pk}"')[0]
+    term_2 = client.get(grid_url(class_a, term=2)).content.decode()
+    assert "data-partial-exemption" not in term_2  # the exemption is of term I
