@@ -13,12 +13,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from department.overview import TRANSCRIPT_STATES, Progress, SchoolProgress
+from gradebook.charts import Figure, svg_open
 from schools.names import vietnamese_text_key
 from transcripts.models import State
 
 #: Above this many schools, the charts show one bar per district.
 MAX_SCHOOL_BARS = 25
-FONT = "font-family:system-ui,sans-serif"
 LABEL_W, ROW_H, GAP, TOP = 210, 18, 6, 6
 STATE_COLOURS = {
     "none": ("#d9d9d9", "#222"),
@@ -28,15 +28,6 @@ STATE_COLOURS = {
     State.SIGNED_PRINCIPAL: ("#0b5394", "#fff"),
     State.FINAL: ("#1b7f3b", "#fff"),
 }
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One chart: its heading and its SVG (templates/gradebook/_chart_figure.html)."""
-
-    title: str
-    svg: SafeString
-    wide: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,17 +53,6 @@ def _short(label: str, width: int = LABEL_W - 8) -> str:
     return label if len(label) <= most else label[: most - 1] + "…"
 
 
-def _open(chart_id: str, width: int, height: int, title: str, description: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" role="img" '
-        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" class="chart" '
-        f'style="{FONT};font-size:11px;max-width:100%;height:auto">'
-        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
-        f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>'
-    )
-
-
 def _label(y: float, text: str) -> str:
     return (
         f'<text x="0" y="{y + ROW_H * 0.72:g}" class="row"><title>{escape(text)}</title>'
@@ -88,7 +68,7 @@ def percent_bars(
     bar_w = width - LABEL_W - 180
     height = TOP * 2 + len(rows) * (ROW_H + GAP)
     description = "; ".join(f"{label}: {pct}% ({detail})" for label, pct, detail in rows)
-    parts = [_open(chart_id, width, height, title, description)]
+    parts = [svg_open(chart_id, width, height, title, description)]
     for r, (label, pct, detail) in enumerate(rows):
         y = TOP + r * (ROW_H + GAP)
         parts.append(_label(y, label))
@@ -130,7 +110,7 @@ def state_bars(
         f"{label}: " + ", ".join(f"{name} {n}" for (_k, name), n in zip(names, counts, strict=True))
         for label, counts in rows
     )
-    parts = [_open(chart_id, width, height, title, description)]
+    parts = [svg_open(chart_id, width, height, title, description)]
     for r, (label, counts) in enumerate(rows):
         y = TOP + r * (ROW_H + GAP)
         total = sum(counts)
@@ -222,13 +202,16 @@ def progress_charts(shown: Sequence[Bar]) -> list[Figure]:
         Figure(
             _("Gradebooks: cells filled"),
             percent_bars(chart_id="chart-books", title=_("Gradebooks: cells filled"), rows=books),
+            wide=True,
         ),
         Figure(
             _("Transcripts by state"),
             state_bars(chart_id="chart-states", title=_("Transcripts by state"), rows=states),
+            wide=True,
         ),
         Figure(
             _("Signing progress"),
             percent_bars(chart_id="chart-signing", title=_("Signing progress"), rows=signing),
+            wide=True,
         ),
     ]

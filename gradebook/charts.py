@@ -94,7 +94,9 @@ def _text(x: float, y: float, text: str, **attributes: object) -> str:
     return f"<text {_attrs(x=f'{x:g}', y=f'{y:g}', **attributes)}>{escape(text)}</text>"
 
 
-def _open(chart_id: str, width: int, height: int, title: str, description: str) -> str:
+def svg_open(chart_id: str, width: int, height: int, title: str, description: str) -> str:
+    """An accessible chart's <svg> opening with its title and description (also the
+    Department's charts, department/charts.py)."""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" {_attrs(id=chart_id)} role="img" '
         f"{_attrs(aria_labelledby=f'{chart_id}-title {chart_id}-desc')} "
@@ -122,7 +124,7 @@ def histogram(
     group_w = (width - left - right) / max(len(bins), 1)
     bar_w = min(22.0, (group_w - 6) / max(len(series), 1))
     peak = max((c for s in series for c in s.counts), default=0) or 1
-    parts = [_open(chart_id, width, height, title, description)]
+    parts = [svg_open(chart_id, width, height, title, description)]
     base_y = top + plot_h
     parts.append(
         f'<line x1="{left}" y1="{base_y:g}" x2="{width - right}" y2="{base_y:g}" '
@@ -179,7 +181,7 @@ def stacked_shares(
     legend_top = top + len(rows) * (row_h + gap)
     legend, lines = _category_legend(categories, top=legend_top, left=label_w, width=width)
     height = legend_top + 14 * lines + 4
-    parts = [_open(chart_id, width, height, title, description)]
+    parts = [svg_open(chart_id, width, height, title, description)]
     for r, row in enumerate(rows):
         y = top + r * (row_h + gap)
         parts.append(_text(0, y + row_h * 0.68, row.label, class_="row"))

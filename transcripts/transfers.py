@@ -60,15 +60,14 @@ class _Year:
 
 def _read_upload(upload: UploadedFile) -> bytes:
     limit = settings.VERIFY_PACKAGE_MAX_BYTES
-    if upload.size is not None and upload.size > limit:
-        raise TransferRefused(
-            _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
-        )
+    too_large = TransferRefused(
+        _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
+    )
+    if (upload.size or 0) > limit:  # declared too large: nothing read
+        raise too_large
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise TransferRefused(
-            _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
-        )
+        raise too_large
     return data
 
 

@@ -208,3 +208,17 @@ def test_the_record_page_queries_do_not_grow_with_the_years(client, arrived, out
         page = client.get(url)
     assert page.content.decode().count('class="record-year received"') == 2
     assert len(two_years) == len(one_year)
+
+
+def test_a_received_file_missing_from_the_store_is_the_file_not_available_page(
+    client, arrived, outsider, built
+):
+    package = receive(arrived, outsider, built.single)
+    document = package.documents.get()
+    document.pdf_file.storage.delete(document.pdf_file.name)  # lost from the store
+    client.force_login(outsider)
+    args = [arrived.school.code, arrived.pk]
+    download = client.get(reverse("hocba:received_download", args=[*args, document.pk, "pdf"]))
+    reading_copy = client.get(reverse("hocba:record_pdf", args=args))
+    assert (download.status_code, reading_copy.status_code) == (404, 404)
+    assert "transcripts/stored_unavailable.html" in [t.name for t in reading_copy.templates]

@@ -31,10 +31,10 @@ def stored_file_response(
         handle = field.open("rb")
     except FileNotFoundError:
         logger.error("stored file %s is missing", field.name)
-        return _unavailable(request, missing=True)
+        return unavailable_response(request, missing=True)
     except StorageUnavailable as exc:
         logger.error("stored file %s: the store failed (%s)", field.name, exc.detail)
-        return _unavailable(request, missing=False)
+        return unavailable_response(request, missing=False)
     response = FileResponse(
         handle, as_attachment=as_attachment, filename=filename, content_type=content_type
     )
@@ -43,7 +43,9 @@ def stored_file_response(
     return response
 
 
-def _unavailable(request: HttpRequest, *, missing: bool) -> HttpResponse:
+def unavailable_response(request: HttpRequest, *, missing: bool) -> HttpResponse:
+    """The "file not available" page: 404 for a missing object, 503 for a store that cannot be
+    reached (also for a page built from stored files, transcripts.views.transfers)."""
     if missing:
         explanation = _(
             "The stored file is missing from the file store. Nothing was changed; tell the "

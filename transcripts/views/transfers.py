@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.http import AuthenticatedRequest
+from config.storage import StorageUnavailable
 from schools.access import SETUP_ROLES, get_school, get_student
 from transcripts.models import ReceivedDocument, ReceivedPackage
 from transcripts.records import record_pdf, student_record
 from transcripts.transfer_marks import CarryRefused, carries_marks, carry_received_marks
 from transcripts.transfers import TransferRefused, receive_package
+from transcripts.views.stored import stored_file_response, unavailable_response
 
 
 class ReceiveForm(forms.Form):
@@ -57,7 +60,12 @@ def record_download(request: AuthenticatedRequest, code: str, student_pk: int) -
     access = get_school(request, code)
     student = get_student(access, student_pk)
     years = student_record(school=access.school, student=student)
-    pdf = record_pdf(school=access.school, student=student, years=years)
+    try:
+        pdf = record_pdf(school=access.school, student=student, years=years)
+    except FileNotFoundError:
+        return unavailable_response(request, missing=True)
+    except StorageUnavailable:
+        return unavailable_response(request, missing=False)
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"hocba-{student.student_code}-cac-nam.pdf"
     response["Content-Disposition"] = f'inline; filename="{name}"'
@@ -67,8 +75,9 @@ def record_download(request: AuthenticatedRequest, code: str, student_pk: int) -
 @require_safe
 def received_download(
     request: AuthenticatedRequest, code: str, student_pk: int, pk: int, kind: str
-) -> FileResponse:
-    """A received year's signed file exactly as the sending school signed it."""
+) -> HttpResponseBase:
+    """A received year's signed file exactly as the sending school signed it (streamed from the
+    storage; a missing object or an unreachable store is the "file not available" page)."""
     access = get_school(request, code)
     student = get_student(access, student_pk)
     document = get_object_or_404(ReceivedDocument, pk=pk, school=access.school, student=student)
@@ -76,7 +85,7 @@ def received_download(
     if field is None or not field:
         raise Http404
     name = f"hocba-{student.student_code}-{document.year_label}-v{document.version}.{kind}"
-    return FileResponse(field.open("rb"), as_attachment=kind == "xml", filename=name)
+    return stored_file_response(request, field, filename=name, as_attachment=kind == "xml")
 
 
 @require_http_methods(["GET", "POST"])
